@@ -1,0 +1,81 @@
+// Package bearer is the MCP server's OAuth 2.0 resource-server surface:
+// it authenticates bearer tokens on the MCP endpoint (RFC 6750), answers
+// failures with RFC 6750 §3 challenges that carry the RFC 9728
+// resource_metadata parameter, enforces per-tool soft scopes before a
+// request reaches the MCP server (the 2025-11-25 step-up: HTTP 403 with
+// error="insufficient_scope"), and serves Protected Resource Metadata.
+//
+// go-sdk's auth.RequireBearerToken sends no error= parameter and checks no
+// audience or per-tool scope, so this package does those things itself and
+// only uses the SDK to place the verified auth.TokenInfo where the
+// streamable transport looks for it.
+package bearer
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// Challenge is one RFC 6750 §3 "Bearer" WWW-Authenticate challenge.
+type Challenge struct {
+	// Error is the RFC 6750 §3.1 error code: "invalid_request",
+	// "invalid_token", "insufficient_scope", or empty when the request
+	// carried no credentials (§3.1: then no error code is sent).
+	Error            string
+	ErrorDescription string
+	// Scope is the space-separated scope the client should ask for.
+	Scope string
+	// ResourceMetadata is the RFC 9728 §5.1 metadata URL.
+	ResourceMetadata string
+}
+
+// String renders the challenge as a WWW-Authenticate header value.
+// Parameter values are quoted strings; RFC 6750 §3 forbids '"' and '\' in
+// error_description and scope values, so those characters are dropped
+// rather than escaped.
+func (c Challenge) String() string {
+	var params []string
+	add := func(k, v string) {
+		if v != "" {
+			params = append(params, fmt.Sprintf(`%s="%s"`, k, sanitize(v)))
+		}
+	}
+	add("error", c.Error)
+	add("error_description", c.ErrorDescription)
+	add("scope", c.Scope)
+	add("resource_metadata", c.ResourceMetadata)
+	if len(params) == 0 {
+		return "Bearer"
+	}
+	return "Bearer " + strings.Join(params, ", ")
+}
+
+func sanitize(s string) string {
+	return strings.Map(func(r rune) rune {
+		// RFC 6750 §3: %x20-21 / %x23-5B / %x5D-7E only.
+		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// write sends status with the challenge and a short JSON body (clients
+// show it; it never contains the token).
+func (c Challenge) write(w http.ResponseWriter, status int) {
+	w.Header().Set("WWW-Authenticate", c.String())
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	code := c.Error
+	if code == "" {
+		code = "unauthorized"
+	}
+	desc := c.ErrorDescription
+	if desc == "" {
+		desc = "this endpoint requires an OAuth bearer access token"
+	}
+	json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": desc})
+}

@@ -1,0 +1,232 @@
+package bearer
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/modelcontextprotocol/go-sdk/auth"
+
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/scopes"
+)
+
+// ErrInvalidToken is what a Verifier's error wraps when the token itself is
+// bad (expired, wrong audience, bad signature, ...): the client gets 401
+// invalid_token. Any other error means verification could not be done
+// (IdP unreachable) and the client gets 503, not a misleading 401.
+var ErrInvalidToken = errors.New("invalid token")
+
+// Verifier checks a raw bearer token and describes it. TokenInfo.UserID
+// must be the token's subject (the streamable transport binds sessions to
+// it) and Expiration must be set.
+type Verifier func(ctx context.Context, token string) (*auth.TokenInfo, error)
+
+// Options configures Middleware.
+type Options struct {
+	// ResourceMetadataURL is the RFC 9728 metadata URL sent in every
+	// challenge.
+	ResourceMetadataURL string
+	// Scope is the scope advertised in 401 challenges (MCP 2025-11-25:
+	// servers SHOULD include one); typically the scopes that unlock the
+	// basic tools.
+	Scope []string
+	// Required returns the scopes a JSON-RPC request needs (e.g. the soft
+	// scopes of the tool named in a tools/call). ok=false means the request
+	// needs no particular scope.
+	Required func(method string, params json.RawMessage) (required []string, ok bool)
+	// MaxBodyBytes bounds how much of a POST body is read to find the
+	// JSON-RPC method; larger bodies get 413. Default 4 MiB, as go-sdk.
+	MaxBodyBytes int64
+	// Logger records refusals (never the token).
+	Logger *slog.Logger
+}
+
+// Middleware authenticates every request with Verifier and, for POSTed
+// JSON-RPC requests, refuses those whose scopes are missing before they
+// reach next. On success the verified auth.TokenInfo is in the request
+// context where go-sdk's streamable transport finds it
+// (auth.TokenInfoFromContext).
+func Middleware(verify Verifier, opts Options) func(http.Handler) http.Handler {
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = 4 << 20
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	// go-sdk keeps its context key private; RequireBearerToken is the only
+	// way to place TokenInfo there. Its verifier just hands back what this
+	// middleware already verified.
+	inject := auth.RequireBearerToken(func(_ context.Context, _ string, r *http.Request) (*auth.TokenInfo, error) {
+		if ti, ok := r.Context().Value(verifiedKey{}).(*auth.TokenInfo); ok {
+			return ti, nil
+		}
+		return nil, ErrInvalidToken
+	}, nil)
+	return func(next http.Handler) http.Handler {
+		injected := inject(next)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			base := Challenge{ResourceMetadata: opts.ResourceMetadataURL, Scope: scopes.Format(opts.Scope)}
+			if r.URL.Query().Has("access_token") {
+				// RFC 6750 §2.3 allows it, MCP forbids tokens in query
+				// strings; refuse so clients learn, and never log the URL.
+				c := base
+				c.Error = "invalid_request"
+				c.ErrorDescription = "access tokens are accepted only in the Authorization header"
+				c.write(w, http.StatusBadRequest)
+				return
+			}
+			token, err := extract(r)
+			if err != nil {
+				c := base
+				if !errors.Is(err, errNoToken) {
+					c.Error = "invalid_request"
+					c.ErrorDescription = err.Error()
+					c.write(w, http.StatusBadRequest)
+					return
+				}
+				c.write(w, http.StatusUnauthorized)
+				return
+			}
+			ti, err := verify(r.Context(), token)
+			if err != nil {
+				if !errors.Is(err, ErrInvalidToken) {
+					logger.Warn("token verification unavailable", "err", err)
+					w.Header().Set("Retry-After", "5")
+					http.Error(w, "token verification is temporarily unavailable", http.StatusServiceUnavailable)
+					return
+				}
+				logger.Info("bearer token refused", "reason", err.Error(), "path", r.URL.Path)
+				c := base
+				c.Error = "invalid_token"
+				c.ErrorDescription = err.Error()
+				c.write(w, http.StatusUnauthorized)
+				return
+			}
+			if ti == nil || ti.UserID == "" {
+				c := base
+				c.Error = "invalid_token"
+				c.ErrorDescription = "token has no subject"
+				c.write(w, http.StatusUnauthorized)
+				return
+			}
+			if r.Method == http.MethodPost && opts.Required != nil {
+				body, err := io.ReadAll(io.LimitReader(r.Body, opts.MaxBodyBytes+1))
+				r.Body.Close()
+				if err != nil {
+					http.Error(w, "reading request body failed", http.StatusBadRequest)
+					return
+				}
+				if int64(len(body)) > opts.MaxBodyBytes {
+					http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+					return
+				}
+				r.Body = io.NopCloser(bytes.NewReader(body))
+				if need := missingScopes(body, ti.Scopes, opts.Required); len(need.missing) > 0 {
+					logger.Info("insufficient scope", "sub", ti.UserID, "method", need.method, "target", need.target, "missing", need.missing)
+					c := base
+					c.Error = "insufficient_scope"
+					c.Scope = scopes.Format(scopes.Union(ti.Scopes, need.required))
+					c.ErrorDescription = need.describe()
+					c.write(w, http.StatusForbidden)
+					return
+				}
+			}
+			r = r.WithContext(context.WithValue(r.Context(), verifiedKey{}, ti))
+			injected.ServeHTTP(w, r)
+		})
+	}
+}
+
+type verifiedKey struct{}
+
+var errNoToken = errors.New("no bearer token")
+
+// extract returns the token of the request's single Authorization header.
+func extract(r *http.Request) (string, error) {
+	values := r.Header.Values("Authorization")
+	if len(values) == 0 {
+		return "", errNoToken
+	}
+	if len(values) > 1 {
+		return "", errors.New("more than one Authorization header")
+	}
+	scheme, token, _ := strings.Cut(strings.TrimSpace(values[0]), " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		// Another scheme (Basic, ...) is "no bearer token" (RFC 6750 §3.1).
+		return "", errNoToken
+	}
+	token = strings.TrimSpace(token)
+	if token == "" || strings.ContainsAny(token, " \t") {
+		return "", errors.New("malformed Bearer credentials")
+	}
+	return token, nil
+}
+
+type scopeNeed struct {
+	method, target    string
+	required, missing []string
+}
+
+func (n scopeNeed) describe() string {
+	what := n.method
+	if n.target != "" {
+		what += " " + n.target
+	}
+	return what + " requires scope " + scopes.Format(n.missing)
+}
+
+// missingScopes inspects a JSON-RPC message or batch and returns the first
+// request whose required scopes the token lacks. Bodies that are not
+// JSON-RPC pass through: the MCP transport answers them properly.
+func missingScopes(body []byte, granted []string, required func(string, json.RawMessage) ([]string, bool)) scopeNeed {
+	type message struct {
+		Method string          `json:"method"`
+		Params json.RawMessage `json:"params"`
+	}
+	var msgs []message
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) > 0 && trimmed[0] == '[' {
+		if json.Unmarshal(trimmed, &msgs) != nil {
+			return scopeNeed{}
+		}
+	} else {
+		var m message
+		if json.Unmarshal(trimmed, &m) != nil {
+			return scopeNeed{}
+		}
+		msgs = []message{m}
+	}
+	for _, m := range msgs {
+		if m.Method == "" {
+			continue
+		}
+		req, ok := required(m.Method, m.Params)
+		if !ok {
+			continue
+		}
+		if miss := scopes.Missing(granted, req); len(miss) > 0 {
+			return scopeNeed{method: m.Method, target: targetOf(m.Params), required: req, missing: miss}
+		}
+	}
+	return scopeNeed{}
+}
+
+func targetOf(params json.RawMessage) string {
+	var p struct {
+		Name string `json:"name"`
+		URI  string `json:"uri"`
+	}
+	if json.Unmarshal(params, &p) != nil {
+		return ""
+	}
+	if p.Name != "" {
+		return p.Name
+	}
+	return p.URI
+}

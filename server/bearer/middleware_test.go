@@ -1,0 +1,178 @@
+package bearer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/auth"
+)
+
+const prm = "http://127.0.0.1:1/.well-known/oauth-protected-resource/mcp"
+
+func testVerifier(_ context.Context, token string) (*auth.TokenInfo, error) {
+	switch token {
+	case "read":
+		return &auth.TokenInfo{UserID: "alice", Scopes: []string{"notes:read", "openid"}, Expiration: time.Now().Add(time.Hour)}, nil
+	case "write":
+		return &auth.TokenInfo{UserID: "alice", Scopes: []string{"notes:read", "notes:write"}, Expiration: time.Now().Add(time.Hour)}, nil
+	case "nosub":
+		return &auth.TokenInfo{Scopes: []string{"notes:read"}, Expiration: time.Now().Add(time.Hour)}, nil
+	case "down":
+		return nil, errors.New("jwks endpoint unreachable")
+	}
+	return nil, fmt.Errorf("%w: token expired", ErrInvalidToken)
+}
+
+func required(method string, params json.RawMessage) ([]string, bool) {
+	if method != "tools/call" {
+		return nil, false
+	}
+	var p struct{ Name string }
+	json.Unmarshal(params, &p)
+	switch p.Name {
+	case "read_tool":
+		return []string{"notes:read"}, true
+	case "write_tool":
+		return []string{"notes:write"}, true
+	}
+	return nil, false
+}
+
+func TestMiddleware(t *testing.T) {
+	call := func(tool string) string {
+		return `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"` + tool + `","arguments":{}}}`
+	}
+	tests := []struct {
+		name       string
+		method     string
+		target     string
+		header     []string
+		body       string
+		wantStatus int
+		wantAuth   string // exact WWW-Authenticate, "" = must be absent
+		wantNext   bool
+	}{
+		{name: "no token", method: "POST", body: call("read_tool"), wantStatus: 401,
+			wantAuth: `Bearer scope="notes:read", resource_metadata="` + prm + `"`},
+		{name: "basic scheme counts as no token", method: "POST", header: []string{"Basic YWxpY2U6eA=="}, wantStatus: 401,
+			wantAuth: `Bearer scope="notes:read", resource_metadata="` + prm + `"`},
+		{name: "empty bearer", method: "POST", header: []string{"Bearer "}, wantStatus: 400,
+			wantAuth: `Bearer error="invalid_request", error_description="malformed Bearer credentials", scope="notes:read", resource_metadata="` + prm + `"`},
+		{name: "two headers", method: "POST", header: []string{"Bearer read", "Bearer write"}, wantStatus: 400,
+			wantAuth: `Bearer error="invalid_request", error_description="more than one Authorization header", scope="notes:read", resource_metadata="` + prm + `"`},
+		{name: "token in query string", method: "POST", target: "/mcp?access_token=read", header: []string{"Bearer read"}, wantStatus: 400,
+			wantAuth: `Bearer error="invalid_request", error_description="access tokens are accepted only in the Authorization header", scope="notes:read", resource_metadata="` + prm + `"`},
+		{name: "invalid token", method: "POST", header: []string{"Bearer expired"}, body: call("read_tool"), wantStatus: 401,
+			wantAuth: `Bearer error="invalid_token", error_description="invalid token: token expired", scope="notes:read", resource_metadata="` + prm + `"`},
+		{name: "token without subject", method: "POST", header: []string{"Bearer nosub"}, wantStatus: 401,
+			wantAuth: `Bearer error="invalid_token", error_description="token has no subject", scope="notes:read", resource_metadata="` + prm + `"`},
+		{name: "verifier unavailable is 503 not 401", method: "POST", header: []string{"bearer down"}, wantStatus: 503},
+		{name: "scheme is case-insensitive", method: "POST", header: []string{"bEaReR read"}, body: call("read_tool"), wantStatus: 200, wantNext: true},
+		{name: "write tool without write scope", method: "POST", header: []string{"Bearer read"}, body: call("write_tool"), wantStatus: 403,
+			wantAuth: `Bearer error="insufficient_scope", error_description="tools/call write_tool requires scope notes:write", scope="notes:read notes:write openid", resource_metadata="` + prm + `"`},
+		{name: "write tool inside a batch", method: "POST", header: []string{"Bearer read"}, body: "[" + call("read_tool") + "," + call("write_tool") + "]", wantStatus: 403,
+			wantAuth: `Bearer error="insufficient_scope", error_description="tools/call write_tool requires scope notes:write", scope="notes:read notes:write openid", resource_metadata="` + prm + `"`},
+		{name: "write tool with write scope", method: "POST", header: []string{"Bearer write"}, body: call("write_tool"), wantStatus: 200, wantNext: true},
+		{name: "unknown tool passes to the server", method: "POST", header: []string{"Bearer read"}, body: call("nope"), wantStatus: 200, wantNext: true},
+		{name: "non-JSON body passes to the server", method: "POST", header: []string{"Bearer read"}, body: "{oops", wantStatus: 200, wantNext: true},
+		{name: "GET stream", method: "GET", header: []string{"Bearer read"}, wantStatus: 200, wantNext: true},
+		{name: "oversized body", method: "POST", header: []string{"Bearer read"}, body: `{"x":"` + strings.Repeat("a", 2000) + `"}`, wantStatus: 413},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var gotBody string
+			var gotInfo *auth.TokenInfo
+			reached := false
+			next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				reached = true
+				b, _ := io.ReadAll(r.Body)
+				gotBody = string(b)
+				gotInfo = auth.TokenInfoFromContext(r.Context())
+			})
+			h := Middleware(testVerifier, Options{
+				ResourceMetadataURL: prm,
+				Scope:               []string{"notes:read"},
+				Required:            required,
+				MaxBodyBytes:        1024,
+			})(next)
+			target := tt.target
+			if target == "" {
+				target = "/mcp"
+			}
+			req := httptest.NewRequest(tt.method, target, strings.NewReader(tt.body))
+			for _, v := range tt.header {
+				req.Header.Add("Authorization", v)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tt.wantStatus {
+				t.Fatalf("status = %d, want %d (body %s)", rec.Code, tt.wantStatus, rec.Body)
+			}
+			if got := rec.Header().Get("WWW-Authenticate"); got != tt.wantAuth {
+				t.Errorf("WWW-Authenticate =\n  %s\nwant\n  %s", got, tt.wantAuth)
+			}
+			if reached != tt.wantNext {
+				t.Fatalf("next reached = %v, want %v", reached, tt.wantNext)
+			}
+			if tt.wantNext {
+				if gotBody != tt.body {
+					t.Errorf("body seen by next = %q, want %q", gotBody, tt.body)
+				}
+				if gotInfo == nil || gotInfo.UserID != "alice" {
+					t.Errorf("TokenInfo in context = %+v", gotInfo)
+				}
+			}
+			if strings.Contains(rec.Body.String(), "Bearer read") {
+				t.Error("response echoes the token")
+			}
+			if rec.Code == 401 || rec.Code == 403 {
+				var body map[string]string
+				if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || body["error"] == "" {
+					t.Errorf("error body %q is not JSON with an error field", rec.Body)
+				}
+			}
+		})
+	}
+}
+
+func TestChallengeDropsForbiddenCharacters(t *testing.T) {
+	c := Challenge{Error: "invalid_token", ErrorDescription: "bad \"quote\" \\ and\nnewline é"}
+	if got, want := c.String(), `Bearer error="invalid_token", error_description="bad quote  andnewline "`; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}
+
+func TestMetadataPath(t *testing.T) {
+	for in, want := range map[string]string{
+		"http://127.0.0.1:8000/mcp":    "/.well-known/oauth-protected-resource/mcp",
+		"http://127.0.0.1:8000/mcp/":   "/.well-known/oauth-protected-resource/mcp",
+		"http://127.0.0.1:8000":        "/.well-known/oauth-protected-resource",
+		"https://h.example/public/mcp": "/.well-known/oauth-protected-resource/public/mcp",
+	} {
+		if got, err := MetadataPath(in); err != nil || got != want {
+			t.Errorf("MetadataPath(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+}
+
+func TestMetadataHandler(t *testing.T) {
+	h := MetadataHandler("http://127.0.0.1:8000/mcp", "http://127.0.0.1:9090", []string{"notes:read"}, "Nextcloud MCP")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/.well-known/oauth-protected-resource/mcp", nil))
+	var got map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got["resource"] != "http://127.0.0.1:8000/mcp" || fmt.Sprint(got["authorization_servers"]) != "[http://127.0.0.1:9090]" ||
+		fmt.Sprint(got["bearer_methods_supported"]) != "[header]" || fmt.Sprint(got["scopes_supported"]) != "[notes:read]" {
+		t.Errorf("metadata = %v", got)
+	}
+}
