@@ -1,0 +1,249 @@
+package server
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/envflag"
+)
+
+// Mode is how the server obtains the credentials it sends to Nextcloud
+// (architecture §2). Tool code never sees it.
+type Mode string
+
+const (
+	// ModeBasic: one shared Nextcloud client with an app password; no
+	// inbound authentication (bind to loopback).
+	ModeBasic Mode = "basic"
+	// ModePassthrough: the validated inbound token is sent to Nextcloud as
+	// is — the MCP specification's "token passthrough" pattern; kept for
+	// deployments whose IdP lacks RFC 8693, with that trade-off documented.
+	ModePassthrough Mode = "passthrough"
+	// ModeExchange: every call exchanges the inbound token (RFC 8693) for a
+	// short-lived Nextcloud-audience token used for that call only.
+	ModeExchange Mode = "exchange"
+)
+
+// Config is the server's configuration. Flags and environment variables
+// (upstream-compatible names where one exists) fill it; see Bind.
+type Config struct {
+	// Listen is the HTTP listen address ("127.0.0.1:0" picks a port).
+	Listen string
+	// PublicURL is the externally visible base URL of this server
+	// (NEXTCLOUD_MCP_SERVER_URL); the MCP endpoint, and so the canonical
+	// resource identifier tokens must name, is PublicURL + "/mcp". Empty:
+	// derived from the bound listen address.
+	PublicURL string
+	// Transport is "http" (streamable HTTP at /mcp) or "stdio".
+	Transport string
+
+	NextcloudHost     string
+	NextcloudUsername string
+	NextcloudPassword string
+
+	// OIDCDiscoveryURL is the IdP's issuer or its discovery document URL.
+	OIDCDiscoveryURL string
+	// OIDCClientID/Secret are this server's confidential client at the IdP
+	// (token exchange, Flow 2, introspection). The client id is also an
+	// accepted token audience besides the canonical resource URL.
+	OIDCClientID     string
+	OIDCClientSecret string
+	// NextcloudAudience is Nextcloud's client id at the IdP: the audience
+	// of exchanged tokens and of Flow 2 grants.
+	NextcloudAudience string
+	// ExtraAudiences are further accepted audiences of inbound tokens.
+	ExtraAudiences []string
+
+	EnableTokenExchange bool
+	// ExchangeRefreshFallback lets a failed exchange fall back to the
+	// user's Flow 2 refresh grant. Off by default: it breaks invariant 1
+	// (refresh tokens never serve tool calls) and conformance flags it.
+	ExchangeRefreshFallback bool
+
+	EnableProgressiveConsent bool
+	TokenEncryptionKey       string
+	TokenStorageDB           string
+	// SyncInterval is how often the background worker refreshes each
+	// provisioned user's notes index.
+	SyncInterval time.Duration
+
+	// HTTPTimeout bounds every request to Nextcloud and the IdP.
+	HTTPTimeout time.Duration
+	LogFormat   string
+	LogLevel    string
+}
+
+// envNames maps flag names to their environment variables.
+var envNames = map[string]string{
+	"listen":                    "MCP_LISTEN",
+	"public-url":                "NEXTCLOUD_MCP_SERVER_URL",
+	"transport":                 "MCP_TRANSPORT",
+	"nextcloud-host":            "NEXTCLOUD_HOST",
+	"nextcloud-username":        "NEXTCLOUD_USERNAME",
+	"nextcloud-password":        "NEXTCLOUD_PASSWORD",
+	"oidc-discovery-url":        "OIDC_DISCOVERY_URL",
+	"oidc-client-id":            "OIDC_CLIENT_ID",
+	"oidc-client-secret":        "OIDC_CLIENT_SECRET",
+	"nextcloud-audience":        "NEXTCLOUD_OIDC_AUDIENCE",
+	"extra-audiences":           "MCP_EXTRA_AUDIENCES",
+	"enable-token-exchange":     "ENABLE_TOKEN_EXCHANGE",
+	"exchange-refresh-fallback": "TOKEN_EXCHANGE_REFRESH_FALLBACK",
+	"progressive-consent":       "ENABLE_PROGRESSIVE_CONSENT",
+	"token-encryption-key":      "TOKEN_ENCRYPTION_KEY",
+	"token-storage-db":          "TOKEN_STORAGE_DB",
+	"sync-interval":             "NOTES_SYNC_INTERVAL",
+	"http-timeout":              "NEXTCLOUD_HTTP_TIMEOUT",
+	"log-format":                "LOG_FORMAT",
+	"log-level":                 "LOG_LEVEL",
+}
+
+// EnvNames returns the flag → environment variable table (for docs).
+func EnvNames() map[string]string {
+	out := make(map[string]string, len(envNames))
+	for k, v := range envNames {
+		out[k] = v
+	}
+	return out
+}
+
+// Bind registers the configuration's flags on fs with their defaults.
+func (c *Config) Bind(fs *flag.FlagSet) {
+	u := func(name, text string) string { return text + envflag.Usage(envNames, name) }
+	fs.StringVar(&c.Listen, "listen", "127.0.0.1:8000", u("listen", "HTTP listen address (port 0 picks a free port)"))
+	fs.StringVar(&c.PublicURL, "public-url", "", u("public-url", "public base URL of this server; the MCP endpoint is <public-url>/mcp (default: from the bound address)"))
+	fs.StringVar(&c.Transport, "transport", "http", u("transport", "http (streamable HTTP at /mcp) or stdio (basic mode only)"))
+	fs.StringVar(&c.NextcloudHost, "nextcloud-host", "", u("nextcloud-host", "Nextcloud base URL"))
+	fs.StringVar(&c.NextcloudUsername, "nextcloud-username", "", u("nextcloud-username", "login name for basic mode"))
+	fs.StringVar(&c.NextcloudPassword, "nextcloud-password", "", u("nextcloud-password", "app password for basic mode"))
+	fs.StringVar(&c.OIDCDiscoveryURL, "oidc-discovery-url", "", u("oidc-discovery-url", "IdP issuer URL or its /.well-known/openid-configuration URL (OAuth modes)"))
+	fs.StringVar(&c.OIDCClientID, "oidc-client-id", "", u("oidc-client-id", "this server's client id at the IdP (also an accepted token audience)"))
+	fs.StringVar(&c.OIDCClientSecret, "oidc-client-secret", "", u("oidc-client-secret", "this server's client secret at the IdP"))
+	fs.StringVar(&c.NextcloudAudience, "nextcloud-audience", "nextcloud", u("nextcloud-audience", "Nextcloud's client id at the IdP (audience of exchanged and Flow 2 tokens)"))
+	fs.Func("extra-audiences", u("extra-audiences", "comma-separated further accepted audiences of inbound tokens"), func(s string) error {
+		c.ExtraAudiences = nil
+		for _, a := range strings.Split(s, ",") {
+			if a = strings.TrimSpace(a); a != "" {
+				c.ExtraAudiences = append(c.ExtraAudiences, a)
+			}
+		}
+		return nil
+	})
+	fs.BoolVar(&c.EnableTokenExchange, "enable-token-exchange", false, u("enable-token-exchange", "OAuth mode: exchange the client's token per call (RFC 8693) instead of passing it through"))
+	fs.BoolVar(&c.ExchangeRefreshFallback, "exchange-refresh-fallback", false, u("exchange-refresh-fallback", "when an exchange fails, serve the call with the user's offline grant (breaks invariant 1; off by default)"))
+	fs.BoolVar(&c.EnableProgressiveConsent, "progressive-consent", false, u("progressive-consent", "require users to provision offline access (Flow 2) before Nextcloud tools work"))
+	fs.StringVar(&c.TokenEncryptionKey, "token-encryption-key", "", u("token-encryption-key", "key for stored refresh tokens (`nextcloud-mcp keygen` prints one)"))
+	fs.StringVar(&c.TokenStorageDB, "token-storage-db", "nextcloud-mcp-tokens.db", u("token-storage-db", "SQLite file for provisioned grants"))
+	fs.DurationVar(&c.SyncInterval, "sync-interval", 5*time.Minute, u("sync-interval", "background notes index refresh interval"))
+	fs.DurationVar(&c.HTTPTimeout, "http-timeout", 30*time.Second, u("http-timeout", "timeout of every request to Nextcloud and the IdP"))
+	fs.StringVar(&c.LogFormat, "log-format", "text", u("log-format", "text or json"))
+	fs.StringVar(&c.LogLevel, "log-level", "info", u("log-level", "debug, info, warn or error"))
+}
+
+// ApplyEnv fills flags that were not given from their environment
+// variables. Call after fs.Parse.
+func ApplyEnv(fs *flag.FlagSet) error { return envflag.Apply(fs, envNames) }
+
+// Mode derives the token mode: basic when both Nextcloud credentials are
+// set, otherwise OAuth (exchange when enabled, else pass-through).
+func (c *Config) Mode() Mode {
+	switch {
+	case c.NextcloudUsername != "" && c.NextcloudPassword != "":
+		return ModeBasic
+	case c.EnableTokenExchange:
+		return ModeExchange
+	default:
+		return ModePassthrough
+	}
+}
+
+// Validate reports every configuration problem at once, naming flags and
+// environment variables but never a secret's value.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if err := checkURL(c.NextcloudHost); err != nil {
+		bad("NEXTCLOUD_HOST (--nextcloud-host): %v", err)
+	}
+	if c.PublicURL != "" {
+		if err := checkURL(c.PublicURL); err != nil {
+			bad("NEXTCLOUD_MCP_SERVER_URL (--public-url): %v", err)
+		}
+	}
+	if (c.NextcloudUsername == "") != (c.NextcloudPassword == "") {
+		bad("NEXTCLOUD_USERNAME and NEXTCLOUD_PASSWORD must be set together (basic mode)")
+	}
+	switch c.Transport {
+	case "http", "stdio":
+	default:
+		bad("MCP_TRANSPORT (--transport) must be http or stdio, not %q", c.Transport)
+	}
+	mode := c.Mode()
+	if mode == ModeBasic {
+		if c.OIDCDiscoveryURL != "" {
+			bad("basic mode (NEXTCLOUD_USERNAME/NEXTCLOUD_PASSWORD) and OIDC_DISCOVERY_URL are mutually exclusive: unset one")
+		}
+		if c.EnableTokenExchange || c.EnableProgressiveConsent {
+			bad("ENABLE_TOKEN_EXCHANGE and ENABLE_PROGRESSIVE_CONSENT need an OAuth mode, not basic mode")
+		}
+	} else {
+		if c.Transport == "stdio" {
+			bad("the stdio transport works in basic mode only: set NEXTCLOUD_USERNAME and NEXTCLOUD_PASSWORD")
+		}
+		if c.OIDCDiscoveryURL == "" {
+			bad("no credentials configured: set NEXTCLOUD_USERNAME and NEXTCLOUD_PASSWORD (basic mode) or OIDC_DISCOVERY_URL and OIDC_CLIENT_ID (OAuth modes)")
+		} else if err := checkURL(c.OIDCDiscoveryURL); err != nil {
+			bad("OIDC_DISCOVERY_URL (--oidc-discovery-url): %v", err)
+		}
+		if c.OIDCDiscoveryURL != "" && c.OIDCClientID == "" {
+			bad("OIDC_CLIENT_ID (--oidc-client-id) is required in OAuth modes")
+		}
+		needSecret := c.EnableTokenExchange || c.EnableProgressiveConsent
+		if needSecret && c.OIDCClientSecret == "" {
+			bad("OIDC_CLIENT_SECRET (--oidc-client-secret) is required for token exchange and progressive consent")
+		}
+		if c.EnableTokenExchange && c.NextcloudAudience == "" {
+			bad("NEXTCLOUD_OIDC_AUDIENCE (--nextcloud-audience) must name Nextcloud's client id for token exchange")
+		}
+		if c.ExchangeRefreshFallback && !(c.EnableTokenExchange && c.EnableProgressiveConsent) {
+			bad("TOKEN_EXCHANGE_REFRESH_FALLBACK needs ENABLE_TOKEN_EXCHANGE and ENABLE_PROGRESSIVE_CONSENT")
+		}
+		if c.EnableProgressiveConsent {
+			if c.TokenEncryptionKey == "" {
+				bad("TOKEN_ENCRYPTION_KEY (--token-encryption-key) is required for progressive consent; `nextcloud-mcp keygen` prints one")
+			}
+			if c.TokenStorageDB == "" {
+				bad("TOKEN_STORAGE_DB (--token-storage-db) is required for progressive consent")
+			}
+		}
+	}
+	if c.HTTPTimeout <= 0 {
+		bad("NEXTCLOUD_HTTP_TIMEOUT (--http-timeout) must be positive")
+	}
+	if c.SyncInterval <= 0 {
+		bad("NOTES_SYNC_INTERVAL (--sync-interval) must be positive")
+	}
+	return errors.Join(errs...)
+}
+
+func checkURL(s string) error {
+	if s == "" {
+		return errors.New("is required")
+	}
+	// The value is never echoed: a URL may carry a password.
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return errors.New("is not an http(s) URL with a host")
+	}
+	if u.User != nil {
+		return errors.New("must not contain credentials")
+	}
+	return nil
+}
+
+// MCPURL is the canonical resource identifier: PublicURL + "/mcp", without
+// a trailing slash (RFC 8707 §2, MCP 2025-11-25 canonical server URI).
+func (c *Config) MCPURL() string { return strings.TrimSuffix(c.PublicURL, "/") + "/mcp" }

@@ -1,0 +1,115 @@
+package server
+
+import (
+	"flag"
+	"strings"
+	"testing"
+	"time"
+)
+
+func parseConfig(t *testing.T, args []string, env map[string]string) (Config, error) {
+	t.Helper()
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	var c Config
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	c.Bind(fs)
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if err := ApplyEnv(fs); err != nil {
+		return c, err
+	}
+	return c, c.Validate()
+}
+
+func TestConfigModes(t *testing.T) {
+	oauth := map[string]string{
+		"NEXTCLOUD_HOST":     "http://127.0.0.1:8080",
+		"OIDC_DISCOVERY_URL": "http://127.0.0.1:9090",
+		"OIDC_CLIENT_ID":     "nextcloud-mcp-server",
+		"OIDC_CLIENT_SECRET": "s3cret-value",
+	}
+	with := func(extra map[string]string) map[string]string {
+		m := map[string]string{}
+		for k, v := range oauth {
+			m[k] = v
+		}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+	tests := []struct {
+		name     string
+		args     []string
+		env      map[string]string
+		wantMode Mode
+		wantErr  []string
+	}{
+		{name: "basic", env: map[string]string{"NEXTCLOUD_HOST": "http://127.0.0.1:8080", "NEXTCLOUD_USERNAME": "alice", "NEXTCLOUD_PASSWORD": "pw"}, wantMode: ModeBasic},
+		{name: "basic over stdio", args: []string{"--transport", "stdio"}, env: map[string]string{"NEXTCLOUD_HOST": "http://127.0.0.1:8080", "NEXTCLOUD_USERNAME": "alice", "NEXTCLOUD_PASSWORD": "pw"}, wantMode: ModeBasic},
+		{name: "passthrough is the OAuth default", env: oauth, wantMode: ModePassthrough},
+		{name: "exchange", env: with(map[string]string{"ENABLE_TOKEN_EXCHANGE": "true"}), wantMode: ModeExchange},
+		{name: "flag wins over env", args: []string{"--enable-token-exchange=false"}, env: with(map[string]string{"ENABLE_TOKEN_EXCHANGE": "true"}), wantMode: ModePassthrough},
+		{name: "nothing configured", env: map[string]string{"NEXTCLOUD_HOST": "http://127.0.0.1:8080"}, wantErr: []string{"no credentials configured"}},
+		{name: "missing host", env: map[string]string{"NEXTCLOUD_USERNAME": "a", "NEXTCLOUD_PASSWORD": "b"}, wantErr: []string{"NEXTCLOUD_HOST"}},
+		{name: "half basic", env: with(map[string]string{"NEXTCLOUD_USERNAME": "alice"}), wantErr: []string{"must be set together"}},
+		{name: "basic and OIDC together", env: with(map[string]string{"NEXTCLOUD_USERNAME": "alice", "NEXTCLOUD_PASSWORD": "pw"}), wantErr: []string{"mutually exclusive"}},
+		{name: "stdio needs basic", args: []string{"--transport=stdio"}, env: oauth, wantErr: []string{"stdio transport works in basic mode only"}},
+		{name: "exchange needs secret", env: with(map[string]string{"ENABLE_TOKEN_EXCHANGE": "1", "OIDC_CLIENT_SECRET": ""}), wantErr: []string{"OIDC_CLIENT_SECRET"}},
+		{name: "consent needs key", env: with(map[string]string{"ENABLE_PROGRESSIVE_CONSENT": "true"}), wantErr: []string{"TOKEN_ENCRYPTION_KEY"}},
+		{name: "fallback needs exchange and consent", env: with(map[string]string{"TOKEN_EXCHANGE_REFRESH_FALLBACK": "true"}), wantErr: []string{"TOKEN_EXCHANGE_REFRESH_FALLBACK needs"}},
+		{name: "bad transport", args: []string{"--transport=sse"}, env: oauth, wantErr: []string{"must be http or stdio"}},
+		{name: "bad bool in env", env: with(map[string]string{"ENABLE_TOKEN_EXCHANGE": "maybe"}), wantErr: []string{"ENABLE_TOKEN_EXCHANGE"}},
+		{name: "URL with credentials is refused without echo", env: with(map[string]string{"NEXTCLOUD_HOST": "http://bob:hunter2@127.0.0.1"}), wantErr: []string{"must not contain credentials"}},
+		{name: "several problems at once", env: map[string]string{"NEXTCLOUD_HOST": "ftp://x", "MCP_TRANSPORT": "pipe"}, wantErr: []string{"NEXTCLOUD_HOST", "MCP_TRANSPORT", "no credentials"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := parseConfig(t, tt.args, tt.env)
+			if len(tt.wantErr) > 0 {
+				if err == nil {
+					t.Fatalf("no error, want %q", tt.wantErr)
+				}
+				for _, w := range tt.wantErr {
+					if !strings.Contains(err.Error(), w) {
+						t.Errorf("error %q lacks %q", err, w)
+					}
+				}
+				for _, secret := range []string{"hunter2", "s3cret-value"} {
+					if strings.Contains(err.Error(), secret) {
+						t.Errorf("error leaks a secret: %q", err)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.Mode(); got != tt.wantMode {
+				t.Errorf("Mode() = %s, want %s", got, tt.wantMode)
+			}
+		})
+	}
+}
+
+func TestConfigDefaults(t *testing.T) {
+	var c Config
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	c.Bind(fs)
+	if c.Listen != "127.0.0.1:8000" || c.NextcloudAudience != "nextcloud" || c.HTTPTimeout != 30*time.Second || c.Transport != "http" {
+		t.Errorf("defaults = %+v", c)
+	}
+	c.PublicURL = "http://127.0.0.1:8000/"
+	if got := c.MCPURL(); got != "http://127.0.0.1:8000/mcp" {
+		t.Errorf("MCPURL = %q", got)
+	}
+	// Every flag has an environment equivalent.
+	fs.VisitAll(func(f *flag.Flag) {
+		if _, ok := envNames[f.Name]; !ok {
+			t.Errorf("flag --%s has no environment variable", f.Name)
+		}
+	})
+}
