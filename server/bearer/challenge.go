@@ -79,3 +79,27 @@ func (c Challenge) write(w http.ResponseWriter, status int) {
 	}
 	json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": desc})
 }
+
+// writeRPC sends status with the challenge and, when the refused message
+// was a JSON-RPC request (it has an id), a JSON-RPC error body for that id:
+// MCP clients show it as the call's error instead of a bare "Forbidden".
+func (c Challenge) writeRPC(w http.ResponseWriter, status int, id json.RawMessage, message string) {
+	if len(id) == 0 || string(id) == "null" {
+		c.write(w, status)
+		return
+	}
+	w.Header().Set("WWW-Authenticate", c.String())
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(struct {
+		JSONRPC string          `json:"jsonrpc"`
+		ID      json.RawMessage `json:"id"`
+		Error   rpcError        `json:"error"`
+	}{"2.0", id, rpcError{Code: -32600, Message: message}})
+}
+
+type rpcError struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+}

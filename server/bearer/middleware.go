@@ -133,7 +133,7 @@ func Middleware(verify Verifier, opts Options) func(http.Handler) http.Handler {
 					c.Error = "insufficient_scope"
 					c.Scope = scopes.Format(scopes.Union(ti.Scopes, need.required))
 					c.ErrorDescription = need.describe()
-					c.write(w, http.StatusForbidden)
+					c.writeRPC(w, http.StatusForbidden, need.id, "insufficient_scope: "+need.describe()+"; re-authorize with scope \""+c.Scope+"\"")
 					return
 				}
 			}
@@ -169,6 +169,7 @@ func extract(r *http.Request) (string, error) {
 }
 
 type scopeNeed struct {
+	id                json.RawMessage
 	method, target    string
 	required, missing []string
 }
@@ -186,6 +187,7 @@ func (n scopeNeed) describe() string {
 // JSON-RPC pass through: the MCP transport answers them properly.
 func missingScopes(body []byte, granted []string, required func(string, json.RawMessage) ([]string, bool)) scopeNeed {
 	type message struct {
+		ID     json.RawMessage `json:"id"`
 		Method string          `json:"method"`
 		Params json.RawMessage `json:"params"`
 	}
@@ -211,7 +213,7 @@ func missingScopes(body []byte, granted []string, required func(string, json.Raw
 			continue
 		}
 		if miss := scopes.Missing(granted, req); len(miss) > 0 {
-			return scopeNeed{method: m.Method, target: targetOf(m.Params), required: req, missing: miss}
+			return scopeNeed{id: m.ID, method: m.Method, target: targetOf(m.Params), required: req, missing: miss}
 		}
 	}
 	return scopeNeed{}

@@ -134,9 +134,12 @@ func TestMiddleware(t *testing.T) {
 				t.Error("response echoes the token")
 			}
 			if rec.Code == 401 || rec.Code == 403 {
-				var body map[string]string
-				if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || body["error"] == "" {
+				var body map[string]any
+				if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || body["error"] == nil {
 					t.Errorf("error body %q is not JSON with an error field", rec.Body)
+				}
+				if rec.Code == 403 && (body["jsonrpc"] != "2.0" || body["id"] != float64(1)) {
+					t.Errorf("403 body %q is not a JSON-RPC error for id 1", rec.Body)
 				}
 			}
 		})
