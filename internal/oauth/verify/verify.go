@@ -324,4 +324,3 @@ func mustJSON(v any) []byte {
 	}
 	return b
 }
-

@@ -151,7 +151,9 @@ func TestVerifyTokenMatrix(t *testing.T) {
 			return as.Mint(with(good, "aud", []string{"other", serverClientID}), testas.MintOptions{})
 		}, ok, ""},
 		{"valid aud with trailing slash", func() string { return as.Mint(with(good, "aud", testas.MCPResource+"/"), testas.MintOptions{}) }, ok, ""},
-		{"expired just inside leeway", func() string { return as.Mint(with(good, "exp", now.Add(-10*time.Second).Unix()), testas.MintOptions{}) }, ok, ""},
+		{"expired just inside leeway", func() string {
+			return as.Mint(with(good, "exp", now.Add(-10*time.Second).Unix()), testas.MintOptions{})
+		}, ok, ""},
 		{"scp list instead of scope", func() string {
 			return as.Mint(with(good, "scope", nil, "scp", []string{"notes:read"}), testas.MintOptions{})
 		}, ok, ""},
