@@ -4,8 +4,10 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -155,3 +157,11 @@ func exchangeCode(t testing.TB, s *idptest.Server, code string, extra ...string)
 		"code_verifier", testVerifier, "client_id", idp.ClientMCP}, extra...)...)
 	return post(t, s, "/token", f, "", "")
 }
+
+var errNoKey = errors.New("no key with that kid")
+
+func jsonDecode(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }
+
+func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
+
+func mustReq(method, target string) *http.Request { return httptest.NewRequest(method, target, nil) }
