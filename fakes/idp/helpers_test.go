@@ -165,3 +165,15 @@ func jsonDecode(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) 
 func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
 
 func mustReq(method, target string) *http.Request { return httptest.NewRequest(method, target, nil) }
+
+func jsonEq(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+// userinfo calls the userinfo endpoint with a bearer token.
+func userinfo(t testing.TB, s *idptest.Server, token string) result {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, s.URL+"/userinfo", nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return do(t, req)
+}
