@@ -408,6 +408,28 @@ func (s *Store) Delete(ctx context.Context, subject, reason string) (bool, error
 	return n > 0, tx.Commit()
 }
 
+// Info describes the grant of subject without decrypting it, or returns
+// ErrNotFound.
+func (s *Store) Info(ctx context.Context, subject string) (*Info, error) {
+	in := Info{Subject: subject}
+	var (
+		sc                    string
+		exp, created, updated int64
+	)
+	err := s.db.QueryRowContext(ctx, `
+		SELECT scopes, client_id, refresh_expires_at, created_at, updated_at FROM grants WHERE subject = ?`,
+		subject).Scan(&sc, &in.ClientID, &exp, &created, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("tokenstore: %w", err)
+	}
+	in.Scopes = scopes.Parse(sc)
+	in.RefreshExpiresAt, in.CreatedAt, in.UpdatedAt = fromMS(exp), fromMS(created), fromMS(updated)
+	return &in, nil
+}
+
 // List describes every stored grant (no secrets), ordered by subject.
 func (s *Store) List(ctx context.Context) ([]Info, error) {
 	rows, err := s.db.QueryContext(ctx, `

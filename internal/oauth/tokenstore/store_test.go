@@ -237,6 +237,12 @@ func TestGrantLifecycle(t *testing.T) {
 	if has, _ := s.Has(ctx, "alice"); !has {
 		t.Fatal("Has = false")
 	}
+	if in, err := s.Info(ctx, "alice"); err != nil || in.ClientID != "srv" || !in.CreatedAt.Equal(now) || len(in.Scopes) != 2 {
+		t.Fatalf("Info = %+v %v", in, err)
+	}
+	if _, err := s.Info(ctx, "bob"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Info(bob) = %v", err)
+	}
 	if has, _ := s.Has(ctx, "bob"); has {
 		t.Fatal("Has(bob) = true")
 	}
