@@ -32,7 +32,12 @@ func (p *IdP) token(r *http.Request, entry *LogEntry) (*TokenResponse, *Error) {
 		return nil, err
 	}
 	gt := form.get("grant_type")
-	entry.GrantType = printable(gt)
+	switch gt {
+	case GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials, GrantTokenExchange, "":
+		entry.GrantType = gt
+	default:
+		entry.GrantType = "other"
+	}
 	c, _, err := p.authenticateClient(r, form)
 	if err != nil {
 		return nil, err
