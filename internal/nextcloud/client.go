@@ -333,11 +333,17 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 			if tooBig := (*sizeError)(nil); errors.As(err, &tooBig) {
 				return nil, c.newError(r, &response{status: tooBig.status}, fmt.Errorf("response body exceeds the %s limit", humanBytes(c.cfg.maxBody)))
 			}
+			transportErr := &Error{Op: r.op, Resource: r.resource, Method: r.method, Path: r.path, AuthKind: c.creds.kind(), Err: scrubURLError(err)}
 			if attempt >= attempts {
-				return nil, &Error{Op: r.op, Resource: r.resource, Method: r.method, Path: r.path, AuthKind: c.creds.kind(), Err: scrubURLError(err)}
+				return nil, transportErr
 			}
 			if werr := c.backoff(ctx, r, attempt, 0, err.Error()); werr != nil {
-				return nil, c.ctxError(parent, r, werr)
+				if ctx.Err() != nil {
+					return nil, c.ctxError(parent, r, werr)
+				}
+				// No time left for another attempt: the transport failure
+				// is the fact to report.
+				return nil, transportErr
 			}
 			continue
 		}
@@ -347,7 +353,7 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 				// Out of time: report what the server said rather than a
 				// bare timeout, it is the more useful fact.
 				if parent.Err() != nil {
-					return nil, c.ctxError(parent, r, werr)
+					return nil, c.ctxError(parent, r, parent.Err())
 				}
 				return resp, nil
 			}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -414,5 +415,39 @@ func TestUnreachableServer(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), testToken) {
 		t.Fatal("token in error")
+	}
+}
+
+func TestNoGoroutineLeakAfterFailures(t *testing.T) {
+	release := make(chan struct{})
+	rec := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("slow") != "" || strings.HasSuffix(r.URL.Path, "/1") {
+			select {
+			case <-r.Context().Done():
+			case <-release:
+			}
+			return
+		}
+		writeJSON(w, 503, []byte(`{"message":""}`))
+	})
+	defer close(release)
+	hc := &http.Client{Transport: &http.Transport{}}
+	c := newTestClient(t, rec, WithHTTPClient(hc), WithTimeout(30*time.Millisecond))
+	base := runtime.NumGoroutine()
+	for range 10 {
+		c.GetNote(context.Background(), 1) // times out
+		c.GetNote(context.Background(), 2) // 503 ×3
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		c.GetNote(ctx, 1) // canceled before sending
+	}
+	hc.CloseIdleConnections()
+	deadline := time.Now().Add(3 * time.Second)
+	for runtime.NumGoroutine() > base+2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+		hc.CloseIdleConnections()
+	}
+	if n := runtime.NumGoroutine(); n > base+2 {
+		t.Fatalf("goroutines: %d before, %d after", base, n)
 	}
 }
