@@ -492,10 +492,23 @@ func checkAttachmentName(name string) error {
 // NoteURI is the resource URI of a note.
 func NoteURI(id int64) string { return "nc://Notes/" + strconv.FormatInt(id, 10) }
 
-// AttachmentURI is the resource URI of a note attachment; the name is
-// percent-encoded.
+// AttachmentURI is the resource URI of a note attachment. Every byte of
+// the name outside RFC 3986's unreserved set is percent-encoded, so the URI
+// matches the RFC 6570 template (whose {var} admits nothing else).
 func AttachmentURI(id int64, name string) string {
-	return NoteURI(id) + "/attachments/" + url.PathEscape(name)
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~' {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+	}
+	return NoteURI(id) + "/attachments/" + b.String()
 }
 
 func registerNotesResources(s *mcp.Server, d *Deps) {

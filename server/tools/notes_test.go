@@ -482,6 +482,7 @@ func TestResources(t *testing.T) {
 	srv := newNotesServer(t)
 	n := srv.add("Res note", "body", "c", 42)
 	srv.files["Notes/c/.attachments."+itoa(n.ID)+"/my photo.png"] = []byte("PNGDATA")
+	srv.files["Notes/c/.attachments."+itoa(n.ID)+"/a+b (1), é.txt"] = []byte("odd name")
 	cs := connect(t, depsFor(t, srv))
 	ctx := context.Background()
 	read := func(uri string) (*mcp.ReadResourceResult, error) {
@@ -509,6 +510,14 @@ func TestResources(t *testing.T) {
 	r, err = read(uri)
 	if err != nil || string(r.Contents[0].Blob) != "PNGDATA" || r.Contents[0].MIMEType != "image/png" {
 		t.Fatalf("attachment resource: %v %+v", err, r)
+	}
+
+	odd := AttachmentURI(n.ID, "a+b (1), é.txt")
+	if want := "nc://Notes/" + itoa(n.ID) + "/attachments/a%2Bb%20%281%29%2C%20%C3%A9.txt"; odd != want {
+		t.Fatalf("uri = %s, want %s", odd, want)
+	}
+	if r, err = read(odd); err != nil || r.Contents[0].Text != "odd name" {
+		t.Fatalf("odd attachment name: %v %+v", err, r)
 	}
 
 	r, err = read(CapabilitiesURI)

@@ -120,8 +120,12 @@ func Catalogue() []Tool {
 	return out
 }
 
-// Register adds tools to s; their handlers use deps.
+// Register adds tools to s; their handlers use deps (nil: no Nextcloud,
+// every call fails with a clear error).
 func Register(s *mcp.Server, deps *Deps, tools []Tool) {
+	if deps == nil {
+		deps = &Deps{}
+	}
 	for _, t := range tools {
 		t.register(s, deps)
 	}
@@ -129,6 +133,9 @@ func Register(s *mcp.Server, deps *Deps, tools []Tool) {
 
 // RegisterResources adds every app's resources and nc://capabilities.
 func RegisterResources(s *mcp.Server, deps *Deps) {
+	if deps == nil {
+		deps = &Deps{}
+	}
 	registerCoreResources(s, deps)
 	for _, a := range apps {
 		if a.resources != nil {
