@@ -134,7 +134,7 @@ func (c *Client) ListNotesPage(ctx context.Context, opts ListOptions, cursor str
 		q.Set("chunkCursor", cursor)
 	}
 	r := &request{op: "list notes", method: http.MethodGet, path: notesAPI + "/notes", query: q, idempotent: true, appRoute: true}
-	resp, err := c.json(ctx, r, nil)
+	resp, err := c.callJSON(ctx, r, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +193,7 @@ func (c *Client) GetNote(ctx context.Context, id int64) (*Note, error) {
 	r := &request{op: "get note " + strconv.FormatInt(id, 10), resource: noteResource(id),
 		method: http.MethodGet, path: notePath(id), idempotent: true, appRoute: true}
 	var n Note
-	if _, err := c.json(ctx, r, &n); err != nil {
+	if _, err := c.callJSON(ctx, r, &n); err != nil {
 		return nil, err
 	}
 	return &n, nil
@@ -227,7 +227,7 @@ func (c *Client) CreateNote(ctx context.Context, nn NewNote) (*Note, error) {
 		return nil, err
 	}
 	var n Note
-	if _, err := c.json(ctx, r, &n); err != nil {
+	if _, err := c.callJSON(ctx, r, &n); err != nil {
 		return nil, err
 	}
 	return &n, nil
@@ -274,7 +274,7 @@ func (c *Client) UpdateNote(ctx context.Context, id int64, etag string, u NoteUp
 		r.header.Set("If-Match", `"`+etag+`"`)
 	}
 	var n Note
-	if _, err := c.json(ctx, r, &n); err != nil {
+	if _, err := c.callJSON(ctx, r, &n); err != nil {
 		return nil, err
 	}
 	return &n, nil
@@ -285,7 +285,7 @@ func (c *Client) UpdateNote(ctx context.Context, id int64, etag string, u NoteUp
 func (c *Client) DeleteNote(ctx context.Context, id int64) error {
 	r := &request{op: "delete note " + strconv.FormatInt(id, 10), resource: noteResource(id),
 		method: http.MethodDelete, path: notePath(id), appRoute: true}
-	_, err := c.json(ctx, r, nil)
+	_, err := c.callJSON(ctx, r, nil)
 	return err
 }
 
@@ -300,7 +300,7 @@ type NotesSettings struct {
 func (c *Client) NotesSettings(ctx context.Context) (*NotesSettings, error) {
 	r := &request{op: "read the Notes settings", method: http.MethodGet, path: notesAPI + "/settings", idempotent: true, appRoute: true}
 	var s NotesSettings
-	if _, err := c.json(ctx, r, &s); err != nil {
+	if _, err := c.callJSON(ctx, r, &s); err != nil {
 		return nil, err
 	}
 	return &s, nil
@@ -315,7 +315,7 @@ func (c *Client) UpdateNotesSettings(ctx context.Context, s NotesSettings) (*Not
 		return nil, err
 	}
 	var out NotesSettings
-	if _, err := c.json(ctx, r, &out); err != nil {
+	if _, err := c.callJSON(ctx, r, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -335,9 +335,9 @@ func (r *request) setJSON(v any) error {
 	return nil
 }
 
-// json performs an app-API call (plain JSON, {"message"} errors) and
+// callJSON performs an app-API call (plain JSON, {"message"} errors) and
 // decodes a 2xx body into out when out is non-nil.
-func (c *Client) json(ctx context.Context, r *request, out any) (*response, error) {
+func (c *Client) callJSON(ctx context.Context, r *request, out any) (*response, error) {
 	if r.header == nil {
 		r.header = http.Header{}
 	}
