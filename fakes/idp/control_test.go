@@ -257,13 +257,19 @@ func TestRequestLogBounded(t *testing.T) {
 
 func TestConfigValidation(t *testing.T) {
 	bad := map[string]func(*idp.Config){
-		"dup user":          func(c *idp.Config) { c.Users = append(c.Users, c.Users[0]) },
-		"dup client":        func(c *idp.Config) { c.Clients = append(c.Clients, c.Clients[0]) },
-		"public w/ secret":  func(c *idp.Config) { c.Clients = append(c.Clients, idp.Client{ID: "x", Public: true, Secret: "s"}) },
-		"conf w/o secret":   func(c *idp.Config) { c.Clients = append(c.Clients, idp.Client{ID: "x"}) },
-		"bad redirect":      func(c *idp.Config) { c.Clients = append(c.Clients, idp.Client{ID: "x", Public: true, RedirectURIs: []string{"http://evil.example/cb"}}) },
-		"bad grant":         func(c *idp.Config) { c.Clients = append(c.Clients, idp.Client{ID: "x", Public: true, GrantTypes: []string{"password"}}) },
-		"unknown scope":     func(c *idp.Config) { c.Clients = append(c.Clients, idp.Client{ID: "x", Public: true, Scopes: []string{"nope"}}) },
+		"dup user":         func(c *idp.Config) { c.Users = append(c.Users, c.Users[0]) },
+		"dup client":       func(c *idp.Config) { c.Clients = append(c.Clients, c.Clients[0]) },
+		"public w/ secret": func(c *idp.Config) { c.Clients = append(c.Clients, idp.Client{ID: "x", Public: true, Secret: "s"}) },
+		"conf w/o secret":  func(c *idp.Config) { c.Clients = append(c.Clients, idp.Client{ID: "x"}) },
+		"bad redirect": func(c *idp.Config) {
+			c.Clients = append(c.Clients, idp.Client{ID: "x", Public: true, RedirectURIs: []string{"http://evil.example/cb"}})
+		},
+		"bad grant": func(c *idp.Config) {
+			c.Clients = append(c.Clients, idp.Client{ID: "x", Public: true, GrantTypes: []string{"password"}})
+		},
+		"unknown scope": func(c *idp.Config) {
+			c.Clients = append(c.Clients, idp.Client{ID: "x", Public: true, Scopes: []string{"nope"}})
+		},
 		"bad alg":           func(c *idp.Config) { c.SigningAlg = "HS256" },
 		"negative ttl":      func(c *idp.Config) { c.AccessTokenTTL = -1 },
 		"bad issuer":        func(c *idp.Config) { c.Issuer = "not a url" },

@@ -106,9 +106,6 @@ type Client struct {
 	// Name is a display name for the consent page.
 	Name string `json:"name,omitempty"`
 
-	// dynamic marks clients created by dynamic registration; reset
-	// removes them.
-	dynamic bool
 	// registration holds RFC 7591 metadata echoed by RFC 7592 reads.
 	registration map[string]any
 }

@@ -145,7 +145,6 @@ func (p *IdP) register(r *http.Request, entry *LogEntry) (int, any, *Error) {
 		ID: "dcr-" + randomToken(12), Public: public, RedirectURIs: req.RedirectURIs,
 		DefaultAudiences: slices.Clone(p.dcrAudiences), GrantTypes: grants,
 		AllowOfflineAccess: slices.Contains(grants, GrantRefreshToken), Name: req.ClientName,
-		dynamic: true,
 	}
 	if !public {
 		c.Secret = randomToken(32)
