@@ -197,7 +197,9 @@ func (e *Exchanger) explain(err error) error {
 	case oauth.CodeInvalidScope:
 		hint = "the IdP refused the requested scope"
 	case oauth.CodeInvalidRequest:
-		hint = "the IdP rejected the exchange request as malformed"
+		// RFC 8693 §2.2.2 uses invalid_request both for a malformed
+		// request and for a subject token it will not accept.
+		hint = "the IdP rejected the exchange request (malformed, or a subject token it will not exchange: expired, revoked or not addressed to this server)"
 	default:
 		hint = "the IdP refused the exchange"
 	}
