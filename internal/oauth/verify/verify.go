@@ -211,7 +211,7 @@ func parseHeader(token string) (header, bool) {
 // send "JWT", and RFC 7519 makes typ optional, so those are accepted too.
 // Anything else (an ID token's "id+jwt", a logout token, ...) is refused.
 func acceptedTyp(typ string) bool {
-	t := strings.ToLower(strings.TrimPrefix(strings.ToLower(typ), "application/"))
+	t := strings.TrimPrefix(strings.ToLower(typ), "application/")
 	return t == "" || t == "at+jwt" || t == "jwt"
 }
 
