@@ -522,3 +522,13 @@ func ValidateName(name string) error {
 func IsForbiddenName(name string) bool {
 	return strings.ToLower(name) == ".htaccess"
 }
+
+// DeleteHome removes uid's home with everything in it.
+func (fs *FS) DeleteHome(uid string) {
+	h := fs.homes[uid]
+	if h == nil {
+		return
+	}
+	Walk(h, func(m *Node) bool { delete(fs.byID, m.ID); return true })
+	delete(fs.homes, uid)
+}

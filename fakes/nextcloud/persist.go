@@ -1,0 +1,137 @@
+package nextcloud
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/nextcloud/vfs"
+)
+
+const stateFile = "state.json"
+
+// persister keeps the state in DataDir/state.json, rewritten atomically
+// after every change.
+type persister struct{ dir string }
+
+func newPersister(dir string) (*persister, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("nextcloud: data dir: %w", err)
+	}
+	return &persister{dir: dir}, nil
+}
+
+type persisted struct {
+	Version    int                             `json:"version"`
+	InstanceID string                          `json:"instance_id"`
+	FS         vfs.Snapshot                    `json:"fs"`
+	Users      []*user                         `json:"users"`
+	Groups     []string                        `json:"groups"`
+	Shares     []*share                        `json:"shares"`
+	NextShare  int64                           `json:"next_share"`
+	Favorites  map[string][]int64              `json:"favorites"`
+	NotesMeta  map[string]map[string]*noteMeta `json:"notes_meta"`
+	Settings   map[string]*notesSettings       `json:"notes_settings"`
+}
+
+func (p *persister) save(st *state) error {
+	doc := persisted{Version: 1, InstanceID: st.InstanceID, FS: st.fs.Snapshot(), Groups: st.sortedGroups(),
+		Shares: st.sortedShares(), NextShare: st.nextShare, Favorites: map[string][]int64{},
+		NotesMeta: map[string]map[string]*noteMeta{}, Settings: st.settings}
+	for _, uid := range st.sortedUIDs() {
+		doc.Users = append(doc.Users, st.users[uid])
+	}
+	for uid, favs := range st.favorites {
+		ids := make([]int64, 0, len(favs))
+		for id := range favs {
+			ids = append(ids, id)
+		}
+		sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+		doc.Favorites[uid] = ids
+	}
+	for uid, metas := range st.notesMeta {
+		m := map[string]*noteMeta{}
+		for id, meta := range metas {
+			m[strconv.FormatInt(id, 10)] = meta
+		}
+		doc.NotesMeta[uid] = m
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(p.dir, ".state-*.json")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), filepath.Join(p.dir, stateFile))
+}
+
+// load returns the saved state, or nil when there is none yet.
+func (p *persister) load(now func() time.Time) (*state, error) {
+	b, err := os.ReadFile(filepath.Join(p.dir, stateFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var doc persisted
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, fmt.Errorf("nextcloud: %s is corrupt: %w", stateFile, err)
+	}
+	st := newState(doc.InstanceID, now)
+	if err := st.fs.Restore(doc.FS); err != nil {
+		return nil, err
+	}
+	for _, u := range doc.Users {
+		st.users[u.UID] = u
+		for _, g := range u.Groups {
+			st.groups[g] = true
+		}
+	}
+	for _, g := range doc.Groups {
+		st.groups[g] = true
+	}
+	for _, sh := range doc.Shares {
+		st.shares[sh.ID] = sh
+	}
+	st.nextShare = doc.NextShare
+	if st.nextShare < 1 {
+		st.nextShare = 1
+	}
+	for uid, ids := range doc.Favorites {
+		for _, id := range ids {
+			st.setFavorite(uid, id, true)
+		}
+	}
+	for uid, metas := range doc.NotesMeta {
+		m := map[int64]*noteMeta{}
+		for k, v := range metas {
+			id, err := strconv.ParseInt(k, 10, 64)
+			if err == nil {
+				m[id] = v
+			}
+		}
+		st.notesMeta[uid] = m
+	}
+	if doc.Settings != nil {
+		st.settings = doc.Settings
+	}
+	return st, nil
+}

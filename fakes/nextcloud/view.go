@@ -1,0 +1,283 @@
+package nextcloud
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/nextcloud/vfs"
+)
+
+// Nextcloud permission bits (OCP\Constants).
+const (
+	permRead   = 1
+	permUpdate = 2
+	permCreate = 4
+	permDelete = 8
+	permShare  = 16
+	permAll    = 31
+)
+
+// entry is a node as one user sees it: in their own tree, or inside a share
+// they received (mounted at the root of their tree under a target name).
+type entry struct {
+	node      *vfs.Node
+	perms     int    // effective permissions for the viewer
+	share     *share // received share the entry lies in; nil for own nodes
+	mountRoot bool   // entry is the mount point of share
+	name      string // name in the viewer's tree
+	path      string // viewer-relative path: "" for the home, else "/a/b"
+	uid       string // viewer
+}
+
+func (e *entry) isHome() bool { return e.path == "" }
+
+// filePerms is the permission set a node really offers: files cannot carry
+// create or delete-children semantics (Nextcloud strips them from file
+// shares).
+func (e *entry) filePerms() int {
+	if e.node.Dir {
+		return e.perms
+	}
+	return e.perms &^ permCreate
+}
+
+var (
+	errNoEntry  = errors.New("no such file")
+	errNotAFold = errors.New("not a folder")
+)
+
+// home returns uid's home entry.
+func (st *state) home(uid string) *entry {
+	h := st.fs.Home(uid)
+	if h == nil {
+		return nil
+	}
+	return &entry{node: h, perms: permAll, name: "", path: "", uid: uid}
+}
+
+// resolve walks segs from uid's home through own folders and, at the root,
+// received shares. It returns the entry, or errNoEntry/errNotAFold with the
+// number of segments that resolved.
+func (st *state) resolve(uid string, segs []string) (*entry, int, error) {
+	cur := st.home(uid)
+	if cur == nil {
+		return nil, 0, errNoEntry
+	}
+	for i, s := range segs {
+		next, err := st.child(cur, s)
+		if err != nil {
+			return nil, i, err
+		}
+		cur = next
+	}
+	return cur, len(segs), nil
+}
+
+// child returns the entry called name inside dir.
+func (st *state) child(dir *entry, name string) (*entry, error) {
+	if !dir.node.Dir {
+		return nil, errNotAFold
+	}
+	if c := dir.node.Child(name); c != nil {
+		return &entry{node: c, perms: dir.perms, share: dir.share, name: name, path: dir.path + "/" + name, uid: dir.uid}, nil
+	}
+	if dir.isHome() {
+		for _, m := range st.mounts(dir.uid) {
+			if m.name == name {
+				return m, nil
+			}
+		}
+	}
+	return nil, errNoEntry
+}
+
+// children lists dir in name order: own children and, for the home, the
+// mount points of received shares.
+func (st *state) children(dir *entry) []*entry {
+	var out []*entry
+	for _, c := range dir.node.Children() {
+		out = append(out, &entry{node: c, perms: dir.perms, share: dir.share, name: c.Name, path: dir.path + "/" + c.Name, uid: dir.uid})
+	}
+	if dir.isHome() {
+		out = append(out, st.mounts(dir.uid)...)
+		sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	}
+	return out
+}
+
+// mounts returns the mount points of the shares uid received.
+func (st *state) mounts(uid string) []*entry {
+	var out []*entry
+	for _, sh := range st.sortedShares() {
+		if !sh.receivedBy(st, uid) {
+			continue
+		}
+		node := st.fs.ByID(sh.NodeID)
+		if node == nil {
+			continue
+		}
+		target := st.shareTarget(sh, uid)
+		out = append(out, &entry{node: node, perms: sh.effectivePerms(node), share: sh, mountRoot: true,
+			name: target, path: "/" + target, uid: uid})
+	}
+	return out
+}
+
+// etagFor is the ETag the viewer sees: a home with received shares mixes
+// in the shared nodes' ETags, so a change inside a share changes the
+// recipient's root ETag too (Nextcloud propagates to recipients).
+func (st *state) etagFor(e *entry) string {
+	if !e.isHome() {
+		return e.node.ETag
+	}
+	ms := st.mounts(e.uid)
+	if len(ms) == 0 {
+		return e.node.ETag
+	}
+	var b strings.Builder
+	b.WriteString(e.node.ETag)
+	for _, m := range ms {
+		b.WriteString("/" + m.node.ETag)
+	}
+	return md5hex([]byte(b.String()))[:13]
+}
+
+// entryForNode finds how uid sees node: in their own tree, or through a
+// received share. nil when uid cannot see it.
+func (st *state) entryForNode(uid string, node *vfs.Node) *entry {
+	if node.Owner == uid {
+		e := &entry{node: node, perms: permAll, name: node.Name, path: node.Path(), uid: uid}
+		return e
+	}
+	for _, m := range st.mounts(uid) {
+		if m.node == node {
+			return m
+		}
+		if m.node.IsAncestorOf(node) {
+			rel := strings.TrimPrefix(node.Path(), m.node.Path())
+			return &entry{node: node, perms: m.perms, share: m.share, name: node.Name, path: m.path + rel, uid: uid}
+		}
+	}
+	return nil
+}
+
+// davPermissions renders oc:permissions like Node::getDavPermissions:
+// S shared (received), R shareable, M mounted, G readable, D deletable,
+// NV renameable and movable, W writable (files), CK creatable (folders).
+func davPermissions(e *entry) string {
+	p := e.filePerms()
+	var b strings.Builder
+	if e.share != nil {
+		b.WriteString("S")
+	}
+	if p&permShare != 0 {
+		b.WriteString("R")
+	}
+	if e.share != nil {
+		b.WriteString("M")
+	}
+	if p&permRead != 0 {
+		b.WriteString("G")
+	}
+	if p&permDelete != 0 || e.mountRoot {
+		b.WriteString("D")
+	}
+	if p&permUpdate != 0 || e.mountRoot {
+		b.WriteString("NV")
+	}
+	if e.node.Dir {
+		if p&permCreate != 0 {
+			b.WriteString("CK")
+		}
+	} else if p&permUpdate != 0 {
+		b.WriteString("W")
+	}
+	return b.String()
+}
+
+// sharePermissions is ocs:share-permissions (Node::getSharePermissions):
+// what the viewer could grant; files never offer create or delete.
+func sharePermissions(e *entry) int {
+	p := e.perms
+	if !e.node.Dir {
+		p &^= permCreate | permDelete
+	}
+	if e.share != nil && e.share.Permissions&permShare == 0 {
+		return 0
+	}
+	return p
+}
+
+func ocmPermissions(p int) string {
+	var out []string
+	if p&permShare != 0 {
+		out = append(out, `"share"`)
+	}
+	if p&permRead != 0 {
+		out = append(out, `"read"`)
+	}
+	if p&(permCreate|permUpdate) != 0 {
+		out = append(out, `"write"`)
+	}
+	return "[" + strings.Join(out, ",") + "]"
+}
+
+// fileID renders oc:id / OC-FileId: the id zero-padded to 8 digits and the
+// instance id.
+func (st *state) fileID(id int64) string { return fmt.Sprintf("%08d%s", id, st.InstanceID) }
+
+// deleteNode removes node with its subtree and everything that refers to it
+// (shares, favourites, notes metadata).
+func (st *state) deleteNode(node *vfs.Node) error {
+	ids := map[int64]bool{}
+	vfs.Walk(node, func(m *vfs.Node) bool { ids[m.ID] = true; return true })
+	if err := st.fs.Delete(node); err != nil {
+		return err
+	}
+	st.forgetIDs(ids)
+	return nil
+}
+
+func (st *state) forgetIDs(ids map[int64]bool) {
+	for id, sh := range st.shares {
+		if ids[sh.NodeID] {
+			delete(st.shares, id)
+		}
+	}
+	for _, favs := range st.favorites {
+		for id := range favs {
+			if ids[id] {
+				delete(favs, id)
+			}
+		}
+	}
+	for _, metas := range st.notesMeta {
+		for id := range metas {
+			if ids[id] {
+				delete(metas, id)
+			}
+		}
+	}
+}
+
+// deleteUser removes an account with its files and the shares it made or
+// received.
+func (st *state) deleteUser(uid string) {
+	if h := st.fs.Home(uid); h != nil {
+		ids := map[int64]bool{}
+		vfs.Walk(h, func(m *vfs.Node) bool { ids[m.ID] = true; return true })
+		st.fs.DeleteHome(uid)
+		st.forgetIDs(ids)
+	}
+	for id, sh := range st.shares {
+		if sh.SharedBy == uid || sh.FileOwner == uid || (sh.Type == shareTypeUser && sh.ShareWith == uid) {
+			delete(st.shares, id)
+		}
+	}
+	delete(st.users, uid)
+	delete(st.favorites, uid)
+	delete(st.notesMeta, uid)
+	delete(st.settings, uid)
+}
