@@ -1,0 +1,339 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/nextcloud"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/oauth"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/oauth/broker"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/oauth/consent"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/oauth/tokenstore"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/oauth/verify"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/scopes"
+)
+
+// Names of the progressive-consent tools (upstream names).
+const (
+	toolProvision = "provision_nextcloud_access"
+	toolStatus    = "check_provisioning_status"
+	toolRevoke    = "revoke_nextcloud_access"
+)
+
+// consentService is progressive consent (architecture §1 Flow 2): the
+// provisioning tools, the /oauth/callback endpoint, the gate that refuses
+// unprovisioned users on every Nextcloud tool, and the encrypted grant
+// store with the background broker that alone turns grants into tokens.
+type consentService struct {
+	flow   *consent.Flow
+	store  *tokenstore.Store
+	broker *broker.Broker
+	logger *slog.Logger
+	// provisioned receives the subject of every completed consent, so the
+	// worker indexes that user at once.
+	provisioned chan string
+	// forgotten is called on revocation (drops the user's index).
+	forgotten func(sub string)
+}
+
+func newConsentService(ctx context.Context, s *Server) (*consentService, error) {
+	key, err := tokenstore.ParseKey(s.cfg.TokenEncryptionKey)
+	if err != nil {
+		return nil, fmt.Errorf("server: TOKEN_ENCRYPTION_KEY: %w", err)
+	}
+	path := s.cfg.TokenStorageDB
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	store, err := tokenstore.Open(ctx, path, key, tokenstore.Options{Logger: s.logger})
+	if err != nil {
+		return nil, fmt.Errorf("server: token store: %w", err)
+	}
+	client := oauth.ClientCredentials{ID: s.cfg.OIDCClientID, Secret: s.cfg.OIDCClientSecret}
+	ncVerifier, err := verify.New(verify.Config{
+		Issuer:    s.meta.Issuer,
+		Audiences: []string{s.cfg.NextcloudAudience},
+		Keys:      verify.NewKeySet(s.meta.JWKSURI, verify.KeySetOptions{HTTPClient: s.hc}),
+		CacheSize: -1,
+	})
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("server: grant verifier: %w", err)
+	}
+	ccfg := consent.Config{
+		Client:      client,
+		RedirectURL: trimSlash(s.cfg.PublicURL) + "/oauth/callback",
+		Scopes:      scopes.Union([]string{scopes.OpenID}, scopes.Soft),
+		Audience:    s.cfg.NextcloudAudience,
+		Verifier:    ncVerifier,
+		Store:       store,
+		HTTPClient:  s.hc,
+	}
+	ccfg.ApplyMetadata(s.meta)
+	flow, err := consent.New(ccfg)
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("server: progressive consent: %w", err)
+	}
+	b, err := broker.New(broker.Config{
+		TokenEndpoint: s.meta.TokenEndpoint,
+		Client:        client,
+		Store:         store,
+		Verifier:      ncVerifier,
+		HTTPClient:    s.hc,
+		Logger:        s.logger,
+	})
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("server: token broker: %w", err)
+	}
+	return &consentService{
+		flow:        flow,
+		store:       store,
+		broker:      b,
+		logger:      s.logger,
+		provisioned: make(chan string, 64),
+		forgotten:   func(string) {},
+	}, nil
+}
+
+func trimSlash(s string) string {
+	for len(s) > 0 && s[len(s)-1] == '/' {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+func (c *consentService) Close() error { return c.store.Close() }
+
+// notProvisionedError is the tool error of the gate. Its text carries the
+// user's personal authorization link; LogText leaves the link out so the
+// state never reaches a log line.
+type notProvisionedError struct {
+	url     string
+	expires time.Time
+	cause   error
+}
+
+func (e *notProvisionedError) Error() string {
+	if e.url == "" {
+		return fmt.Sprintf("Nextcloud access is not provisioned for your account. Call the tool %s to get an authorization link (it could not be created just now: %v).", toolProvision, e.cause)
+	}
+	return fmt.Sprintf("Nextcloud access is not provisioned for your account. Call the tool %s, or open this link (valid until %s) to grant offline access, then retry: %s",
+		toolProvision, e.expires.UTC().Format(time.RFC3339), e.url)
+}
+
+// LogText is the loggable form, without the link.
+func (e *notProvisionedError) LogText() string {
+	return fmt.Sprintf("Nextcloud access is not provisioned (the user was pointed at %s)", toolProvision)
+}
+
+// gate refuses every Nextcloud tool for users without a stored grant.
+func (c *consentService) gate(next clientSource) clientSource {
+	return func(ctx context.Context, extra *mcp.RequestExtra) (*nextcloud.Client, error) {
+		ti := tokenInfo(extra)
+		if ti == nil || ti.UserID == "" {
+			return nil, errors.New("this request carries no verified access token")
+		}
+		ok, err := c.store.Has(ctx, ti.UserID)
+		if err != nil {
+			return nil, fmt.Errorf("could not check whether Nextcloud access is provisioned: %w", err)
+		}
+		if !ok {
+			a, err := c.flow.Begin(ctx, ti.UserID)
+			if err != nil {
+				return nil, &notProvisionedError{cause: err}
+			}
+			return nil, &notProvisionedError{url: withLoginHint(a.URL, extra), expires: a.ExpiresAt}
+		}
+		return next(ctx, extra)
+	}
+}
+
+// AccessToken serves the explicit, off-by-default exchange fallback
+// (TOKEN_EXCHANGE_REFRESH_FALLBACK). It deliberately runs a refresh grant
+// for a tool call — what invariant 1 forbids — which is why it exists only
+// behind that setting and why conformance flags it.
+func (c *consentService) AccessToken(ctx context.Context, sub string) (string, error) {
+	wctx, cancel := context.WithTimeout(broker.WorkerContext(context.WithoutCancel(context.Background())), 30*time.Second)
+	defer cancel()
+	tok, err := c.broker.TokenFor(wctx, sub)
+	if err != nil {
+		return "", err
+	}
+	return tok.AccessToken, nil
+}
+
+// Provisioning tool I/O.
+type (
+	noInput         struct{}
+	provisionOutput struct {
+		Provisioned      bool   `json:"provisioned" jsonschema:"True when offline access is already provisioned; no link is then issued."`
+		AuthorizationURL string `json:"authorization_url,omitempty" jsonschema:"Open this link in a browser to grant this server offline access to Nextcloud (valid once, for 10 minutes)."`
+		ExpiresAt        string `json:"expires_at,omitempty" jsonschema:"When the link stops working (RFC 3339)."`
+		Message          string `json:"message" jsonschema:"What to do next."`
+	}
+	statusOutput struct {
+		Provisioned      bool     `json:"provisioned" jsonschema:"Whether this server holds offline access to Nextcloud for you."`
+		Scopes           []string `json:"scopes,omitempty" jsonschema:"Scopes of the stored grant."`
+		Since            string   `json:"since,omitempty" jsonschema:"When access was provisioned (RFC 3339)."`
+		RefreshExpiresAt string   `json:"refresh_expires_at,omitempty" jsonschema:"When the grant expires at the identity provider, if known (RFC 3339)."`
+	}
+	revokeOutput struct {
+		Deleted      bool   `json:"deleted" jsonschema:"A grant existed and was deleted from this server."`
+		RevokedAtIdP bool   `json:"revoked_at_idp" jsonschema:"The identity provider confirmed the revocation (RFC 7009)."`
+		Message      string `json:"message" jsonschema:"What happened."`
+	}
+)
+
+func (c *consentService) registerTools(s *mcp.Server, p *scopePolicy) {
+	f := false
+	for _, name := range []string{toolProvision, toolStatus, toolRevoke} {
+		p.setTool(name, nil)
+	}
+	mcp.AddTool(s, &mcp.Tool{
+		Name:  toolProvision,
+		Title: "Provision Nextcloud access",
+		Description: "Start progressive consent: returns a link where you grant this server offline access to your Nextcloud " +
+			"(needed once before any Nextcloud tool works, and for background features such as the notes search index).",
+		Annotations: &mcp.ToolAnnotations{Title: "Provision Nextcloud access", OpenWorldHint: &f, DestructiveHint: &f},
+	}, func(ctx context.Context, req *mcp.CallToolRequest, _ noInput) (*mcp.CallToolResult, provisionOutput, error) {
+		sub, err := subjectOf(req.Extra)
+		if err != nil {
+			return nil, provisionOutput{}, err
+		}
+		if ok, err := c.store.Has(ctx, sub); err != nil {
+			return nil, provisionOutput{}, fmt.Errorf("could not read the grant store: %w", err)
+		} else if ok {
+			return nil, provisionOutput{Provisioned: true, Message: "Nextcloud access is already provisioned. Use " + toolRevoke + " first to start over."}, nil
+		}
+		a, err := c.flow.Begin(ctx, sub)
+		if err != nil {
+			return nil, provisionOutput{}, fmt.Errorf("could not start the authorization: %w", err)
+		}
+		return nil, provisionOutput{
+			AuthorizationURL: withLoginHint(a.URL, req.Extra),
+			ExpiresAt:        a.ExpiresAt.UTC().Format(time.RFC3339),
+			Message:          "Open the link in a browser, sign in and approve; then call " + toolStatus + " or retry your request.",
+		}, nil
+	})
+	mcp.AddTool(s, &mcp.Tool{
+		Name:        toolStatus,
+		Title:       "Check Nextcloud provisioning",
+		Description: "Report whether this server holds offline access to your Nextcloud, since when and with which scopes.",
+		Annotations: &mcp.ToolAnnotations{Title: "Check Nextcloud provisioning", ReadOnlyHint: true, IdempotentHint: true, OpenWorldHint: &f},
+	}, func(ctx context.Context, req *mcp.CallToolRequest, _ noInput) (*mcp.CallToolResult, statusOutput, error) {
+		sub, err := subjectOf(req.Extra)
+		if err != nil {
+			return nil, statusOutput{}, err
+		}
+		st, err := c.flow.Status(ctx, sub)
+		if err != nil {
+			return nil, statusOutput{}, fmt.Errorf("could not read the grant store: %w", err)
+		}
+		out := statusOutput{Provisioned: st.Provisioned, Scopes: st.Scopes}
+		if !st.Since.IsZero() {
+			out.Since = st.Since.UTC().Format(time.RFC3339)
+		}
+		if !st.RefreshExpiresAt.IsZero() {
+			out.RefreshExpiresAt = st.RefreshExpiresAt.UTC().Format(time.RFC3339)
+		}
+		return nil, out, nil
+	})
+	t := true
+	mcp.AddTool(s, &mcp.Tool{
+		Name:        toolRevoke,
+		Title:       "Revoke Nextcloud access",
+		Description: "Revoke this server's offline access to your Nextcloud at the identity provider (RFC 7009) and delete it here.",
+		Annotations: &mcp.ToolAnnotations{Title: "Revoke Nextcloud access", DestructiveHint: &t, IdempotentHint: true, OpenWorldHint: &f},
+	}, func(ctx context.Context, req *mcp.CallToolRequest, _ noInput) (*mcp.CallToolResult, revokeOutput, error) {
+		sub, err := subjectOf(req.Extra)
+		if err != nil {
+			return nil, revokeOutput{}, err
+		}
+		res, err := c.flow.Revoke(ctx, sub)
+		if err != nil {
+			return nil, revokeOutput{}, fmt.Errorf("could not revoke: %w", err)
+		}
+		c.broker.Forget(sub)
+		c.forgotten(sub)
+		out := revokeOutput{Deleted: res.Deleted, RevokedAtIdP: res.RevokedAtIdP}
+		switch {
+		case !res.Deleted:
+			out.Message = "Nothing to revoke: Nextcloud access was not provisioned."
+		case res.RevokedAtIdP:
+			out.Message = "Access revoked at the identity provider and deleted from this server."
+		default:
+			out.Message = fmt.Sprintf("Access deleted from this server; the identity provider was not told (%v), so the grant expires there on its own.", res.IdPError)
+		}
+		return nil, out, nil
+	})
+}
+
+// withLoginHint adds the OIDC login_hint (the Flow 1 token's username) to
+// an authorization URL, so the IdP pre-selects the account that must
+// approve: Complete refuses approval by any other account.
+func withLoginHint(authURL string, extra *mcp.RequestExtra) string {
+	r, ok := verify.FromTokenInfo(tokenInfo(extra))
+	if !ok || r.Username == "" {
+		return authURL
+	}
+	u, err := url.Parse(authURL)
+	if err != nil {
+		return authURL
+	}
+	q := u.Query()
+	if q.Get("login_hint") == "" {
+		q.Set("login_hint", r.Username)
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
+func subjectOf(extra *mcp.RequestExtra) (string, error) {
+	ti := tokenInfo(extra)
+	if ti == nil || ti.UserID == "" {
+		return "", errors.New("this tool needs an OAuth access token")
+	}
+	return ti.UserID, nil
+}
+
+var callbackPage = template.Must(template.New("callback").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{{.Title}}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:36em;margin:4em auto;padding:0 1em;line-height:1.5}</style></head>
+<body><h1>{{.Title}}</h1><p>{{.Message}}</p></body></html>
+`))
+
+// callback is GET /oauth/callback: the IdP's redirect at the end of Flow 2.
+func (c *consentService) callback(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	res, err := c.flow.Complete(r.Context(), consent.CallbackFromQuery(r.URL.Query()))
+	if err != nil {
+		status := http.StatusBadRequest
+		if errors.Is(err, oauth.ErrUnavailable) {
+			status = http.StatusBadGateway
+		}
+		c.logger.Info("provisioning callback refused", "err", err.Error())
+		w.WriteHeader(status)
+		callbackPage.Execute(w, map[string]string{"Title": "Nextcloud access was not provisioned", "Message": err.Error()})
+		return
+	}
+	c.logger.Info("nextcloud access provisioned", "sub", res.Subject, "scopes", scopes.Format(res.Scopes))
+	select {
+	case c.provisioned <- res.Subject:
+	default:
+	}
+	callbackPage.Execute(w, map[string]string{"Title": "Nextcloud access provisioned",
+		"Message": "This server may now work with your Nextcloud. You can close this window and return to your assistant."})
+}

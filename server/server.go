@@ -1,0 +1,377 @@
+// Package server wires the Nextcloud MCP server: configuration, the three
+// token modes behind one client call (architecture §2), the OAuth resource-
+// server surface (server/bearer), soft-scope policy, progressive consent,
+// the background worker, and the tools of server/tools.
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/auth"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/nextcloud"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/notesearch"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/oauth"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/oauth/exchange"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/oauth/verify"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/scopes"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/bearer"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools"
+)
+
+// Version is reported in the MCP implementation info.
+var Version = "0.1.0"
+
+// Server is one configured MCP server.
+type Server struct {
+	cfg     Config
+	mode    Mode
+	logger  *slog.Logger
+	hc      *http.Client
+	nc      *nextcloud.Client
+	mcp     *mcp.Server
+	policy  *scopePolicy
+	handler http.Handler
+	index   *notesearch.Index
+	// resync asks the worker to re-index one user (after a write).
+	resync chan string
+
+	// OAuth modes only.
+	meta     *oauth.Metadata
+	verifier *verify.Verifier
+	consent  *consentService // nil unless progressive consent is on
+
+	closeOnce sync.Once
+	closers   []func() error
+}
+
+// New builds a server from a validated configuration. cfg.PublicURL must
+// be set (the serve command derives it from the bound address when it is
+// not configured). In OAuth modes New discovers the IdP's metadata, so the
+// IdP must be reachable.
+func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.PublicURL == "" {
+		return nil, errors.New("server: the public URL is not set")
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		cfg:    cfg,
+		mode:   cfg.Mode(),
+		logger: logger,
+		hc:     oauth.NewHTTPClient(cfg.HTTPTimeout),
+		policy: newScopePolicy(),
+		index:  notesearch.NewIndex(),
+		resync: make(chan string, 64),
+	}
+	var creds nextcloud.Credentials = nextcloud.Anonymous()
+	if s.mode == ModeBasic {
+		creds = nextcloud.Basic(cfg.NextcloudUsername, cfg.NextcloudPassword)
+	}
+	nc, err := nextcloud.New(cfg.NextcloudHost, creds,
+		nextcloud.WithTimeout(cfg.HTTPTimeout),
+		nextcloud.WithLogger(logger),
+		nextcloud.WithUserAgent("nextcloud-mcp-go/"+Version))
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	s.nc = nc
+
+	var clients clientSource
+	switch s.mode {
+	case ModeBasic:
+		clients = basicClients(nc)
+	default:
+		if err := s.setupOAuth(ctx); err != nil {
+			s.Close()
+			return nil, err
+		}
+		if s.mode == ModeExchange {
+			ex, err := s.newExchanger()
+			if err != nil {
+				s.Close()
+				return nil, err
+			}
+			var fallback offlineTokens
+			if cfg.ExchangeRefreshFallback && s.consent != nil {
+				fallback = s.consent
+			}
+			clients = exchangeClients(nc, ex, fallback, logger)
+		} else {
+			clients = passthroughClients(nc)
+		}
+		if s.consent != nil {
+			clients = s.consent.gate(clients)
+		}
+	}
+
+	s.mcp = mcp.NewServer(&mcp.Implementation{Name: "nextcloud-mcp", Title: "Nextcloud MCP", Version: Version}, &mcp.ServerOptions{
+		Instructions: "Tools for a Nextcloud account: notes (create, read, update, search, delete). " +
+			"Errors name what went wrong; a stale etag means fetch the note again.",
+		Logger: logger,
+	})
+	deps := &tools.Deps{
+		Client: func(ctx context.Context, extra *mcp.RequestExtra) (*nextcloud.Client, error) {
+			return clients(ctx, extra)
+		},
+		NotesIndex: s.index,
+		Logger:     logger,
+	}
+	catalogue := tools.Catalogue()
+	for _, t := range catalogue {
+		s.policy.setTool(t.Name, t.Scopes)
+	}
+	tools.Register(s.mcp, deps, catalogue)
+	tools.RegisterResources(s.mcp, deps)
+	if s.consent != nil {
+		s.consent.registerTools(s.mcp, s.policy)
+		s.consent.forgotten = s.index.Remove
+	}
+	s.mcp.AddReceivingMiddleware(s.invalidateOnWrite)
+	s.mcp.AddReceivingMiddleware(s.policy.middleware(s.mode != ModeBasic))
+	s.handler = s.routes()
+	logger.Info("nextcloud-mcp configured", "mode", string(s.mode), "mcp_url", cfg.MCPURL(),
+		"nextcloud", cfg.NextcloudHost, "issuer", s.issuer(), "progressive_consent", s.consent != nil,
+		"tools", len(catalogue))
+	return s, nil
+}
+
+// setupOAuth discovers the IdP and builds the inbound-token verifier.
+func (s *Server) setupOAuth(ctx context.Context) error {
+	dctx, cancel := context.WithTimeout(ctx, s.cfg.HTTPTimeout)
+	defer cancel()
+	var (
+		meta *oauth.Metadata
+		err  error
+	)
+	if issuer, ok := oauth.IssuerFromMetadataURL(s.cfg.OIDCDiscoveryURL); ok {
+		meta, err = oauth.FetchMetadata(dctx, s.hc, s.cfg.OIDCDiscoveryURL, issuer)
+	} else {
+		meta, err = oauth.Discover(dctx, s.hc, s.cfg.OIDCDiscoveryURL)
+	}
+	if err != nil {
+		return fmt.Errorf("server: identity provider discovery at %s: %w", s.cfg.OIDCDiscoveryURL, err)
+	}
+	if meta.JWKSURI == "" && meta.IntrospectionEndpoint == "" {
+		return errors.New("server: the identity provider publishes neither jwks_uri nor an introspection endpoint; tokens cannot be verified")
+	}
+	s.meta = meta
+	vcfg := verify.Config{
+		Issuer:    meta.Issuer,
+		Audiences: append([]string{s.cfg.MCPURL(), s.cfg.OIDCClientID}, s.cfg.ExtraAudiences...),
+	}
+	if meta.JWKSURI != "" {
+		vcfg.Keys = verify.NewKeySet(meta.JWKSURI, verify.KeySetOptions{HTTPClient: s.hc})
+	}
+	if meta.IntrospectionEndpoint != "" && s.cfg.OIDCClientSecret != "" {
+		vcfg.Introspection = oauth.Endpoint{
+			Name: "introspection endpoint", URL: meta.IntrospectionEndpoint, HTTPClient: s.hc,
+			Client: oauth.ClientCredentials{ID: s.cfg.OIDCClientID, Secret: s.cfg.OIDCClientSecret},
+		}
+	}
+	v, err := verify.New(vcfg)
+	if err != nil {
+		return fmt.Errorf("server: token verifier: %w", err)
+	}
+	s.verifier = v
+	if s.cfg.EnableProgressiveConsent {
+		cs, err := newConsentService(ctx, s)
+		if err != nil {
+			return err
+		}
+		s.consent = cs
+		s.closers = append(s.closers, cs.Close)
+	}
+	return nil
+}
+
+// newExchanger builds the RFC 8693 client. Its verifier checks the issued
+// token for Nextcloud's audience and is not cached: each token is used once.
+func (s *Server) newExchanger() (*exchange.Exchanger, error) {
+	if s.meta.TokenEndpoint == "" {
+		return nil, errors.New("server: the identity provider has no token endpoint; token exchange is impossible")
+	}
+	if !s.meta.SupportsGrant(oauth.GrantTypeTokenExchange) {
+		// Not fatal: a call then fails with the IdP's own answer, which
+		// names the cause. Discovery may simply not list the grant.
+		s.logger.Warn("the identity provider does not advertise RFC 8693 token exchange; exchange-mode tool calls will fail until it does")
+	}
+	keys := verify.NewKeySet(s.meta.JWKSURI, verify.KeySetOptions{HTTPClient: s.hc})
+	nv, err := verify.New(verify.Config{Issuer: s.meta.Issuer, Audiences: []string{s.cfg.NextcloudAudience}, Keys: keys, CacheSize: -1})
+	if err != nil {
+		return nil, fmt.Errorf("server: exchanged-token verifier: %w", err)
+	}
+	ex, err := exchange.New(exchange.Config{
+		TokenEndpoint: s.meta.TokenEndpoint,
+		Client:        oauth.ClientCredentials{ID: s.cfg.OIDCClientID, Secret: s.cfg.OIDCClientSecret},
+		Audience:      s.cfg.NextcloudAudience,
+		Verifier:      nv,
+		HTTPClient:    s.hc,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("server: token exchange: %w", err)
+	}
+	return ex, nil
+}
+
+func (s *Server) issuer() string {
+	if s.meta == nil {
+		return ""
+	}
+	return s.meta.Issuer
+}
+
+// verifyBearer adapts the verifier for server/bearer and records the
+// token's hash for the mode layer (see verifiedToken).
+func (s *Server) verifyBearer(ctx context.Context, token string) (*auth.TokenInfo, error) {
+	ti, err := s.verifier.VerifyTokenInfo(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256([]byte(token))
+	extra := make(map[string]any, len(ti.Extra)+1)
+	for k, v := range ti.Extra {
+		extra[k] = v
+	}
+	extra[tokenHashKey] = sum[:]
+	ti.Extra = extra
+	return ti, nil
+}
+
+// routes builds the HTTP surface.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	streamable := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s.mcp }, &mcp.StreamableHTTPOptions{
+		Logger:         s.logger,
+		SessionTimeout: 30 * time.Minute,
+	})
+	var mcpHandler http.Handler = streamable
+	if s.mode != ModeBasic {
+		prmPath, _ := bearer.MetadataPath(s.cfg.MCPURL())
+		prmURL := s.cfg.PublicURL + prmPath
+		if u := s.cfg.PublicURL; len(u) > 0 && u[len(u)-1] == '/' {
+			prmURL = u[:len(u)-1] + prmPath
+		}
+		prm := bearer.MetadataHandler(s.cfg.MCPURL(), s.meta.Issuer, s.scopesSupported(), "Nextcloud MCP")
+		mux.Handle("GET "+prmPath, prm)
+		mux.Handle("GET /.well-known/oauth-protected-resource", prm)
+		mcpHandler = bearer.Middleware(s.verifyBearer, bearer.Options{
+			ResourceMetadataURL: prmURL,
+			Scope:               []string{scopes.NotesRead},
+			Required:            s.policy.required,
+			Logger:              s.logger,
+			ClockSkew:           verify.DefaultLeeway,
+		})(streamable)
+	}
+	mux.Handle("/mcp", mcpHandler)
+	if s.consent != nil {
+		mux.Handle("GET /oauth/callback", http.HandlerFunc(s.consent.callback))
+	}
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", s.readyz)
+	return mux
+}
+
+// scopesSupported lists the scopes advertised in PRM: the soft scopes the
+// tools use, and offline_access when Flow 2 exists.
+func (s *Server) scopesSupported() []string {
+	var out []string
+	for _, t := range tools.Catalogue() {
+		out = scopes.Union(out, t.Scopes)
+	}
+	return out
+}
+
+// readyz reports whether the IdP (OAuth modes) and Nextcloud answer.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	checks := map[string]string{}
+	ok := true
+	if _, err := s.nc.WithCredentials(nextcloud.Anonymous()).Capabilities(ctx); err != nil {
+		checks["nextcloud"] = err.Error()
+		ok = false
+	} else {
+		checks["nextcloud"] = "ok"
+	}
+	if s.meta != nil {
+		if _, err := oauth.Discover(ctx, s.hc, s.meta.Issuer); err != nil {
+			checks["identity_provider"] = err.Error()
+			ok = false
+		} else {
+			checks["identity_provider"] = "ok"
+		}
+	}
+	status := http.StatusOK
+	if !ok {
+		status = http.StatusServiceUnavailable
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]any{"ready": ok, "checks": checks})
+}
+
+// Handler is the HTTP surface: /mcp, metadata, callback, probes.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// MCP returns the MCP server (for the stdio transport).
+func (s *Server) MCP() *mcp.Server { return s.mcp }
+
+// Mode reports the token mode.
+func (s *Server) Mode() Mode { return s.mode }
+
+// Close releases the token store.
+func (s *Server) Close() error {
+	var errs []error
+	s.closeOnce.Do(func() {
+		for i := len(s.closers) - 1; i >= 0; i-- {
+			errs = append(errs, s.closers[i]())
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// invalidateOnWrite drops the caller's notes index after a successful
+// notes write, so the next search does not miss the change.
+func (s *Server) invalidateOnWrite(next mcp.MethodHandler) mcp.MethodHandler {
+	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		res, err := next(ctx, method, req)
+		if method != "tools/call" || err != nil {
+			return res, err
+		}
+		call, ok := req.(*mcp.CallToolRequest)
+		if !ok || call.Params == nil {
+			return res, err
+		}
+		if r, ok := res.(*mcp.CallToolResult); ok && r.IsError {
+			return res, err
+		}
+		need, _ := s.policy.forTool(call.Params.Name)
+		if slices.Contains(need, scopes.NotesWrite) {
+			sub := ""
+			if ti := tokenInfo(call.Extra); ti != nil {
+				sub = ti.UserID
+			}
+			s.invalidate(sub)
+		}
+		return res, err
+	}
+}
