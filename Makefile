@@ -39,7 +39,7 @@ bench:
 
 ## litmus: the litmus WebDAV suite against the fake Nextcloud
 litmus:
-	@echo "litmus: the fake Nextcloud does not exist yet"
+	GO="$(GO)" bash fakes/nextcloud/litmus.sh
 
 ## conformance: grade the server and the fakes (see conformance/)
 conformance:

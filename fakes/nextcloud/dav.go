@@ -96,12 +96,12 @@ func (r *davRes) isCollection() bool { return r.kind != resEntry || r.e.node.Dir
 
 // davReq is one WebDAV request being served.
 type davReq struct {
-	n      *Nextcloud
-	w      http.ResponseWriter
-	r      *http.Request
-	auth   authInfo
-	legacy bool   // /remote.php/webdav
-	base   string // "/remote.php/dav" or "/remote.php/webdav"
+	n       *Nextcloud
+	w       http.ResponseWriter
+	r       *http.Request
+	auth    authInfo
+	legacy  bool   // /remote.php/webdav
+	base    string // "/remote.php/dav" or "/remote.php/webdav"
 	segs    []string
 	body    []byte
 	changed bool // the state changed and must be persisted
