@@ -139,3 +139,35 @@ func describeNextcloudError(mode Mode, err error) error {
 	}
 	return err
 }
+
+// brokenPassthroughFallback is the conformance self-test's "exchange falls
+// back to pass-through" variant: exactly what invariant 2 forbids.
+func brokenPassthroughFallback(base *nextcloud.Client, ex tokenExchanger) clientSource {
+	return func(ctx context.Context, extra *mcp.RequestExtra) (*nextcloud.Client, error) {
+		token, err := verifiedToken(extra)
+		if err != nil {
+			return nil, err
+		}
+		if tok, err := ex.Exchange(ctx, token, extra.TokenInfo.UserID); err == nil {
+			return base.WithCredentials(nextcloud.Bearer(tok.AccessToken)), nil
+		}
+		return base.WithCredentials(nextcloud.Bearer(token)), nil
+	}
+}
+
+// brokenRefreshPerCall is the conformance self-test's "refresh token used
+// for a tool call" variant: every call runs a refresh grant (invariant 1).
+func brokenRefreshPerCall(base *nextcloud.Client, c *consentService) clientSource {
+	return func(ctx context.Context, extra *mcp.RequestExtra) (*nextcloud.Client, error) {
+		ti := tokenInfo(extra)
+		if ti == nil {
+			return nil, errors.New("this request carries no verified access token")
+		}
+		c.broker.Forget(ti.UserID)
+		at, err := c.AccessToken(ctx, ti.UserID)
+		if err != nil {
+			return nil, err
+		}
+		return base.WithCredentials(nextcloud.Bearer(at)), nil
+	}
+}

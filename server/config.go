@@ -75,7 +75,21 @@ type Config struct {
 	HTTPTimeout time.Duration
 	LogFormat   string
 	LogLevel    string
+
+	// brokenVariant names a deliberately broken behaviour for the
+	// conformance self-test. Only SetBrokenVariant, compiled with the
+	// conformance_selftest build tag, sets it: no flag, environment
+	// variable or config file reaches it.
+	brokenVariant string
 }
+
+// Deliberately broken variants (conformance self-test only).
+const (
+	variantNoCallScopeCheck    = "no-call-scope-check"
+	variantExchangeFallback    = "exchange-fallback-passthrough"
+	variantNoAudienceCheck     = "no-audience-check"
+	variantRefreshForToolCalls = "refresh-for-tool-calls"
+)
 
 // envNames maps flag names to their environment variables.
 var envNames = map[string]string{

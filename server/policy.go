@@ -76,8 +76,9 @@ func granted(req mcp.Request) ([]string, bool) {
 }
 
 // middleware filters tools/list and resources lists by the token's scopes
-// and refuses tools/call and resources/read whose scopes are missing.
-func (p *scopePolicy) middleware(enforce bool) mcp.Middleware {
+// and, when callCheck is set, refuses tools/call and resources/read whose
+// scopes are missing.
+func (p *scopePolicy) middleware(enforce, callCheck bool) mcp.Middleware {
 	return func(next mcp.MethodHandler) mcp.MethodHandler {
 		return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
 			if !enforce {
@@ -87,8 +88,9 @@ func (p *scopePolicy) middleware(enforce bool) mcp.Middleware {
 			if !ok {
 				return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidRequest, Message: "this server requires an OAuth bearer token"}
 			}
-			switch method {
-			case "tools/call":
+			switch {
+			case !callCheck:
+			case method == "tools/call":
 				if r, isCall := req.(*mcp.CallToolRequest); isCall && r.Params != nil {
 					if need, known := p.forTool(r.Params.Name); known {
 						if miss := scopes.Missing(have, need); len(miss) > 0 {
@@ -96,7 +98,7 @@ func (p *scopePolicy) middleware(enforce bool) mcp.Middleware {
 						}
 					}
 				}
-			case "resources/read":
+			case method == "resources/read":
 				if r, isRead := req.(*mcp.ReadResourceRequest); isRead && r.Params != nil {
 					need := p.forResource(r.Params.URI)
 					if miss := scopes.Missing(have, need); len(miss) > 0 {

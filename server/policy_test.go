@@ -42,7 +42,7 @@ func policyServer(t *testing.T, enforceInMCP, enforceInHTTP bool) (string, *int)
 	s.AddResource(&mcp.Resource{URI: "nc://capabilities", Name: "caps"}, func(context.Context, *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
 		return &mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{{URI: "nc://capabilities", Text: "{}"}}}, nil
 	})
-	s.AddReceivingMiddleware(p.middleware(enforceInMCP))
+	s.AddReceivingMiddleware(p.middleware(true, enforceInMCP))
 	var h http.Handler = mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, nil)
 	opts := bearer.Options{ResourceMetadataURL: "http://x/prm"}
 	if enforceInHTTP {

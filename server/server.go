@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -111,6 +112,14 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error) 
 				fallback = s.consent
 			}
 			clients = exchangeClients(nc, ex, fallback, logger)
+			switch cfg.brokenVariant {
+			case variantExchangeFallback:
+				clients = brokenPassthroughFallback(nc, ex)
+			case variantRefreshForToolCalls:
+				if s.consent != nil {
+					clients = brokenRefreshPerCall(nc, s.consent)
+				}
+			}
 		} else {
 			clients = passthroughClients(nc)
 		}
@@ -142,7 +151,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error) 
 		s.consent.forgotten = s.index.Remove
 	}
 	s.mcp.AddReceivingMiddleware(s.invalidateOnWrite)
-	s.mcp.AddReceivingMiddleware(s.policy.middleware(s.mode != ModeBasic))
+	s.mcp.AddReceivingMiddleware(s.policy.middleware(s.mode != ModeBasic, cfg.brokenVariant != variantNoCallScopeCheck))
 	s.handler = s.routes()
 	logger.Info("nextcloud-mcp configured", "mode", string(s.mode), "mcp_url", cfg.MCPURL(),
 		"nextcloud", cfg.NextcloudHost, "issuer", s.issuer(), "progressive_consent", s.consent != nil,
@@ -173,6 +182,8 @@ func (s *Server) setupOAuth(ctx context.Context) error {
 	vcfg := verify.Config{
 		Issuer:    meta.Issuer,
 		Audiences: append([]string{s.cfg.MCPURL(), s.cfg.OIDCClientID}, s.cfg.ExtraAudiences...),
+
+		InsecureSkipAudienceCheck: s.cfg.brokenVariant == variantNoAudienceCheck,
 	}
 	if meta.JWKSURI != "" {
 		vcfg.Keys = verify.NewKeySet(meta.JWKSURI, verify.KeySetOptions{HTTPClient: s.hc})
@@ -269,10 +280,14 @@ func (s *Server) routes() http.Handler {
 		prm := bearer.MetadataHandler(s.cfg.MCPURL(), s.meta.Issuer, s.scopesSupported(), "Nextcloud MCP")
 		mux.Handle("GET "+prmPath, prm)
 		mux.Handle("GET /.well-known/oauth-protected-resource", prm)
+		required := s.policy.required
+		if s.cfg.brokenVariant == variantNoCallScopeCheck {
+			required = nil
+		}
 		mcpHandler = bearer.Middleware(s.verifyBearer, bearer.Options{
 			ResourceMetadataURL: prmURL,
-			Scope:               []string{scopes.NotesRead},
-			Required:            s.policy.required,
+			Scope:               s.readScopes(),
+			Required:            required,
 			Logger:              s.logger,
 			ClockSkew:           verify.DefaultLeeway,
 		})(streamable)
@@ -295,6 +310,19 @@ func (s *Server) scopesSupported() []string {
 	var out []string
 	for _, t := range tools.Catalogue() {
 		out = scopes.Union(out, t.Scopes)
+	}
+	return out
+}
+
+// readScopes are the scopes a 401 challenge asks for: every read scope,
+// so a fresh client can use the read tools at once and steps up to write
+// scopes when it needs them.
+func (s *Server) readScopes() []string {
+	var out []string
+	for _, sc := range s.scopesSupported() {
+		if strings.HasSuffix(sc, ":read") {
+			out = append(out, sc)
+		}
 	}
 	return out
 }

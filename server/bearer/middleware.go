@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
 
@@ -19,7 +20,7 @@ import (
 // bad (expired, wrong audience, bad signature, ...): the client gets 401
 // invalid_token. Any other error means verification could not be done
 // (IdP unreachable) and the client gets 503, not a misleading 401.
-var ErrInvalidToken = errors.New("invalid token")
+var ErrInvalidToken = auth.ErrInvalidToken
 
 // Verifier checks a raw bearer token and describes it. TokenInfo.UserID
 // must be the token's subject (the streamable transport binds sessions to
@@ -44,6 +45,9 @@ type Options struct {
 	MaxBodyBytes int64
 	// Logger records refusals (never the token).
 	Logger *slog.Logger
+	// ClockSkew is the leeway the Verifier applies to exp; go-sdk re-checks
+	// Expiration after us and must not be stricter.
+	ClockSkew time.Duration
 }
 
 // Middleware authenticates every request with Verifier and, for POSTed
@@ -67,7 +71,7 @@ func Middleware(verify Verifier, opts Options) func(http.Handler) http.Handler {
 			return ti, nil
 		}
 		return nil, ErrInvalidToken
-	}, nil)
+	}, &auth.RequireBearerTokenOptions{ClockSkew: opts.ClockSkew})
 	return func(next http.Handler) http.Handler {
 		injected := inject(next)
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -53,6 +53,11 @@ type Config struct {
 	// accepted when its aud contains any of them; a single trailing slash
 	// is tolerated, as go-sdk's oauthex.MatchesResource does.
 	Audiences []string
+	// InsecureSkipAudienceCheck accepts tokens for any audience. It exists
+	// only so the conformance self-test can build a deliberately broken
+	// server (the server sets it only in builds with the
+	// conformance_selftest tag); never set it otherwise.
+	InsecureSkipAudienceCheck bool
 	// Keys verifies JWT signatures. Nil: JWTs are refused (only opaque
 	// tokens via Introspection).
 	Keys *KeySet

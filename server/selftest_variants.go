@@ -1,0 +1,22 @@
+//go:build conformance_selftest
+
+package server
+
+import "fmt"
+
+// SetBrokenVariant makes the server deliberately violate one requirement,
+// so the conformance suite can prove it notices. It exists only in builds
+// with the conformance_selftest tag:
+//
+//	no-call-scope-check            tools/list is filtered, but calls are not checked
+//	exchange-fallback-passthrough  a failed exchange forwards the client's token
+//	no-audience-check              inbound tokens for any audience are accepted
+//	refresh-for-tool-calls         tool calls use a fresh refresh grant (needs consent)
+func (c *Config) SetBrokenVariant(name string) error {
+	switch name {
+	case variantNoCallScopeCheck, variantExchangeFallback, variantNoAudienceCheck, variantRefreshForToolCalls, "":
+		c.brokenVariant = name
+		return nil
+	}
+	return fmt.Errorf("server: unknown broken variant %q", name)
+}
