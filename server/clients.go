@@ -122,7 +122,7 @@ func verifiedToken(extra *mcp.RequestExtra) (string, error) {
 
 // describeNextcloudError adds what was wrong for the current mode to a
 // Nextcloud 401/403, so users know which setting to fix.
-func describeNextcloudError(mode Mode, err error) error {
+func describeNextcloudError(mode Mode, audience string, err error) error {
 	var ne *nextcloud.Error
 	if !errors.As(err, &ne) {
 		return err
@@ -135,7 +135,7 @@ func describeNextcloudError(mode Mode, err error) error {
 	case ne.Status == 401 && mode == ModePassthrough:
 		return fmt.Errorf("%w — in pass-through mode your access token must also be valid for Nextcloud (its audience must include Nextcloud's client id, and Nextcloud's user_oidc app must accept bearer tokens)", err)
 	case ne.Status == 401 && mode == ModeExchange:
-		return fmt.Errorf("%w — Nextcloud refused the exchanged token; check that user_oidc validates bearer tokens from this identity provider for client id %q", err, "nextcloud")
+		return fmt.Errorf("%w — Nextcloud refused the exchanged token; check that user_oidc validates bearer tokens from this identity provider for client id %q", err, audience)
 	}
 	return err
 }

@@ -139,6 +139,9 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error) 
 		},
 		NotesIndex: s.index,
 		Logger:     logger,
+		ExplainError: func(err error) error {
+			return describeNextcloudError(s.mode, cfg.NextcloudAudience, err)
+		},
 	}
 	catalogue := tools.Catalogue()
 	for _, t := range catalogue {

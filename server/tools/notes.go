@@ -627,7 +627,7 @@ func safeResource(d *Deps, name string, h func(ctx context.Context, req *mcp.Rea
 		}
 		res, err = h(ctx, req, c)
 		if err != nil {
-			d.logger().Info("resource read failed", "resource", name, "error", err.Error())
+			d.logger().Info("resource read failed", "resource", name, "error", logText(err))
 		}
 		return res, err
 	}

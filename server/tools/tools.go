@@ -15,6 +15,7 @@ package tools
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -46,6 +47,9 @@ type Deps struct {
 	// has indexed (keyed by the token subject, extra.TokenInfo.UserID; ""
 	// when there is no token, as in basic mode).
 	NotesIndex NotesIndex
+	// ExplainError, when set, rewrites a failed call's error before it is
+	// returned, e.g. to add what a 401 means in the server's token mode.
+	ExplainError func(error) error
 	// Logger receives one line per failed tool call (tool name and error
 	// text, which never holds secrets). Nil discards.
 	Logger *slog.Logger
@@ -170,7 +174,10 @@ func typedTool[In, Out any](def mcp.Tool, scopes []string, h handler[In, Out]) T
 				}()
 				res, out, err = h(ctx, req, d, in)
 				if err != nil {
-					d.logger().Info("tool failed", "tool", def.Name, "error", err.Error())
+					if d.ExplainError != nil {
+						err = d.ExplainError(err)
+					}
+					d.logger().Info("tool failed", "tool", def.Name, "error", logText(err))
 				}
 				return res, out, err
 			})
@@ -179,6 +186,17 @@ func typedTool[In, Out any](def mcp.Tool, scopes []string, h handler[In, Out]) T
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// logText is an error's text for the log. Errors whose message holds
+// something meant only for the user (a personal authorization link)
+// provide a LogText without it.
+func logText(err error) string {
+	var lt interface{ LogText() string }
+	if errors.As(err, &lt) {
+		return lt.LogText()
+	}
+	return err.Error()
+}
 
 // outputSchema infers Out's schema like the SDK would, but declares slices
 // as plain arrays: outputs always carry [] rather than null, so clients

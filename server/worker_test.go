@@ -1,0 +1,136 @@
+package server_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/idp"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/devstack"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools"
+)
+
+type searchOut struct {
+	Source  string `json:"source"`
+	Results []struct {
+		ID    int64  `json:"id"`
+		Title string `json:"title"`
+	} `json:"results"`
+}
+
+// waitForIndex polls the search tool until it answers from the index.
+func waitForIndex(t *testing.T, search func() searchOut) searchOut {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out := search()
+		if out.Source == "index" {
+			return out
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the notes index was not built in time (last source %q)", out.Source)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestWorkerAloneUsesRefreshGrants: after provisioning, the background
+// worker obtains a token by the refresh grant and indexes the user's
+// notes; searches then come from the index; tool calls never run a
+// refresh grant, and writes invalidate the index.
+func TestWorkerAloneUsesRefreshGrants(t *testing.T) {
+	st := devstack.StartTest(t, devstack.Options{Mode: server.ModeExchange, ProgressiveConsent: true, AutoApprove: true, SyncInterval: time.Hour})
+	ctx := context.Background()
+	token, err := st.Token(ctx, "alice", allScopes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := connect(t, st.MCPURL, token)
+	var p struct {
+		URL string `json:"authorization_url"`
+	}
+	mustCall(t, cs, "provision_nextcloud_access", nil, &p)
+	st.IdP.ResetLog()
+	approve(t, p.URL)
+
+	search := func(q string) func() searchOut {
+		return func() searchOut {
+			var out searchOut
+			mustCall(t, cs, tools.ToolSearchNotes, map[string]any{"query": q}, &out)
+			return out
+		}
+	}
+	out := waitForIndex(t, search("welcome"))
+	if len(out.Results) == 0 {
+		t.Fatalf("index search found nothing: %+v", out)
+	}
+	refreshes := grants(st, idp.GrantRefreshToken)
+	if len(refreshes) != 1 || refreshes[0].ClientID != devstack.ServerClientID || refreshes[0].Outcome != "ok" {
+		t.Fatalf("refresh grants after provisioning = %+v, want exactly the worker's one", refreshes)
+	}
+
+	// Many tool calls: exchanges, never a refresh grant.
+	for i := 0; i < 5; i++ {
+		search("welcome")()
+	}
+	var created writeOut
+	mustCall(t, cs, tools.ToolCreateNote, map[string]any{"title": "Indexed later", "content": "zebra crossing", "category": ""}, &created)
+	// The write invalidated the index: the next search is live and sees it.
+	live := search("zebra")()
+	if len(live.Results) == 0 || live.Results[0].ID != created.ID {
+		t.Fatalf("search right after a write = %+v, want the new note", live)
+	}
+	// The worker re-indexes (from its cached token, no new refresh).
+	again := waitForIndex(t, search("zebra"))
+	if len(again.Results) == 0 || again.Results[0].ID != created.ID {
+		t.Fatalf("re-indexed search = %+v", again)
+	}
+	if n := len(grants(st, idp.GrantRefreshToken)); n != 1 {
+		t.Errorf("%d refresh grants in all, want only the worker's first", n)
+	}
+	// Index-served searches need no Nextcloud call; the write and the live
+	// search each exchanged a token.
+	if n := len(grants(st, idp.GrantTokenExchange)); n < 2 {
+		t.Errorf("%d exchanges for the Nextcloud tool calls", n)
+	}
+}
+
+// TestWorkerUnprovisionsOnRevokedGrant: when the IdP no longer honours the
+// refresh token, the worker drops the grant and the user's index.
+func TestWorkerUnprovisionsOnRevokedGrant(t *testing.T) {
+	// Tokens that live 61 s are renewed by the broker (1 min early) at
+	// every sync, so the worker meets the IdP's refusal at once.
+	st := devstack.StartTest(t, devstack.Options{Mode: server.ModeExchange, ProgressiveConsent: true, AutoApprove: true,
+		SyncInterval: 100 * time.Millisecond, MutateIdP: func(c *idp.Config) { c.AccessTokenTTL = 61 * time.Second }})
+	ctx := context.Background()
+	token, err := st.Token(ctx, "alice", allScopes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := connect(t, st.MCPURL, token)
+	var p struct {
+		URL string `json:"authorization_url"`
+	}
+	mustCall(t, cs, "provision_nextcloud_access", nil, &p)
+	approve(t, p.URL)
+	waitForIndex(t, func() searchOut {
+		var out searchOut
+		mustCall(t, cs, tools.ToolSearchNotes, map[string]any{"query": "welcome"}, &out)
+		return out
+	})
+	// The IdP forgets every grant (as after an admin's session purge).
+	st.IdP.Reset()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		res := call(t, cs, tools.ToolSearchNotes, map[string]any{"query": "welcome"}, nil)
+		if res.IsError && strings.Contains(text(res), "provision_nextcloud_access") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the user stayed provisioned after the IdP dropped the grant: %q", text(res))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
