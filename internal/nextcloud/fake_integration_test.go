@@ -18,7 +18,9 @@ import (
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/nextcloud"
 )
 
-func fastRetry() nextcloud.Option { return nextcloud.WithRetry(3, time.Millisecond, 5*time.Millisecond) }
+func fastRetry() nextcloud.Option {
+	return nextcloud.WithRetry(3, time.Millisecond, 5*time.Millisecond)
+}
 
 func aliceClient(t *testing.T, srv *nctest.Server, opts ...nextcloud.Option) *nextcloud.Client {
 	t.Helper()

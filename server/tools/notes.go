@@ -14,6 +14,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/nextcloud"
@@ -622,11 +623,16 @@ func safeResource(d *Deps, name string, h func(ctx context.Context, req *mcp.Rea
 			}
 		}()
 		c, err := d.client(ctx, req.Extra)
-		if err != nil {
-			return nil, err
+		if err == nil {
+			res, err = h(ctx, req, c)
 		}
-		res, err = h(ctx, req, c)
-		if err != nil {
+		var rpcErr *jsonrpc.Error
+		if err != nil && !errors.As(err, &rpcErr) {
+			// Protocol errors (resource not found) stay as they are; the
+			// rest get the same explanation tool errors get.
+			if d.ExplainError != nil {
+				err = d.ExplainError(err)
+			}
 			d.logger().Info("resource read failed", "resource", name, "error", logText(err))
 		}
 		return res, err

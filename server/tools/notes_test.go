@@ -542,3 +542,24 @@ func TestResourceErrorsCarryNextcloudText(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestExplainErrorAppliesToToolsAndResources(t *testing.T) {
+	srv := newNotesServer(t)
+	srv.setFail("GET /index.php/apps/notes", 401, `{"message":"CORS requires basic auth"}`)
+	d := depsFor(t, srv)
+	d.ExplainError = func(err error) error { return errors.New("explained: " + err.Error()) }
+	cs := connect(t, d)
+	wantToolError(t, call(t, cs, ToolGetNote, map[string]any{"note_id": 1}), "explained: Nextcloud rejected the Basic credentials")
+	// Validation errors pass through it as well.
+	wantToolError(t, call(t, cs, ToolGetNote, map[string]any{"note_id": 0}), "explained: note_id must be a positive integer")
+	_, err := cs.ReadResource(context.Background(), &mcp.ReadResourceParams{URI: NotesSettingsURI})
+	if err == nil || !strings.Contains(err.Error(), "explained: Nextcloud rejected the Basic credentials") {
+		t.Fatalf("resource: %v", err)
+	}
+	// Resource-not-found stays a protocol error.
+	srv.setFail("", 0, "")
+	_, err = cs.ReadResource(context.Background(), &mcp.ReadResourceParams{URI: "nc://Notes/abc"})
+	if err == nil || !strings.Contains(err.Error(), "Resource not found") || strings.Contains(err.Error(), "explained") {
+		t.Fatalf("not found: %v", err)
+	}
+}
