@@ -56,7 +56,9 @@ func (n *wireNote) touch() {
 	n.ETag = hex.EncodeToString(sum[:])
 }
 
-func newNotesServer(t *testing.T) *notesServer {
+func newNotesServer(t *testing.T) *notesServer { return newNotesServerB(t) }
+
+func newNotesServerB(t testing.TB) *notesServer {
 	t.Helper()
 	s := &notesServer{uid: "alice", notes: map[int64]*wireNote{}, files: map[string][]byte{}, nextID: 100}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
