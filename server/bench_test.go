@@ -1,0 +1,48 @@
+package server_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/devstack"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools"
+)
+
+// BenchmarkNotesGetNote measures one nc_notes_get_note call end to end,
+// per token mode: MCP client → server (bearer verification, scope policy,
+// mode layer: nothing, pass-through, or an RFC 8693 exchange at the fake
+// IdP) → fake Nextcloud (JWT validation) and back, all over loopback HTTP.
+func BenchmarkNotesGetNote(b *testing.B) {
+	for _, mode := range []server.Mode{server.ModeBasic, server.ModePassthrough, server.ModeExchange} {
+		b.Run(string(mode), func(b *testing.B) {
+			st := devstack.StartTest(b, devstack.Options{Mode: mode})
+			token := ""
+			if mode != server.ModeBasic {
+				var err error
+				if token, err = st.Token(context.Background(), "alice", allScopes); err != nil {
+					b.Fatal(err)
+				}
+			}
+			cs := connect(b, st.MCPURL, token)
+			var out struct {
+				Results []struct {
+					ID int64 `json:"id"`
+				} `json:"results"`
+			}
+			mustCall(b, cs, tools.ToolSearchNotes, map[string]any{"query": ""}, &out)
+			params := &mcp.CallToolParams{Name: tools.ToolGetNote, Arguments: map[string]any{"note_id": out.Results[0].ID}}
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				res, err := cs.CallTool(ctx, params)
+				if err != nil || res.IsError {
+					b.Fatalf("%v %+v", err, res)
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "calls/s")
+		})
+	}
+}
