@@ -14,11 +14,11 @@ all: lint test
 ## build: static binaries of every command into ./bin
 build:
 	@mkdir -p $(BIN)
-	$(GOFLAGS_STATIC) $(GO) build -trimpath -o $(BIN)/ ./fakes/cmd/... 
+	$(GOFLAGS_STATIC) $(GO) build -trimpath -o $(BIN)/ ./fakes/cmd/... ./server/cmd/...
 
-## run: the main job on embedded defaults
+## run: the main job on embedded defaults — fake IdP + fake Nextcloud + MCP server in one process
 run:
-	$(GO) run ./fakes/cmd/fake-idp --listen 127.0.0.1:9090 --auto-approve --control-api
+	$(GO) run ./server/cmd/nextcloud-mcp dev
 
 ## test: every test — unit, integration, fuzz seeds, litmus, conformance, smoke
 test: lint unit litmus
