@@ -27,7 +27,6 @@ import (
 	"time"
 
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/nextcloud/bearer"
-	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/nextcloud/vfs"
 )
 
 // Modes of Config.BearerOnAppRoutes.
@@ -468,7 +467,5 @@ func (n *Nextcloud) withState(fn func(st *state) (changed bool)) {
 	}
 }
 
-// vfsNow is the store clock for code outside the lock.
+// unix is the fake's clock in unix seconds.
 func (n *Nextcloud) unix() int64 { return n.now().Unix() }
-
-var _ = vfs.ErrNotFound

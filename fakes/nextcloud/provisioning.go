@@ -69,15 +69,12 @@ func (n *Nextcloud) ocsCapabilities(c *ocsCtx) ocsResult {
 
 // userDetails is UsersController::getUserData.
 func (n *Nextcloud) userDetails(u *user, includeScopes bool) obj {
-	n.mu.Lock()
-	home := n.st.fs.Home(u.UID)
-	n.mu.Unlock()
 	var used int64
-	if home != nil {
-		n.mu.Lock()
+	n.mu.Lock()
+	if home := n.st.fs.Home(u.UID); home != nil {
 		used = home.Size()
-		n.mu.Unlock()
 	}
+	n.mu.Unlock()
 	const free = int64(10 << 30)
 	total := used + free
 	relative := 0.0

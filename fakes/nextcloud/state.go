@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"regexp"
 	"sort"
@@ -79,7 +78,6 @@ func newState(instanceID string, now func() time.Time) *state {
 		shares: map[int64]*share{}, nextShare: 1, favorites: map[string]map[int64]bool{},
 		notesMeta: map[string]map[int64]*noteMeta{}, settings: map[string]*notesSettings{}, now: now,
 	}
-	st.fs.OnChange = nil
 	return st
 }
 
@@ -227,5 +225,3 @@ func hashedUID(sub string) string {
 	sum := sha256.Sum256([]byte("1_0_" + sub))
 	return hex.EncodeToString(sum[:])
 }
-
-var errUserExists = errors.New("user already exists")

@@ -128,10 +128,6 @@ type FS struct {
 	now      func() time.Time
 	homes    map[string]*Node
 	byID     map[int64]*Node
-	// OnChange, if set, is called with every node whose content or children
-	// changed (after its ETag was renewed, before its ancestors'). The views
-	// use it to propagate changes to share recipients.
-	OnChange func(*Node)
 }
 
 // New returns an empty store. instanceID seeds ETags so two fakes never hand
@@ -227,9 +223,6 @@ func (fs *FS) touched(n *Node, mtime int64) {
 		if mtime > p.MTime {
 			p.MTime = mtime
 		}
-		if fs.OnChange != nil {
-			fs.OnChange(p)
-		}
 	}
 }
 
@@ -239,15 +232,8 @@ func (fs *FS) Touch(n *Node, mtime int64) {
 	n.MTime = mtime
 	for p := n; p != nil; p = p.parent {
 		p.ETag = fs.newETag()
-		if fs.OnChange != nil {
-			fs.OnChange(p)
-		}
 	}
 }
-
-// PropsChanged renews nothing: dead properties and favourites do not change
-// ETags in Nextcloud. It exists so callers document that choice.
-func (fs *FS) PropsChanged(*Node) {}
 
 // CreateFile adds a file called name to parent.
 func (fs *FS) CreateFile(parent *Node, name string, content []byte, mtime int64) (*Node, error) {
