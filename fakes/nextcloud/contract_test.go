@@ -398,6 +398,18 @@ func contractCases() []contractCase {
 				`<d:from><d:scope><d:href>/files/alice</d:href><d:depth>infinity</d:depth></d:scope></d:from>` +
 				`<d:where><d:eq><d:prop><oc:favorite/></d:prop><d:literal>1</d:literal></d:eq></d:where></d:basicsearch></d:searchrequest>`,
 			status: 207, contains: []string{"Documents/report.md", "Notes/Personal/Shopping%20list.md"}, absent: []string{"todo.txt"}},
+		{name: "SEARCH like on getcontenttype", source: srcSearchDAV + "; documentation WebDAV/search.rst",
+			method: "SEARCH", path: "/remote.php/dav/", opts: []reqOpt{alice, hdr("Content-Type", "text/xml")},
+			body: `<d:searchrequest xmlns:d="DAV:"><d:basicsearch><d:select><d:prop><d:getcontenttype/></d:prop></d:select>` +
+				`<d:from><d:scope><d:href>/files/alice/Documents</d:href><d:depth>1</d:depth></d:scope></d:from>` +
+				`<d:where><d:like><d:prop><d:getcontenttype/></d:prop><d:literal>text/%</d:literal></d:like></d:where>` +
+				`<d:orderby><d:order><d:prop><d:displayname/></d:prop><d:descending/></d:order></d:orderby><d:limit><d:nresults>1</d:nresults></d:limit></d:basicsearch></d:searchrequest>`,
+			status: 207, contains: []string{"Documents/todo.txt", "<d:getcontenttype>text/plain</d:getcontenttype>"}, absent: []string{"report.md"}},
+		{name: "principal", source: "sabre-io/dav lib/DAVACL/PrincipalCollection.php + nextcloud/server apps/dav/lib/Connector/Sabre/Principal.php",
+			method: "PROPFIND", path: "/remote.php/dav/principals/users/alice/", opts: []reqOpt{alice, hdr("Depth", "0")},
+			body: `<d:propfind xmlns:d="DAV:"><d:prop><d:displayname/><d:resourcetype/><d:principal-URL/></d:prop></d:propfind>`,
+			status: 207, contains: []string{"<d:displayname>Alice Doe</d:displayname>", "<d:resourcetype><d:principal/></d:resourcetype>",
+				"<d:principal-URL><d:href>/remote.php/dav/principals/users/alice/</d:href></d:principal-URL>"}},
 		{name: "SEARCH in another user's files", source: "nextcloud/server apps/dav/lib/Files/FileSearchBackend.php (scope must be the user's own files)",
 			method: "SEARCH", path: "/remote.php/dav/", opts: []reqOpt{alice, hdr("Content-Type", "text/xml")},
 			body:   `<d:searchrequest xmlns:d="DAV:"><d:basicsearch><d:select><d:allprop/></d:select><d:from><d:scope><d:href>/files/bob</d:href><d:depth>infinity</d:depth></d:scope></d:from><d:where><d:like><d:prop><d:displayname/></d:prop><d:literal>%</d:literal></d:like></d:where></d:basicsearch></d:searchrequest>`,

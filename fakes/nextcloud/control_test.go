@@ -2,6 +2,7 @@ package nextcloud_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -202,5 +203,33 @@ func TestDataDirPersistence(t *testing.T) {
 	oldID, _ := strconv.Atoi(id)
 	if n, _ := strconv.Atoi(propOf(t, s2, "alice", "/new.txt", "oc:fileid")); n <= oldID {
 		t.Fatalf("ids restarted: %d after %d", n, oldID)
+	}
+}
+
+// TestBodyLimit: bodies over the limit get the front web server's 413,
+// whether announced by Content-Length or streamed chunked.
+func TestBodyLimit(t *testing.T) {
+	s := nctest.Start(t, func(c *nextcloud.Config) { c.MaxBodyBytes = 64 })
+	big := strings.Repeat("x", 100)
+	for _, path := range []string{"/remote.php/dav/files/alice/big.txt", "/index.php/apps/notes/api/v1/notes", "/ocs/v2.php/cloud/users"} {
+		if r := do(t, s, "PUT", path, big, alice, ocsHeader()); r.status != http.StatusRequestEntityTooLarge {
+			t.Errorf("%s with Content-Length: %s", path, r)
+		}
+	}
+	req, _ := http.NewRequest("PUT", s.URL+"/remote.php/dav/files/alice/big.txt", struct{ io.Reader }{strings.NewReader(big)})
+	req.SetBasicAuth("alice", "alice-password")
+	res, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("chunked: %d", res.StatusCode)
+	}
+	if r := do(t, s, "GET", "/remote.php/dav/files/alice/big.txt", "", alice); r.status != 404 {
+		t.Fatalf("oversized upload stored: %s", r)
+	}
+	if r := do(t, s, "PUT", "/remote.php/dav/files/alice/small.txt", "ok", alice); r.status != 201 {
+		t.Fatalf("small upload: %s", r)
 	}
 }
