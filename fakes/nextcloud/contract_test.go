@@ -407,7 +407,7 @@ func contractCases() []contractCase {
 			status: 207, contains: []string{"Documents/todo.txt", "<d:getcontenttype>text/plain</d:getcontenttype>"}, absent: []string{"report.md"}},
 		{name: "principal", source: "sabre-io/dav lib/DAVACL/PrincipalCollection.php + nextcloud/server apps/dav/lib/Connector/Sabre/Principal.php",
 			method: "PROPFIND", path: "/remote.php/dav/principals/users/alice/", opts: []reqOpt{alice, hdr("Depth", "0")},
-			body: `<d:propfind xmlns:d="DAV:"><d:prop><d:displayname/><d:resourcetype/><d:principal-URL/></d:prop></d:propfind>`,
+			body:   `<d:propfind xmlns:d="DAV:"><d:prop><d:displayname/><d:resourcetype/><d:principal-URL/></d:prop></d:propfind>`,
 			status: 207, contains: []string{"<d:displayname>Alice Doe</d:displayname>", "<d:resourcetype><d:principal/></d:resourcetype>",
 				"<d:principal-URL><d:href>/remote.php/dav/principals/users/alice/</d:href></d:principal-URL>"}},
 		{name: "SEARCH in another user's files", source: "nextcloud/server apps/dav/lib/Files/FileSearchBackend.php (scope must be the user's own files)",
