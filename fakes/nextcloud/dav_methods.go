@@ -25,6 +25,8 @@ func (d *davReq) setETag(etag string) {
 	}
 }
 
+var numberRe = regexp.MustCompile(`^\s*-?[0-9]+(\.[0-9]*)?\s*$`)
+
 var rangeRe = regexp.MustCompile(`(?i)^bytes=([0-9]*)-([0-9]*)$`)
 
 // get is CorePlugin::httpGet (and httpHead) plus FilesPlugin::httpGet.
@@ -114,7 +116,7 @@ func (d *davReq) mtimeHeader() (int64, bool, *davError) {
 	if v == "" {
 		return 0, false, nil
 	}
-	if !regexp.MustCompile(`^\s*-?[0-9]+(\.[0-9]*)?\s*$`).MatchString(v) {
+	if !numberRe.MatchString(v) {
 		return 0, false, errBadRequest("X-OC-MTime header must be an integer (unix timestamp).")
 	}
 	f, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)

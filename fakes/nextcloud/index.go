@@ -64,7 +64,8 @@ func (n *Nextcloud) serveIndex(w http.ResponseWriter, r *http.Request, route str
 	var found *appRoute
 	var match []string
 	methodMismatch := false
-	for _, rt := range n.appRoutes() {
+	n.routesOnce.Do(func() { n.routes = n.appRoutes() })
+	for _, rt := range n.routes {
 		m := rt.re.FindStringSubmatch(route)
 		if m == nil {
 			continue

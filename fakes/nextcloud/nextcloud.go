@@ -97,6 +97,10 @@ func DefaultConfig() Config {
 
 // Nextcloud is a running fake. It is an http.Handler.
 type Nextcloud struct {
+	// routes is the index.php route table, compiled once.
+	routesOnce sync.Once
+	routes     []appRoute
+
 	cfg    Config
 	logger *slog.Logger
 	now    func() time.Time

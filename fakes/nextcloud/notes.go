@@ -165,6 +165,11 @@ func noteContent(b []byte) string {
 	return strings.ToValidUTF8(string(b), "\uFFFD")
 }
 
+var (
+	chunkCursorRe = regexp.MustCompile(`^(\d+)-(\d+)-(\d+)$`)
+	listSepRe     = regexp.MustCompile(`,\s*`)
+)
+
 var lineBreak = regexp.MustCompile(`\r\n|\n|\r|\x0b|\x0c|\x{85}|\x{2028}|\x{2029}`)
 var leadingDotsSpaces = regexp.MustCompile(`(?m)^[. ]+`)
 var whitespace = regexp.MustCompile(`\s`)
@@ -356,7 +361,7 @@ func (n *Nextcloud) notesIndex(c *appCtx) {
 	n.withState(func(st *state) bool {
 		timeStart = st.unix()
 		var cursor *[3]int64
-		if m := regexp.MustCompile(`^(\d+)-(\d+)-(\d+)$`).FindStringSubmatch(cursorStr); m != nil {
+		if m := chunkCursorRe.FindStringSubmatch(cursorStr); m != nil {
 			a, _ := strconv.ParseInt(m[1], 10, 64)
 			b, _ := strconv.ParseInt(m[2], 10, 64)
 			d, _ := strconv.ParseInt(m[3], 10, 64)
@@ -513,7 +518,7 @@ func (n *Nextcloud) notesUpdate(c *appCtx) {
 		if im := c.r.Header.Get("If-Match"); im != "" {
 			want := `"` + st.noteMetaOf(uid, nr).ETag + `"`
 			match := false
-			for _, t := range regexp.MustCompile(`,\s*`).Split(im, -1) {
+			for _, t := range listSepRe.Split(im, -1) {
 				if t == want {
 					match = true
 				}
