@@ -1,0 +1,88 @@
+package smoketest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/moby/moby/client"
+	"github.com/testcontainers/testcontainers-go"
+)
+
+// Labels on every container the suites start. LabelRun carries the run id
+// so the end-of-run sweep and `make smoke`'s final check touch only this
+// run's containers, never those of another run on the same engine.
+const (
+	LabelSmoke = "nextcloud-mcp-go.smoke"
+	LabelRun   = "nextcloud-mcp-go.smoke.run"
+	LabelRole  = "nextcloud-mcp-go.smoke.role"
+)
+
+// SetEnvDefaults prepares the testcontainers settings the suites need.
+// Ryuk is always disabled: its image cannot be pulled here, and the suites
+// terminate every container themselves (t.Cleanup, then Sweep).
+// TESTCONTAINERS_HOST_OVERRIDE defaults to the loopback address (otherwise
+// testcontainers dials a private gateway address); a value the caller set
+// is kept, for engines on other hosts.
+func SetEnvDefaults() {
+	os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
+	if _, ok := os.LookupEnv("TESTCONTAINERS_HOST_OVERRIDE"); !ok {
+		os.Setenv("TESTCONTAINERS_HOST_OVERRIDE", "127.0.0.1")
+	}
+}
+
+// RunID identifies this run's containers: SMOKE_RUN_ID when set (make
+// smoke sets it and checks for leftovers with it), otherwise one derived
+// from the process.
+func RunID() string {
+	if id := os.Getenv("SMOKE_RUN_ID"); id != "" {
+		return id
+	}
+	return strconv.FormatInt(time.Now().UnixNano(), 36) + "-" + strconv.Itoa(os.Getpid())
+}
+
+// ErrNoEngine is returned by CheckEngine when no Docker engine answers.
+var ErrNoEngine = errors.New("no Docker engine reachable")
+
+// CheckEngine pings the Docker engine testcontainers would use and says
+// clearly what to do when there is none.
+func CheckEngine(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	c, err := testcontainers.NewDockerClientWithOpts(ctx)
+	if err == nil {
+		defer c.Close()
+		_, err = c.Ping(ctx, client.PingOptions{})
+	}
+	if err != nil {
+		return fmt.Errorf("%w (%v): the smoke suites run every binary in its own container. "+
+			"Start a Docker engine (CI: `bash .ci/run` installs and starts dockerd) or point DOCKER_HOST at one", ErrNoEngine, err)
+	}
+	return nil
+}
+
+// Sweep force-removes every container labelled with this run id and
+// returns how many there were. TestMain calls it after the suites as a
+// backstop for t.Cleanup; a non-zero count means a cleanup was missed.
+func Sweep(ctx context.Context, runID string) (int, error) {
+	c, err := testcontainers.NewDockerClientWithOpts(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	list, err := c.ContainerList(ctx, client.ContainerListOptions{All: true,
+		Filters: make(client.Filters).Add("label", LabelRun+"="+runID)})
+	if err != nil {
+		return 0, err
+	}
+	var errs []error
+	for _, ctr := range list.Items {
+		if _, err := c.ContainerRemove(ctx, ctr.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return len(list.Items), errors.Join(errs...)
+}

@@ -1,0 +1,62 @@
+package smoketest
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// Module is one Nextcloud app's share of every suite: one writing and one
+// reading tool call (issue 5 §5). Write runs first and hands Read what it
+// needs to find what it wrote. When the tool catalogue gains an app,
+// add a row to Modules; TestModulesCoverCatalogue fails until then.
+type Module struct {
+	// App is the tool-name prefix: tools are named nc_<App>_….
+	App                 string
+	WriteTool, ReadTool string
+	Write               func(ctx context.Context, t testing.TB, s *Stack, c *Client) (written any, ev Evidence)
+	Read                func(ctx context.Context, t testing.TB, s *Stack, c *Client, written any) Evidence
+}
+
+// Modules lists the rows, one per app of the catalogue.
+var Modules = []Module{
+	{
+		App:       "notes",
+		WriteTool: "nc_notes_append_content",
+		ReadTool:  "nc_notes_get_note",
+		Write: func(ctx context.Context, t testing.TB, s *Stack, c *Client) (any, Evidence) {
+			t.Helper()
+			// One note to work on, then the module's write call proper.
+			res, _ := s.Call(ctx, t, c, "notes module: create a note to append to", "nc_notes_create_note",
+				map[string]any{"title": "Smoke module " + string(s.Mode), "content": "first line", "category": "smoke"})
+			var created struct {
+				ID int64 `json:"id"`
+			}
+			if err := Structured(res, &created); err != nil || created.ID == 0 {
+				t.Fatalf("notes module: create returned no id (%v)", err)
+			}
+			_, ev := s.Call(ctx, t, c, "notes module: append to the note", "nc_notes_append_content",
+				map[string]any{"note_id": created.ID, "content": "appended by the smoke suite"})
+			return created.ID, ev
+		},
+		Read: func(ctx context.Context, t testing.TB, s *Stack, c *Client, written any) Evidence {
+			t.Helper()
+			// get, not search: the search may answer from the server's
+			// notes index, which the background worker refreshes later.
+			id := written.(int64)
+			res, ev := s.Call(ctx, t, c, "notes module: read the note back", "nc_notes_get_note", map[string]any{"note_id": id})
+			var note struct {
+				Content string `json:"content"`
+			}
+			if err := Structured(res, &note); err != nil {
+				t.Fatalf("notes module: get result: %v", err)
+			}
+			if !strings.Contains(note.Content, "appended by the smoke suite") {
+				t.Fatal(Failure{Step: "notes module: read the note back", Tool: "nc_notes_get_note",
+					Want: fmt.Sprintf("the content %q should end with the appended text", note.Content), Evidence: ev}.Message())
+			}
+			return ev
+		},
+	},
+}
