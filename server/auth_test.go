@@ -231,3 +231,36 @@ func TestHealthAndReady(t *testing.T) {
 		t.Errorf("/readyz with the IdP down = %d %s", resp.StatusCode, b)
 	}
 }
+
+// TestSessionBoundToUser: a session created with alice's token cannot be
+// used with bob's, even though bob's token is valid.
+func TestSessionBoundToUser(t *testing.T) {
+	st := devstack.StartTest(t, devstack.Options{Mode: server.ModeExchange})
+	ctx := context.Background()
+	alice, _ := st.Token(ctx, "alice", allScopes)
+	bob, _ := st.Token(ctx, "bob", allScopes)
+	resp := post(t, st.MCPURL, alice, initBody)
+	sid := resp.Header.Get("Mcp-Session-Id")
+	if resp.StatusCode != 200 || sid == "" {
+		t.Fatalf("initialize: %d, session %q", resp.StatusCode, sid)
+	}
+	for _, tc := range []struct {
+		token string
+		want  int
+	}{{bob, 403}, {alice, 202}} {
+		req, _ := http.NewRequest("POST", st.MCPURL, strings.NewReader(`{"jsonrpc":"2.0","method":"notifications/initialized"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		req.Header.Set("Authorization", "Bearer "+tc.token)
+		req.Header.Set("Mcp-Session-Id", sid)
+		req.Header.Set("Mcp-Protocol-Version", "2025-11-25")
+		r, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		if r.StatusCode != tc.want {
+			t.Errorf("token of %s on alice's session: %d, want %d", map[string]string{alice: "alice", bob: "bob"}[tc.token], r.StatusCode, tc.want)
+		}
+	}
+}
