@@ -260,4 +260,7 @@ func checkURL(s string) error {
 
 // MCPURL is the canonical resource identifier: PublicURL + "/mcp", without
 // a trailing slash (RFC 8707 §2, MCP 2025-11-25 canonical server URI).
-func (c *Config) MCPURL() string { return strings.TrimSuffix(c.PublicURL, "/") + "/mcp" }
+func (c *Config) MCPURL() string { return trimSlash(c.PublicURL) + "/mcp" }
+
+// trimSlash drops trailing slashes from a base URL.
+func trimSlash(s string) string { return strings.TrimRight(s, "/") }

@@ -106,13 +106,6 @@ func newConsentService(ctx context.Context, s *Server) (*consentService, error) 
 	}, nil
 }
 
-func trimSlash(s string) string {
-	for len(s) > 0 && s[len(s)-1] == '/' {
-		s = s[:len(s)-1]
-	}
-	return s
-}
-
 func (c *consentService) Close() error { return c.store.Close() }
 
 // notProvisionedError is the tool error of the gate. Its text carries the

@@ -276,10 +276,7 @@ func (s *Server) routes() http.Handler {
 	var mcpHandler http.Handler = streamable
 	if s.mode != ModeBasic {
 		prmPath, _ := bearer.MetadataPath(s.cfg.MCPURL())
-		prmURL := s.cfg.PublicURL + prmPath
-		if u := s.cfg.PublicURL; len(u) > 0 && u[len(u)-1] == '/' {
-			prmURL = u[:len(u)-1] + prmPath
-		}
+		prmURL := trimSlash(s.cfg.PublicURL) + prmPath
 		prm := bearer.MetadataHandler(s.cfg.MCPURL(), s.meta.Issuer, s.scopesSupported(), "Nextcloud MCP")
 		mux.Handle("GET "+prmPath, prm)
 		mux.Handle("GET /.well-known/oauth-protected-resource", prm)
