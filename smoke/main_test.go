@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	tclog "github.com/testcontainers/testcontainers-go/log"
+
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/smoke/smoketest"
 )
 
@@ -28,6 +30,11 @@ func runMain(m *testing.M) int {
 	// Defensive: `make smoke` sets these too (Ryuk cannot be pulled here;
 	// without the override testcontainers dials a private gateway address).
 	smoketest.SetEnvDefaults()
+	if os.Getenv("SMOKE_VERBOSE") == "" {
+		// testcontainers narrates every container step; the suites report
+		// what matters (failures carry the containers' log tails).
+		tclog.SetDefault(tclog.NewNoopLogger())
+	}
 	ctx := context.Background()
 	if err := smoketest.CheckEngine(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "smoke:", err)

@@ -111,7 +111,7 @@ func TestScopes(t *testing.T) {
 	}
 	for _, b := range bad {
 		t.Run(b.name+": 401 invalid_token", func(t *testing.T) {
-			needFakes(t, s, "minting an "+b.name)
+			needFakes(t, s, "minting the "+b.name)
 			tok, err := s.Mint(ctx, b.mint)
 			require.NoError(t, err)
 			ch := refusedConnect(ctx, t, s, tok)

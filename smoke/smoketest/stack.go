@@ -297,14 +297,15 @@ func (s *Stack) registerLogChecks(t testing.TB) {
 }
 
 // Token runs the client's authorization for the stack's user with scopes
-// and records the tokens as secrets. In exchange mode the token names the
-// MCP URL as its resource (RFC 8707), as spec-following MCP clients ask;
-// in pass-through mode it has the client's default audiences (the server
-// and Nextcloud, like a Keycloak audience mapper) because Nextcloud must
-// accept the very same token.
+// and records the tokens as secrets. Against the fake IdP in exchange mode
+// the token names the MCP URL as its resource (RFC 8707), as
+// spec-following MCP clients ask; otherwise it has the client's default
+// audiences — the server's client id and Nextcloud's, which is what a
+// Keycloak audience mapper gives, and what pass-through needs because
+// Nextcloud must accept the very same token.
 func (s *Stack) Token(ctx context.Context, scopes ...string) (*Token, error) {
 	req := TokenRequest{User: s.User, Scopes: scopes}
-	if s.Mode == ModeExchange {
+	if s.Mode == ModeExchange && s.IdPControl != nil {
 		req.Resource = s.MCPURL
 	}
 	tok, err := s.tokens.Token(ctx, req)
