@@ -7,8 +7,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime"
+	"syscall"
 	"testing"
 	"time"
 
@@ -64,6 +66,22 @@ func runMain(m *testing.M) int {
 		fmt.Printf("smoke: image %s %s in %.1fs\n", r.Ref, what, r.Took.Seconds())
 	}
 	fmt.Printf("smoke: images ready in %.1fs\n", time.Since(start).Seconds())
+
+	// An interrupted run (Ctrl-C, SIGTERM from CI) skips t.Cleanup: remove
+	// this run's containers before dying. (A -timeout panic cannot be
+	// caught; make smoke's final check removes those containers.)
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		s := <-sig
+		fmt.Fprintf(os.Stderr, "smoke: %v: removing this run's containers\n", s)
+		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if err := smoketest.Shutdown(sctx, runID); err != nil {
+			fmt.Fprintf(os.Stderr, "smoke: removing this run's containers: %v\n", err)
+		}
+		cancel()
+		os.Exit(1)
+	}()
 
 	code := m.Run()
 

@@ -3,10 +3,12 @@ package smoketest
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -53,9 +55,12 @@ type Container struct {
 // Start runs s and registers its termination with t.Cleanup before
 // anything can fail, so the container goes away when the test ends, pass
 // or fail. A container that does not become ready is reported with the
-// tail of its log.
+// tail of its log, and returned along with the error when it exists.
 func Start(ctx context.Context, t testing.TB, s Spec) (*Container, error) {
 	t.Helper()
+	if stopping.Load() {
+		return nil, fmt.Errorf("smoketest: %s not started: the run is shutting down", s.Role)
+	}
 	timeout := s.ReadyTimeout
 	if timeout <= 0 {
 		timeout = 30 * time.Second
@@ -76,18 +81,25 @@ func Start(ctx context.Context, t testing.TB, s Spec) (*Container, error) {
 		opts = append(opts, testcontainers.WithEnv(s.Env))
 	}
 	for dst, src := range s.Files {
-		opts = append(opts, testcontainers.WithFiles(testcontainers.ContainerFile{HostFilePath: src, ContainerFilePath: dst, FileMode: 0o644}))
+		// Keep the host file's permissions: hook scripts must stay executable.
+		mode := int64(0o644)
+		if fi, err := os.Stat(src); err == nil {
+			mode = int64(fi.Mode().Perm())
+		}
+		opts = append(opts, testcontainers.WithFiles(testcontainers.ContainerFile{HostFilePath: src, ContainerFilePath: dst, FileMode: mode}))
 	}
 	ctr, err := testcontainers.Run(ctx, s.Image, opts...)
 	testcontainers.CleanupContainer(t, ctr)
 	if err != nil {
 		msg := fmt.Sprintf("smoketest: %s (%s) did not start: %v", s.Role, s.Image, err)
-		if ctr != nil {
-			if tail, lerr := LogTail(ctx, ctr, 20); lerr == nil && tail != "" {
-				msg += "\nlast lines of its log:\n" + indent(tail)
-			}
+		if ctr == nil {
+			return nil, errors.New(msg)
 		}
-		return nil, fmt.Errorf("%s", msg)
+		if tail, lerr := LogTail(ctx, ctr, 20); lerr == nil && tail != "" {
+			msg += "\nlast lines of its log:\n" + indent(tail)
+		}
+		// The container is returned too: its log must still be scanned.
+		return &Container{Role: s.Role, Container: ctr}, errors.New(msg)
 	}
 	return &Container{Role: s.Role, Container: ctr}, nil
 }

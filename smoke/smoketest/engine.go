@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"sync/atomic"
 	"time"
 
+	"github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 )
@@ -80,9 +82,39 @@ func Sweep(ctx context.Context, runID string) (int, error) {
 	}
 	var errs []error
 	for _, ctr := range list.Items {
-		if _, err := c.ContainerRemove(ctx, ctr.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil {
+		_, err := c.ContainerRemove(ctx, ctr.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
+		// Gone already, or being removed by a concurrent cleanup: fine.
+		if err != nil && !errdefs.IsNotFound(err) && !errdefs.IsConflict(err) {
 			errs = append(errs, err)
 		}
 	}
 	return len(list.Items), errors.Join(errs...)
+}
+
+// stopping is set by Shutdown: no new container may start.
+var stopping atomic.Bool
+
+// Shutdown is for an interrupted run: it stops Start from creating
+// containers, then sweeps this run's containers until none has appeared
+// for a moment — containers that were being created when it began show
+// up a little later.
+func Shutdown(ctx context.Context, runID string) error {
+	stopping.Store(true)
+	for quiet := 0; quiet < 3; {
+		n, err := Sweep(ctx, runID)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			quiet++
+		} else {
+			quiet = 0
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -110,6 +111,13 @@ func ExternalFromEnv(getenv func(string) string) (External, error) {
 	jsonVar("SMOKE_NEXTCLOUD_ENV", &e.NextcloudEnv)
 	jsonVar("SMOKE_NEXTCLOUD_ARGS", &e.NextcloudArgs)
 	jsonVar("SMOKE_NEXTCLOUD_FILES", &e.NextcloudFiles)
+	for name, files := range map[string]map[string]string{"SMOKE_IDP_FILES": e.IdPFiles, "SMOKE_NEXTCLOUD_FILES": e.NextcloudFiles} {
+		for dst, src := range files {
+			if !filepath.IsAbs(src) || !filepath.IsAbs(dst) {
+				bad("%s: %q → %q: both paths must be absolute (the suites run in smoke/)", name, dst, src)
+			}
+		}
+	}
 	if v := getenv("SMOKE_READY_TIMEOUT"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {

@@ -84,6 +84,10 @@ func TestExternalFromEnv(t *testing.T) {
 		{name: "real nextcloud with the fake IdP", env: map[string]string{
 			"SMOKE_NEXTCLOUD_IMAGE": "nextcloud:32", "SMOKE_NEXTCLOUD_URL": "http://127.0.0.1:8080", "SMOKE_NEXTCLOUD_APP_PASSWORD": "x",
 		}, wantErr: []string{"SMOKE_NEXTCLOUD_IMAGE needs SMOKE_IDP_IMAGE too"}},
+		{name: "relative file paths", env: func() map[string]string {
+			m := withNC(map[string]string{"SMOKE_NEXTCLOUD_FILES": `{"/docker-entrypoint-hooks.d/post-installation/10-oidc.sh":"hooks/10-oidc.sh"}`})
+			return m
+		}(), wantErr: []string{"SMOKE_NEXTCLOUD_FILES", "both paths must be absolute"}},
 		{name: "issuer without image", env: map[string]string{"SMOKE_IDP_ISSUER": "http://127.0.0.1:1"}, wantErr: []string{"SMOKE_IDP_ISSUER is set without SMOKE_IDP_IMAGE"}},
 	}
 	for _, tc := range tests {
