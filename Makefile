@@ -41,9 +41,17 @@ bench:
 litmus:
 	GO="$(GO)" bash fakes/nextcloud/litmus.sh
 
-## conformance: grade the server and the fakes (see conformance/)
+## conformance: grade the server and the fakes (see conformance/README.md):
+## the catalogue against every in-process mode plus the official MCP suite
+## (Node 22 from npm on first use), then the self-test of broken variants.
+## Set CONFORMANCE_* to grade an external deployment instead.
+CONFORMANCE_OUT ?= .
 conformance:
-	@echo "conformance: the suite does not exist yet"
+	@start=$$(date +%s); status=0; \
+	$(GO) run ./conformance/cmd/conformance -official -o $(CONFORMANCE_OUT) || status=1; \
+	$(GO) test -count=1 -tags conformance_selftest ./conformance/... || status=1; \
+	echo "conformance: $$(( $$(date +%s) - start ))s wall"; \
+	exit $$status
 
 ## smoke: testcontainers suites — every binary in its own container, the three token modes,
 ## scope enforcement, a secret scan of every container log (needs a Docker engine; smoke/README.md).

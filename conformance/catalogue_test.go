@@ -1,0 +1,62 @@
+package conformance
+
+import (
+	"bytes"
+	"os"
+	"regexp"
+	"slices"
+	"testing"
+)
+
+func TestCatalogueWellFormed(t *testing.T) {
+	idRE := regexp.MustCompile(`^(MCP-AUTH|MCP-AS|MCP-OFFICIAL|RFC[0-9]{4}|SCOPE|INV|MODE|CONSENT|NC-OCS|NC-NOTES|NC-DAV)-[0-9]{1,3}$`)
+	seen := map[string]bool{}
+	for _, r := range Catalogue() {
+		t.Run(r.ID, func(t *testing.T) {
+			if !idRE.MatchString(r.ID) {
+				t.Errorf("ID %q does not follow the naming scheme", r.ID)
+			}
+			if seen[r.ID] {
+				t.Errorf("duplicate ID")
+			}
+			seen[r.ID] = true
+			if !slices.Contains([]Level{Must, Should, Invariant}, r.Level) {
+				t.Errorf("level %q", r.Level)
+			}
+			if !slices.Contains(Areas, r.Area) {
+				t.Errorf("area %q", r.Area)
+			}
+			if r.Source == "" || r.Statement == "" || r.Check == nil {
+				t.Errorf("incomplete: %+v", r)
+			}
+			if r.Level == Invariant && !regexp.MustCompile(`architecture|issue \d`).MatchString(r.Source) {
+				t.Errorf("an INVARIANT must cite the architecture or an issue: %q", r.Source)
+			}
+		})
+	}
+}
+
+// TestRequirementsFileIsCurrent fails when conformance/REQUIREMENTS.md was
+// not regenerated after a catalogue change.
+func TestRequirementsFileIsCurrent(t *testing.T) {
+	got, err := os.ReadFile("REQUIREMENTS.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := RenderRequirements(Catalogue())
+	if !bytes.Equal(got, want) {
+		t.Fatal("conformance/REQUIREMENTS.md is stale: run `go generate ./conformance`")
+	}
+}
+
+func TestRenderRequirementsListsEveryRequirement(t *testing.T) {
+	out := RenderRequirements(Catalogue())
+	for _, r := range Catalogue() {
+		if !bytes.Contains(out, []byte("| "+r.ID+" | "+string(r.Level)+" |")) {
+			t.Errorf("%s missing from the rendering", r.ID)
+		}
+		if !bytes.Contains(out, []byte("`"+r.CheckName()+"`")) {
+			t.Errorf("%s: check %s missing", r.ID, r.CheckName())
+		}
+	}
+}
