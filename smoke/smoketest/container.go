@@ -11,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -137,10 +138,21 @@ func indent(s string) string {
 	return "    " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n    ")
 }
 
-// FreePorts returns n distinct free TCP ports on 127.0.0.1. The listeners
-// are held until all ports are chosen, then closed for the containers to
-// bind; with host networking nothing else maps them.
+// handedOut remembers every port FreePorts returned in this process, so
+// parallel deployments never get the same port, even after the first
+// one's listener was closed.
+var (
+	portsMu   sync.Mutex
+	handedOut = map[int]bool{}
+)
+
+// FreePorts returns n distinct free TCP ports on 127.0.0.1 that this
+// process has not handed out before. The listeners are held until all
+// ports are chosen, then closed for the containers to bind; with host
+// networking nothing else maps them.
 func FreePorts(n int) ([]int, error) {
+	portsMu.Lock()
+	defer portsMu.Unlock()
 	var lns []net.Listener
 	defer func() {
 		for _, ln := range lns {
@@ -148,13 +160,21 @@ func FreePorts(n int) ([]int, error) {
 		}
 	}()
 	ports := make([]int, 0, n)
-	for range n {
+	for attempts := 0; len(ports) < n; attempts++ {
+		if attempts > 100*n {
+			return nil, fmt.Errorf("smoketest: no %d unused free ports", n)
+		}
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return nil, fmt.Errorf("smoketest: no free port: %w", err)
 		}
 		lns = append(lns, ln)
-		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
+		p := ln.Addr().(*net.TCPAddr).Port
+		if handedOut[p] {
+			continue
+		}
+		handedOut[p] = true
+		ports = append(ports, p)
 	}
 	return ports, nil
 }

@@ -76,6 +76,11 @@ func TestFreePorts(t *testing.T) {
 		seen[p] = true
 		assert.Positive(t, p)
 	}
+	more, err := FreePorts(5)
+	require.NoError(t, err)
+	for _, p := range more {
+		assert.False(t, seen[p], "port %d handed out twice in one process", p)
+	}
 	assert.Equal(t, "http://127.0.0.1:8080", LoopbackURL(8080))
 	assert.Equal(t, "127.0.0.1:8080", hostPort("http://127.0.0.1:8080"))
 }
