@@ -60,3 +60,16 @@ func TestRenderRequirementsListsEveryRequirement(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeDocumentsEveryVariable keeps conformance/README.md true.
+func TestReadmeDocumentsEveryVariable(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range EnvVars {
+		if !bytes.Contains(readme, []byte("| `"+e.Name+"` |")) {
+			t.Errorf("README.md does not document %s", e.Name)
+		}
+	}
+}
