@@ -153,3 +153,23 @@ func TestExternalSpecValidatesEnvironment(t *testing.T) {
 		t.Error("no variables: not external")
 	}
 }
+
+// TestRefreshFallbackSettingIsFlagged: the documented, off-by-default
+// refresh-grant fallback of exchange mode breaks invariant 2's "never
+// silently degrades"; turning it on must make INV-2 fail.
+func TestRefreshFallbackSettingIsFlagged(t *testing.T) {
+	ctx := context.Background()
+	tg, stop, err := stack.Start(ctx, stack.Options{Name: "fallback", Mode: server.ModeExchange, ProgressiveConsent: true,
+		MutateServer: func(c *server.Config) { c.ExchangeRefreshFallback = true }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stop() })
+	res := conformance.Grade(ctx, tg, conformance.Catalogue(), conformance.Options{
+		Filter: func(r conformance.Requirement) bool { return r.ID == "INV-2" },
+	})
+	if len(res) != 1 || res[0].Status != "FAIL" || !strings.Contains(res[0].Evidence, "TOKEN_EXCHANGE_REFRESH_FALLBACK") {
+		t.Fatalf("INV-2 with TOKEN_EXCHANGE_REFRESH_FALLBACK: %+v", res)
+	}
+	t.Log(res[0].Evidence)
+}

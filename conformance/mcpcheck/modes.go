@@ -263,10 +263,11 @@ func NoSilentFallback(ctx context.Context, t *grade.Target) grade.Outcome {
 	if o, ok := needNCControl(t); !ok {
 		return o
 	}
-	c, _, p, err := ready(ctx, t)
+	c, tok, p, err := ready(ctx, t)
 	if err != nil {
 		return grade.Errorf("session", err)
 	}
+	flow1, _ := jwtClaims(tok)
 	// Positive control: the call works while exchange works.
 	if co, err := callTool(ctx, c, p.Tool, p.Args); err != nil || !co.OK {
 		return grade.Failf("positive control: %s failed before any fault: %v %s", p.Tool, err, truncate(co.Text, 160))
@@ -290,7 +291,7 @@ func NoSilentFallback(ctx context.Context, t *grade.Target) grade.Outcome {
 			return grade.Errorf("arming "+sc.name, err)
 		}
 		var co callOutcome
-		ncLog, err := ncLogAround(ctx, t, func() error {
+		idpLog, ncLog, err := bothLogsAround(ctx, t, func() error {
 			var err error
 			co, err = callTool(ctx, c, p.Tool, p.Args)
 			return err
@@ -303,10 +304,18 @@ func NoSilentFallback(ctx context.Context, t *grade.Target) grade.Outcome {
 			return grade.Errorf("disarming "+sc.name, derr)
 		}
 		if co.OK {
-			return grade.Failf("%s: %s still succeeded (%d Nextcloud request(s), auth %s): silent fallback", sc.name, p.Tool, len(ncLog), authKinds(ncLog))
+			how := fallbackKind(ncLog, claimString(flow1, "jti"), countGrants(idpLog, fakectl.GrantRefresh))
+			return grade.Failf("%s: %s still succeeded (%d Nextcloud request(s), auth %s) through %s: silent fallback", sc.name, p.Tool, len(ncLog), authKinds(ncLog), how)
 		}
 		if len(ncLog) > 0 {
-			return grade.Failf("%s: the call failed but Nextcloud saw %d request(s) (auth %s)", sc.name, len(ncLog), authKinds(ncLog))
+			var refused []string
+			for _, e := range ncLog {
+				if e.AuthError != "" {
+					refused = append(refused, e.AuthError)
+				}
+			}
+			return grade.Failf("%s: the call failed but Nextcloud saw %d request(s) (auth %s%s): the server sent a credential instead of failing",
+				sc.name, len(ncLog), authKinds(ncLog), strings.TrimSuffix(" refused by Nextcloud: "+strings.Join(refused, "; "), " refused by Nextcloud: "))
 		}
 		if !strings.Contains(strings.ToLower(co.Text), "exchange") {
 			return grade.Failf("%s: the error does not name the cause (token exchange): %q", sc.name, truncate(co.Text, 200))
@@ -317,6 +326,23 @@ func NoSilentFallback(ctx context.Context, t *grade.Target) grade.Outcome {
 		return grade.Failf("after the faults were cleared, %s still fails: %v %s", p.Tool, err, truncate(co.Text, 160))
 	}
 	return grade.Passf("%s", strings.Join(ev, "; "))
+}
+
+// fallbackKind names what a call used when exchange was impossible.
+func fallbackKind(log []fakectl.NCLogEntry, clientJTI string, refreshes int) string {
+	for _, e := range log {
+		switch {
+		case e.Claims == nil:
+		case e.Claims.Jti == clientJTI:
+			return "the client's own token (pass-through fallback)"
+		case len(e.Claims.Act) == 0:
+			return fmt.Sprintf("a token that is no exchange result (no act claim: the user's offline grant, %d refresh grant(s) during the call — TOKEN_EXCHANGE_REFRESH_FALLBACK)", refreshes)
+		}
+	}
+	if refreshes > 0 {
+		return fmt.Sprintf("%d refresh grant(s)", refreshes)
+	}
+	return "a credential the suite could not identify"
 }
 
 func authKinds(log []fakectl.NCLogEntry) string {
