@@ -51,7 +51,7 @@ func Hard(level string) bool { return level == "MUST" || level == "INVARIANT" }
 // Finish computes the blocking failures (MUST or INVARIANT levels that
 // FAILed, and targets that could not start).
 func (r *Report) Finish() {
-	r.Blocking = nil
+	r.Blocking = []string{}
 	for _, t := range r.Targets {
 		if t.Error != "" {
 			r.Blocking = append(r.Blocking, t.Name+"/(start)")
