@@ -17,7 +17,6 @@ import (
 
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/conformance/fakectl"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/conformance/grade"
-	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/idp"
 	fakenc "github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/nextcloud"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/devstack"
@@ -79,19 +78,7 @@ func (b *logBuffer) serverLines() []byte {
 
 // Start brings a stack up and describes it as a target.
 func Start(ctx context.Context, o Options) (*grade.Target, func() error, error) {
-	var lastErr error
-	for attempt := 0; attempt < 3; attempt++ {
-		t, stop, err := start(ctx, o)
-		if err == nil {
-			return t, stop, nil
-		}
-		lastErr = err
-		// A reserved port may have been taken in between; try again.
-		if !strings.Contains(err.Error(), "address already in use") {
-			break
-		}
-	}
-	return nil, nil, lastErr
+	return start(ctx, o)
 }
 
 func start(ctx context.Context, o Options) (*grade.Target, func() error, error) {
@@ -109,33 +96,17 @@ func start(ctx context.Context, o Options) (*grade.Target, func() error, error) 
 	}
 	var tp *tap
 	if o.ProgressiveConsent {
-		addr, err := freeAddr()
-		if err != nil {
-			return nil, nil, err
-		}
-		if tp, err = newTap("http://" + addr); err != nil {
-			return nil, nil, err
-		}
-		opts.IdPListen = addr
-		opts.MutateIdP = func(c *idp.Config) { c.Issuer = tp.URL() }
+		tp = newTap()
+		opts.WrapIdP = tp.wrap
 	}
 	if o.HashedUID {
 		opts.MutateNextcloud = func(c *fakenc.Config) { c.UIDMapping = fakenc.UIDHashed }
 	}
 	st, err := devstack.Start(ctx, opts)
 	if err != nil {
-		if tp != nil {
-			tp.close()
-		}
 		return nil, nil, fmt.Errorf("devstack: %w", err)
 	}
-	stop := func() error {
-		err := st.Close()
-		if tp != nil {
-			err = errors.Join(err, tp.close())
-		}
-		return err
-	}
+	stop := st.Close
 
 	hc := grade.NewHTTPClient(20 * time.Second)
 	rec := grade.NewRecorder(16<<20, hostOf(st.BaseURL))

@@ -3,75 +3,69 @@ package stack
 import (
 	"bytes"
 	"encoding/json"
-	"io"
-	"net"
 	"net/http"
-	"net/http/httputil"
 	"net/url"
 	"strings"
 	"sync"
-	"time"
 )
 
-// tap is a reverse proxy in front of the fake IdP that remembers the
-// refresh tokens the token endpoint issues, per client. It lets the suite
-// look for those exact bytes in the server's token database and check
-// them by introspection after revocation — things the IdP's secret-free
-// request log cannot show. It sees the wire only, like a network tap.
+// tap wraps the fake IdP's handler and remembers the refresh tokens the
+// token endpoint issues, per client. It lets the suite look for those exact
+// bytes in the server's token database and check them by introspection
+// after revocation — things the IdP's secret-free request log cannot show.
+// It sees the wire only, like a network tap.
 type tap struct {
-	ln    net.Listener
-	srv   *http.Server
 	mu    sync.Mutex
 	byCli map[string][]string
 }
 
-func newTap(upstream string) (*tap, error) {
-	target, err := url.Parse(upstream)
-	if err != nil {
-		return nil, err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	t := &tap{ln: ln, byCli: map[string][]string{}}
-	rp := httputil.NewSingleHostReverseProxy(target)
-	rp.ModifyResponse = t.capture
-	t.srv = &http.Server{Handler: rp, ReadHeaderTimeout: 10 * time.Second}
-	go t.srv.Serve(ln)
-	return t, nil
+func newTap() *tap { return &tap{byCli: map[string][]string{}} }
+
+// wrap is devstack.Options.WrapIdP.
+func (t *tap) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/token") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		cw := &captureWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(cw, r)
+		if cw.status != http.StatusOK {
+			return
+		}
+		var v struct {
+			RefreshToken string `json:"refresh_token"`
+		}
+		if json.Unmarshal(cw.body.Bytes(), &v) != nil || v.RefreshToken == "" {
+			return
+		}
+		// Confidential clients (the MCP server) authenticate with
+		// client_secret_basic; that names the client.
+		client, _, _ := r.BasicAuth()
+		if c, err := url.QueryUnescape(client); err == nil {
+			client = c
+		}
+		t.mu.Lock()
+		t.byCli[client] = append(t.byCli[client], v.RefreshToken)
+		t.mu.Unlock()
+	})
 }
 
-// URL is the tap's address; it becomes the IdP's issuer.
-func (t *tap) URL() string { return "http://" + t.ln.Addr().String() }
+// captureWriter passes a response through and keeps a copy of its body.
+type captureWriter struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+}
 
-func (t *tap) capture(resp *http.Response) error {
-	req := resp.Request
-	if req.Method != http.MethodPost || !strings.HasSuffix(req.URL.Path, "/token") || resp.StatusCode != http.StatusOK {
-		return nil
-	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		return err
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	var v struct {
-		RefreshToken string `json:"refresh_token"`
-	}
-	if json.Unmarshal(body, &v) != nil || v.RefreshToken == "" {
-		return nil
-	}
-	// Confidential clients (the MCP server) authenticate with
-	// client_secret_basic; that names the client.
-	client, _, _ := req.BasicAuth()
-	if c, err := url.QueryUnescape(client); err == nil {
-		client = c
-	}
-	t.mu.Lock()
-	t.byCli[client] = append(t.byCli[client], v.RefreshToken)
-	t.mu.Unlock()
-	return nil
+func (c *captureWriter) WriteHeader(status int) {
+	c.status = status
+	c.ResponseWriter.WriteHeader(status)
+}
+
+func (c *captureWriter) Write(b []byte) (int, error) {
+	c.body.Write(b)
+	return c.ResponseWriter.Write(b)
 }
 
 // RefreshTokens implements grade.TokenTap.
@@ -79,17 +73,4 @@ func (t *tap) RefreshTokens(clientID string) []string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return append([]string(nil), t.byCli[clientID]...)
-}
-
-func (t *tap) close() error { return t.srv.Close() }
-
-// freeAddr reserves a loopback port for the fake IdP behind the tap. The
-// port is released before devstack binds it; Start retries on a clash.
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	addr := ln.Addr().String()
-	return addr, ln.Close()
 }

@@ -9,7 +9,8 @@ import (
 )
 
 func TestTapRecordsRefreshTokensPerClient(t *testing.T) {
-	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	tp := newTap()
+	up := httptest.NewServer(tp.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		if r.URL.Path == "/token" && r.FormValue("fail") == "" {
 			io.WriteString(w, `{"access_token":"a","refresh_token":"rt-`+r.FormValue("n")+`"}`)
@@ -17,15 +18,10 @@ func TestTapRecordsRefreshTokensPerClient(t *testing.T) {
 		}
 		w.WriteHeader(http.StatusBadRequest)
 		io.WriteString(w, `{"error":"invalid_grant","refresh_token":"never"}`)
-	}))
+	})))
 	defer up.Close()
-	tp, err := newTap(up.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tp.close()
 	post := func(path, body string, basic bool) string {
-		req, _ := http.NewRequest("POST", tp.URL()+path, strings.NewReader(body))
+		req, _ := http.NewRequest("POST", up.URL+path, strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		if basic {
 			req.SetBasicAuth("srv%2Fx", "secret")

@@ -56,6 +56,9 @@ type Options struct {
 	MutateIdP       func(*idp.Config)
 	MutateNextcloud func(*fakenc.Config)
 	MutateServer    func(*server.Config)
+	// WrapIdP, when set, wraps the fake IdP's handler (e.g. a test tap that
+	// watches the token endpoint's responses) on the IdP's own listener.
+	WrapIdP func(http.Handler) http.Handler
 	// Logger receives all three components' logs; discarded when nil.
 	Logger *slog.Logger
 }
@@ -130,7 +133,11 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		return nil, fmt.Errorf("devstack: fake IdP: %w", err)
 	}
 	st.IdPURL = st.IdP.Issuer()
-	st.serveOn(idpLn, st.IdP)
+	var idpHandler http.Handler = st.IdP
+	if opts.WrapIdP != nil {
+		idpHandler = opts.WrapIdP(idpHandler)
+	}
+	st.serveOn(idpLn, idpHandler)
 
 	// Nextcloud.
 	ncLn, ncURL, err := listen(opts.NextcloudListen)
