@@ -264,3 +264,41 @@ func TestSessionBoundToUser(t *testing.T) {
 		}
 	}
 }
+
+// TestCORS: in OAuth modes browser clients may call /mcp (a preflight
+// without a token is answered, the 401 challenge is readable); basic mode
+// offers no CORS.
+func TestCORS(t *testing.T) {
+	preflight := func(url string) *http.Response {
+		req, _ := http.NewRequest("OPTIONS", url, nil)
+		req.Header.Set("Origin", "http://localhost:6274")
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		req.Header.Set("Access-Control-Request-Headers", "authorization, content-type")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	st := devstack.StartTest(t, devstack.Options{Mode: server.ModeExchange})
+	if resp := preflight(st.MCPURL); resp.StatusCode != 204 || resp.Header.Get("Access-Control-Allow-Origin") != "*" ||
+		!strings.Contains(resp.Header.Get("Access-Control-Allow-Headers"), "Authorization") {
+		t.Errorf("OAuth mode preflight: %d %v", resp.StatusCode, resp.Header)
+	}
+	req, _ := http.NewRequest("POST", st.MCPURL, strings.NewReader(initBody))
+	req.Header.Set("Origin", "http://localhost:6274")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 || !strings.Contains(resp.Header.Get("Access-Control-Expose-Headers"), "WWW-Authenticate") {
+		t.Errorf("cross-origin 401: %d %v", resp.StatusCode, resp.Header)
+	}
+	basic := devstack.StartTest(t, devstack.Options{Mode: server.ModeBasic})
+	if resp := preflight(basic.MCPURL); resp.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("basic mode answers CORS: %v", resp.Header)
+	}
+}

@@ -291,6 +291,7 @@ func (s *Server) routes() http.Handler {
 			Logger:              s.logger,
 			ClockSkew:           verify.DefaultLeeway,
 		})(streamable)
+		mcpHandler = corsMCP(mcpHandler)
 	}
 	mux.Handle("/mcp", mcpHandler)
 	if s.consent != nil {
