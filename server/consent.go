@@ -59,22 +59,16 @@ func newConsentService(ctx context.Context, s *Server) (*consentService, error) 
 		return nil, fmt.Errorf("server: token store: %w", err)
 	}
 	client := oauth.ClientCredentials{ID: s.cfg.OIDCClientID, Secret: s.cfg.OIDCClientSecret}
-	ncVerifier, err := verify.New(verify.Config{
-		Issuer:    s.meta.Issuer,
-		Audiences: []string{s.cfg.NextcloudAudience},
-		Keys:      verify.NewKeySet(s.meta.JWKSURI, verify.KeySetOptions{HTTPClient: s.hc}),
-		CacheSize: -1,
-	})
-	if err != nil {
+	if s.ncVerifier == nil {
 		store.Close()
-		return nil, fmt.Errorf("server: grant verifier: %w", err)
+		return nil, errors.New("server: the identity provider publishes no jwks_uri; provisioned grants cannot be verified")
 	}
 	ccfg := consent.Config{
 		Client:      client,
 		RedirectURL: trimSlash(s.cfg.PublicURL) + "/oauth/callback",
 		Scopes:      scopes.Union([]string{scopes.OpenID}, scopes.Soft),
 		Audience:    s.cfg.NextcloudAudience,
-		Verifier:    ncVerifier,
+		Verifier:    s.ncVerifier,
 		Store:       store,
 		HTTPClient:  s.hc,
 	}
@@ -88,7 +82,7 @@ func newConsentService(ctx context.Context, s *Server) (*consentService, error) 
 		TokenEndpoint: s.meta.TokenEndpoint,
 		Client:        client,
 		Store:         store,
-		Verifier:      ncVerifier,
+		Verifier:      s.ncVerifier,
 		HTTPClient:    s.hc,
 		Logger:        s.logger,
 	})

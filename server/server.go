@@ -50,7 +50,11 @@ type Server struct {
 	// OAuth modes only.
 	meta     *oauth.Metadata
 	verifier *verify.Verifier
-	consent  *consentService // nil unless progressive consent is on
+	// ncVerifier checks tokens the IdP issues for Nextcloud (exchange
+	// results, Flow 2 and refreshed grants); it shares the JWKS cache with
+	// verifier and caches no result, as each such token is used once.
+	ncVerifier *verify.Verifier
+	consent    *consentService // nil unless progressive consent is on
 
 	closeOnce sync.Once
 	closers   []func() error
@@ -190,6 +194,11 @@ func (s *Server) setupOAuth(ctx context.Context) error {
 	}
 	if meta.JWKSURI != "" {
 		vcfg.Keys = verify.NewKeySet(meta.JWKSURI, verify.KeySetOptions{HTTPClient: s.hc})
+		nv, err := verify.New(verify.Config{Issuer: meta.Issuer, Audiences: []string{s.cfg.NextcloudAudience}, Keys: vcfg.Keys, CacheSize: -1})
+		if err != nil {
+			return fmt.Errorf("server: Nextcloud-token verifier: %w", err)
+		}
+		s.ncVerifier = nv
 	}
 	if meta.IntrospectionEndpoint != "" && s.cfg.OIDCClientSecret != "" {
 		vcfg.Introspection = oauth.Endpoint{
@@ -224,16 +233,14 @@ func (s *Server) newExchanger() (*exchange.Exchanger, error) {
 		// names the cause. Discovery may simply not list the grant.
 		s.logger.Warn("the identity provider does not advertise RFC 8693 token exchange; exchange-mode tool calls will fail until it does")
 	}
-	keys := verify.NewKeySet(s.meta.JWKSURI, verify.KeySetOptions{HTTPClient: s.hc})
-	nv, err := verify.New(verify.Config{Issuer: s.meta.Issuer, Audiences: []string{s.cfg.NextcloudAudience}, Keys: keys, CacheSize: -1})
-	if err != nil {
-		return nil, fmt.Errorf("server: exchanged-token verifier: %w", err)
+	if s.ncVerifier == nil {
+		return nil, errors.New("server: the identity provider publishes no jwks_uri; exchanged tokens cannot be verified")
 	}
 	ex, err := exchange.New(exchange.Config{
 		TokenEndpoint: s.meta.TokenEndpoint,
 		Client:        oauth.ClientCredentials{ID: s.cfg.OIDCClientID, Secret: s.cfg.OIDCClientSecret},
 		Audience:      s.cfg.NextcloudAudience,
-		Verifier:      nv,
+		Verifier:      s.ncVerifier,
 		HTTPClient:    s.hc,
 	})
 	if err != nil {
