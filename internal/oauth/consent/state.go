@@ -28,6 +28,9 @@ type pending struct {
 	verifier string
 	expires  time.Time
 	used     bool
+	// seq orders links by creation: expiry times can tie (a coarse or fake
+	// clock), and eviction must drop the oldest link, not a random one.
+	seq uint64
 }
 
 // states holds pending authorizations in memory: single-use, expiring,
@@ -38,6 +41,7 @@ type states struct {
 	m          map[string]*pending
 	max        int
 	perSubject int
+	seq        uint64
 }
 
 func newStates(max, perSubject int) *states {
@@ -68,7 +72,7 @@ func (s *states) add(subject, verifier string, now time.Time, ttl time.Duration)
 	for k, p := range s.m {
 		if p.subject == subject && !p.used {
 			n++
-			if oldest == "" || p.expires.Before(s.m[oldest].expires) {
+			if oldest == "" || p.seq < s.m[oldest].seq {
 				oldest = k
 			}
 		}
@@ -79,7 +83,8 @@ func (s *states) add(subject, verifier string, now time.Time, ttl time.Duration)
 	if len(s.m) >= s.max {
 		return "", ErrTooManyPending
 	}
-	s.m[state] = &pending{subject: subject, verifier: verifier, expires: now.Add(ttl)}
+	s.seq++
+	s.m[state] = &pending{subject: subject, verifier: verifier, expires: now.Add(ttl), seq: s.seq}
 	return state, nil
 }
 

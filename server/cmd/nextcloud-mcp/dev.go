@@ -73,16 +73,23 @@ func devCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	defer st.Close()
 
+	// The banner (with its sample token) is ready before the ready line, so
+	// a supervisor that stops the process right after the ready line does
+	// not interrupt it.
+	text, err := banner(ctx, st)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting: a clean shutdown
+		}
+		return err
+	}
 	line, err := serve.ReadyLine(st.BaseURL, map[string]any{
 		"mcp_url": st.MCPURL, "idp_url": st.IdPURL, "nextcloud_url": st.NextcloudURL, "mode": string(st.Mode),
 	})
 	if err != nil {
 		return err
 	}
-	if _, err := stdout.Write(line); err != nil {
-		return err
-	}
-	if err := banner(ctx, stdout, st); err != nil {
+	if _, err := stdout.Write(append(line, text...)); err != nil {
 		return err
 	}
 	<-ctx.Done()
@@ -90,8 +97,8 @@ func devCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	return nil
 }
 
-// banner prints what a developer needs to connect a client.
-func banner(ctx context.Context, w io.Writer, st *devstack.Stack) error {
+// banner renders what a developer needs to connect a client.
+func banner(ctx context.Context, st *devstack.Stack) (string, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\nnextcloud-mcp dev — %s mode\n\n", st.Mode)
 	fmt.Fprintf(&b, "  MCP endpoint   %s\n", st.MCPURL)
@@ -103,7 +110,7 @@ func banner(ctx context.Context, w io.Writer, st *devstack.Stack) error {
 	} else {
 		tok, err := st.Token(ctx, "alice", scopes.Union(scopes.Standard[:3], scopes.Soft))
 		if err != nil {
-			return fmt.Errorf("sample token: %w", err)
+			return "", fmt.Errorf("sample token: %w", err)
 		}
 		fmt.Fprintf(&b, "\nOAuth clients discover everything from %s/.well-known/oauth-protected-resource/mcp\n", st.BaseURL)
 		fmt.Fprintf(&b, "(public client id %q, or dynamic client registration; PKCE S256).\n", devstack.MCPClientID)
@@ -117,6 +124,5 @@ func banner(ctx context.Context, w io.Writer, st *devstack.Stack) error {
 	}
 	js, _ := json.MarshalIndent(cfg, "  ", "  ")
 	fmt.Fprintf(&b, "\nMCP client configuration:\n\n  %s\n\nPress Ctrl-C to stop.\n", js)
-	_, err := io.WriteString(w, b.String())
-	return err
+	return b.String(), nil
 }
