@@ -6,6 +6,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/idp"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/devstack"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools"
@@ -16,9 +17,20 @@ import (
 // mode layer: nothing, pass-through, or an RFC 8693 exchange at the fake
 // IdP) → fake Nextcloud (JWT validation) and back, all over loopback HTTP.
 func BenchmarkNotesGetNote(b *testing.B) {
-	for _, mode := range []server.Mode{server.ModeBasic, server.ModePassthrough, server.ModeExchange} {
-		b.Run(string(mode), func(b *testing.B) {
-			st := devstack.StartTest(b, devstack.Options{Mode: mode})
+	cases := []struct {
+		name string
+		opts devstack.Options
+	}{
+		{"basic", devstack.Options{Mode: server.ModeBasic}},
+		{"passthrough", devstack.Options{Mode: server.ModePassthrough}},
+		{"exchange", devstack.Options{Mode: server.ModeExchange}},
+		// The IdP signs with ES256: most of an exchange is RSA signing.
+		{"exchange-es256", devstack.Options{Mode: server.ModeExchange, MutateIdP: func(c *idp.Config) { c.SigningAlg = "ES256" }}},
+	}
+	for _, tc := range cases {
+		mode := tc.opts.Mode
+		b.Run(tc.name, func(b *testing.B) {
+			st := devstack.StartTest(b, tc.opts)
 			token := ""
 			if mode != server.ModeBasic {
 				var err error
