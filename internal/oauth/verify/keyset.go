@@ -75,6 +75,10 @@ func (k *KeySet) Fetches() int {
 	return k.lim.fetches
 }
 
+// staleRetries bounds how often verify asks again after receiving another
+// call's finished fetch result.
+const staleRetries = 5
+
 // errRefetchLimited is what the transport answers instead of fetching.
 var errRefetchLimited = errors.New("JWKS refetch rate-limited")
 
@@ -82,14 +86,27 @@ var errRefetchLimited = errors.New("JWKS refetch rate-limited")
 // already vetted, and returns its payload. Errors wrap oauth.ErrInvalidToken
 // or oauth.ErrUnavailable.
 func (k *KeySet) verify(ctx context.Context, token, kid string) ([]byte, error) {
-	payload, err := k.remote.VerifySignature(ctx, token)
-	if err == nil {
-		return payload, nil
+	var err error
+	for try := 0; ; try++ {
+		before := k.lim.attemptCount()
+		var payload []byte
+		payload, err = k.remote.VerifySignature(ctx, token)
+		if err == nil {
+			return payload, nil
+		}
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, fmt.Errorf("%w: verifying signature: %w", oauth.ErrUnavailable, ctxErr)
+		}
+		// go-oidc signals a finished fetch's waiters before it forgets
+		// the fetch (jwks.go, keysFromRemote), so a call arriving in
+		// between receives that older fetch's failure without any attempt
+		// of its own. Such a result says nothing about now: ask again.
+		if !isFetchError(err) || k.lim.attemptCount() != before || try == staleRetries {
+			break
+		}
+		time.Sleep(time.Millisecond)
 	}
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return nil, fmt.Errorf("%w: verifying signature: %w", oauth.ErrUnavailable, ctxErr)
-	}
-	known, everFetched := k.lim.knows(kid)
+	known, everFetched, lastFailed := k.lim.knows(kid)
 	badSig := fmt.Errorf("%w: signature does not verify with the issuer's key %s", oauth.ErrInvalidToken, kidText(kid))
 	unknown := fmt.Errorf("%w: signed with a key the issuer does not publish (%s)", oauth.ErrInvalidToken, kidText(kid))
 	switch {
@@ -103,10 +120,12 @@ func (k *KeySet) verify(ctx context.Context, token, kid string) ([]byte, error) 
 		// Refetch limited or failed, but the kid is one we hold: the
 		// cached key already refused the signature.
 		return nil, badSig
-	case errors.Is(err, errRefetchLimited) && everFetched:
+	case errors.Is(err, errRefetchLimited) && everFetched && !lastFailed:
 		return nil, unknown
 	case errors.Is(err, errRefetchLimited):
-		return nil, fmt.Errorf("%w: the issuer's JWKS could not be fetched yet; next attempt within %s", oauth.ErrUnavailable, k.lim.interval)
+		// Never fetched, or the last attempt failed: an unknown kid may be
+		// a rotation the endpoint's outage hides, so it cannot be judged.
+		return nil, fmt.Errorf("%w: the issuer's JWKS could not be fetched; next attempt within %s", oauth.ErrUnavailable, k.lim.interval)
 	default:
 		return nil, fmt.Errorf("%w: fetching the issuer's JWKS: %v", oauth.ErrUnavailable, err)
 	}
@@ -129,15 +148,19 @@ type fetchLimiter struct {
 	interval time.Duration
 	now      func() time.Time
 
-	mu      sync.Mutex
-	last    time.Time
-	fetches int
-	fetched bool
-	kids    map[string]bool
+	mu       sync.Mutex
+	last     time.Time
+	attempts int // every RoundTrip, limited or not
+	fetches  int
+	fetched  bool
+	// failed: the most recent fetch attempt got no usable key set.
+	failed bool
+	kids   map[string]bool
 }
 
 func (l *fetchLimiter) RoundTrip(req *http.Request) (*http.Response, error) {
 	l.mu.Lock()
+	l.attempts++
 	now := l.now()
 	if !l.last.IsZero() && now.Sub(l.last) < l.interval {
 		l.mu.Unlock()
@@ -149,11 +172,13 @@ func (l *fetchLimiter) RoundTrip(req *http.Request) (*http.Response, error) {
 
 	resp, err := l.next.RoundTrip(req)
 	if err != nil || resp.StatusCode != http.StatusOK {
+		l.setFailed(true)
 		return resp, err
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	resp.Body.Close()
 	if err != nil {
+		l.setFailed(true)
 		return nil, err
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
@@ -168,16 +193,30 @@ func (l *fetchLimiter) RoundTrip(req *http.Request) (*http.Response, error) {
 			kids[k.Kid] = true
 		}
 		l.mu.Lock()
-		l.kids, l.fetched = kids, true
+		l.kids, l.fetched, l.failed = kids, true, false
 		l.mu.Unlock()
+	} else {
+		l.setFailed(true)
 	}
 	return resp, nil
 }
 
-// knows reports whether kid was in the last good key set, and whether any
-// fetch ever succeeded.
-func (l *fetchLimiter) knows(kid string) (known, everFetched bool) {
+func (l *fetchLimiter) attemptCount() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return kid != "" && l.kids[kid], l.fetched
+	return l.attempts
+}
+
+func (l *fetchLimiter) setFailed(f bool) {
+	l.mu.Lock()
+	l.failed = f
+	l.mu.Unlock()
+}
+
+// knows reports whether kid was in the last good key set, whether any
+// fetch ever succeeded, and whether the most recent attempt failed.
+func (l *fetchLimiter) knows(kid string) (known, everFetched, lastFailed bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return kid != "" && l.kids[kid], l.fetched, l.failed
 }
