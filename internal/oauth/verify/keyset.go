@@ -99,9 +99,10 @@ func (k *KeySet) verify(ctx context.Context, token, kid string) ([]byte, error) 
 		}
 		// go-oidc signals a finished fetch's waiters before it forgets
 		// the fetch (jwks.go, keysFromRemote), so a call arriving in
-		// between receives that older fetch's failure without any attempt
-		// of its own. Such a result says nothing about now: ask again.
-		if !isFetchError(err) || k.lim.attemptCount() != before || try == staleRetries {
+		// between receives that older fetch's result — keys fetched before
+		// a rotation, or a failure — without any attempt of its own. Such a
+		// result says nothing about now: ask again.
+		if k.lim.attemptCount() != before || try == staleRetries {
 			break
 		}
 		time.Sleep(time.Millisecond)
