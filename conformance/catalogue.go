@@ -166,6 +166,8 @@ func Catalogue() []Requirement {
 		// --- official suite ---
 		{"MCP-OFFICIAL-001", AreaOfficial, Must, "@modelcontextprotocol/conformance " + official.Version + " (server scenarios, MCP 2025-06-18 and 2025-11-25)",
 			"Every official server scenario passes, except those in conformance/official/baseline.yml, each of which needs the suite's own test_* fixtures.", official.Check},
+		{"MCP-OFFICIAL-002", AreaOfficial, Must, mcp1125 + " §Authorization Server Discovery, §Scope Challenge Handling; RFC 9728 §5.1; RFC 7591; RFC 8707",
+			"The official TypeScript SDK's OAuth client (as used by the MCP Inspector) discovers, registers, authorizes with PKCE S256 and the resource, uses a read tool, and steps up to a write tool after the 403 challenge.", official.TSClient},
 
 		// --- identity provider ---
 		{"RFC8414-001", AreaIdP, Must, "RFC 8414 §3.3",

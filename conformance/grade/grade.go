@@ -279,4 +279,8 @@ type Official struct {
 	Script string
 	// URL is an MCP endpoint that needs no token (the suite sends none).
 	URL string
+	// OAuthURL is an MCP endpoint that requires OAuth, for the TypeScript
+	// SDK client probe (tsclient.mjs); its IdP must let the probe log in
+	// as alice / alice-password (or approve at once).
+	OAuthURL string
 }

@@ -3,6 +3,10 @@
 # MCP endpoint that needs no token (the server in basic mode).
 #
 #   conformance/official/run.sh <mcp-url> [extra conformance args...]
+#   conformance/official/run.sh --ts-client <oauth-mcp-url>
+#
+# The second form runs tsclient.mjs: the TypeScript SDK's OAuth client
+# (installed with the suite) against a server that requires OAuth.
 #
 # Node 22 and @modelcontextprotocol/conformance are installed from the npm
 # registry into conformance/.npm/ on first use (about 10 s), then reused.
@@ -13,7 +17,12 @@ VERSION=0.1.16
 NODE_VERSION=22
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 prefix="${CONFORMANCE_NPM_PREFIX:-$here/../.npm}"
-url="${1:?usage: run.sh <mcp-url> [conformance args...]}"
+ts_client=false
+if [ "${1:-}" = "--ts-client" ]; then
+	ts_client=true
+	shift
+fi
+url="${1:?usage: run.sh <mcp-url> [conformance args...] | run.sh --ts-client <mcp-url>}"
 shift
 
 node="$prefix/node_modules/.bin/node"
@@ -33,4 +42,7 @@ if [ "$(installed_version || true)" != "$VERSION" ] || ! "$node" --version 2>/de
 		"node@$NODE_VERSION" "@modelcontextprotocol/conformance@$VERSION" >&2
 fi
 
+if $ts_client; then
+	MCP_SDK_DIR="$prefix/node_modules/@modelcontextprotocol/sdk/dist/esm" exec "$node" "$here/tsclient.mjs" "$url"
+fi
 exec "$node" "$suite" server --url "$url" --expected-failures "$here/baseline.yml" "$@"

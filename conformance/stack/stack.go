@@ -34,7 +34,8 @@ type Options struct {
 	HashedUID bool
 	// GradeIdP and GradeNextcloud also grade the fakes themselves.
 	GradeIdP, GradeNextcloud bool
-	// OfficialScript, when set (basic mode), runs the official suite.
+	// OfficialScript, when set, runs the official suite (basic mode) or
+	// the TypeScript SDK client probe (OAuth modes).
 	OfficialScript string
 	// Only restricts the graded requirements to these IDs (nil = all).
 	Only []string
@@ -154,8 +155,13 @@ func start(ctx context.Context, o Options) (*grade.Target, func() error, error) 
 	if o.GradeNextcloud {
 		t.Nextcloud = &grade.Nextcloud{URL: st.NextcloudURL, User: users[0], Password: users[0] + "-password"}
 	}
-	if o.OfficialScript != "" && st.Mode == server.ModeBasic {
-		t.Official = &grade.Official{Script: o.OfficialScript, URL: st.MCPURL}
+	if o.OfficialScript != "" {
+		t.Official = &grade.Official{Script: o.OfficialScript}
+		if st.Mode == server.ModeBasic {
+			t.Official.URL = st.MCPURL
+		} else {
+			t.Official.OAuthURL = st.MCPURL
+		}
 	}
 	return t, stop, nil
 }
@@ -208,8 +214,8 @@ func hostOf(base string) string {
 // DefaultOptions are the in-process targets `make conformance` grades.
 func DefaultOptions(officialScript string) []Options {
 	return []Options{
-		{Name: "exchange", Description: "in-process stack, exchange mode (RFC 8693 per call); also grades the fake IdP and the fake Nextcloud",
-			Mode: server.ModeExchange, GradeIdP: true, GradeNextcloud: true},
+		{Name: "exchange", Description: "in-process stack, exchange mode (RFC 8693 per call); also grades the fake IdP and the fake Nextcloud, and runs the TypeScript SDK client probe",
+			Mode: server.ModeExchange, GradeIdP: true, GradeNextcloud: true, OfficialScript: officialScript},
 		{Name: "exchange+consent", Description: "in-process stack, exchange mode with progressive consent (Flow 2), a tap in front of the IdP",
 			Mode: server.ModeExchange, ProgressiveConsent: true},
 		{Name: "exchange+hashed-uid", Description: "in-process stack, exchange mode; the fake Nextcloud maps sub to user_oidc's hashed uid",
