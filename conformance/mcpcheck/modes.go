@@ -147,13 +147,7 @@ func audString(a []string) string { return "[" + strings.Join(a, " ") + "]" }
 // exchange result: aud = Nextcloud, act.sub = the server's client, same
 // sub, a jti other than the client's; the IdP saw the exchange.
 func ExchangedToken(ctx context.Context, t *grade.Target) grade.Outcome {
-	if o, ok := needTokens(t); !ok {
-		return o
-	}
-	if t.MCP.Mode != grade.ModeExchange {
-		return grade.NAf("only for exchange mode (this target: %s)", modeName(t))
-	}
-	if o, ok := needIdPControl(t); !ok {
+	if o, ok := needExchange(t, false); !ok {
 		return o
 	}
 	o, err := observe(ctx, t)
@@ -188,19 +182,28 @@ func ExchangedToken(ctx context.Context, t *grade.Target) grade.Outcome {
 		audString(c.Aud), c.Act["sub"], c.Sub, c.Jti, jti, n)
 }
 
+// needExchange admits exchange-mode targets with tokens and the fake IdP's
+// control API, and with the fake Nextcloud's request log when ncLog is set.
+func needExchange(t *grade.Target, ncLog bool) (grade.Outcome, bool) {
+	if o, ok := needTokens(t); !ok {
+		return o, false
+	}
+	if t.MCP.Mode != grade.ModeExchange {
+		return grade.NAf("only for exchange mode (this target: %s)", modeName(t)), false
+	}
+	if o, ok := needIdPControl(t); !ok {
+		return o, false
+	}
+	if ncLog {
+		return needNCControl(t)
+	}
+	return grade.Outcome{}, true
+}
+
 // ExchangePerCall: exchange mode — one exchange per tool call; an
 // exchanged token is used for that call only (distinct jti per call).
 func ExchangePerCall(ctx context.Context, t *grade.Target) grade.Outcome {
-	if o, ok := needTokens(t); !ok {
-		return o
-	}
-	if t.MCP.Mode != grade.ModeExchange {
-		return grade.NAf("only for exchange mode (this target: %s)", modeName(t))
-	}
-	if o, ok := needIdPControl(t); !ok {
-		return o
-	}
-	if o, ok := needNCControl(t); !ok {
+	if o, ok := needExchange(t, true); !ok {
 		return o
 	}
 	c, _, p, err := ready(ctx, t)
@@ -251,16 +254,7 @@ func ExchangePerCall(ctx context.Context, t *grade.Target) grade.Outcome {
 // lacks RFC 8693 the call fails with a clear error and Nextcloud sees
 // nothing (no pass-through fallback).
 func NoSilentFallback(ctx context.Context, t *grade.Target) grade.Outcome {
-	if o, ok := needTokens(t); !ok {
-		return o
-	}
-	if t.MCP.Mode != grade.ModeExchange {
-		return grade.NAf("only for exchange mode (this target: %s)", modeName(t))
-	}
-	if o, ok := needIdPControl(t); !ok {
-		return o
-	}
-	if o, ok := needNCControl(t); !ok {
+	if o, ok := needExchange(t, true); !ok {
 		return o
 	}
 	c, tok, p, err := ready(ctx, t)
