@@ -4,6 +4,9 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -60,6 +63,22 @@ func TestRunRejectsBadAddress(t *testing.T) {
 	for _, addr := range []string{"", "not-an-address", "127.0.0.1:99999"} {
 		if err := Run(context.Background(), Options{Addr: addr, Handler: http.NotFoundHandler(), Stdout: io.Discard}); err == nil {
 			t.Errorf("Run(%q) succeeded", addr)
+		}
+	}
+}
+
+func TestExitCode(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want int
+	}{
+		{nil, 0},
+		{flag.ErrHelp, 0},
+		{fmt.Errorf("bad flag: %w", ErrUsage), 2},
+		{errors.New("listen failed"), 1},
+	} {
+		if got := ExitCode(tc.err); got != tc.want {
+			t.Errorf("ExitCode(%v) = %d, want %d", tc.err, got, tc.want)
 		}
 	}
 }

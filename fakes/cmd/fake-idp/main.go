@@ -17,10 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/idp"
@@ -53,22 +50,7 @@ var envNames = map[string]string{
 	"log-level":              "FAKE_IDP_LOG_LEVEL",
 }
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		os.Exit(0)
-	case errors.Is(err, errUsage):
-		os.Exit(2)
-	case err != nil:
-		fmt.Fprintln(os.Stderr, "fake-idp:", err)
-		os.Exit(1)
-	}
-}
-
-var errUsage = errors.New("usage")
+func main() { serve.Main("fake-idp", run) }
 
 // run parses args, builds the IdP and serves until ctx ends.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -100,11 +82,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
-		return errUsage
+		return serve.ErrUsage
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "fake-idp: unexpected arguments %q\n", fs.Args())
-		return errUsage
+		return serve.ErrUsage
 	}
 	if err := envflag.Apply(fs, envNames); err != nil {
 		return err

@@ -21,8 +21,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/nextcloud"
@@ -49,22 +47,7 @@ var envNames = map[string]string{
 	"log-level":            "FAKE_NEXTCLOUD_LOG_LEVEL",
 }
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		os.Exit(0)
-	case errors.Is(err, errUsage):
-		os.Exit(2)
-	case err != nil:
-		fmt.Fprintln(os.Stderr, "fake-nextcloud:", err)
-		os.Exit(1)
-	}
-}
-
-var errUsage = errors.New("usage")
+func main() { serve.Main("fake-nextcloud", run) }
 
 // run parses args, builds the fake and serves until ctx ends.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -90,11 +73,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
-		return errUsage
+		return serve.ErrUsage
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "fake-nextcloud: unexpected arguments %q\n", fs.Args())
-		return errUsage
+		return serve.ErrUsage
 	}
 	if err := envflag.Apply(fs, envNames); err != nil {
 		return err
