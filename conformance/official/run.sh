@@ -34,6 +34,11 @@ installed_version() {
 	"$node" -e 'process.stdout.write(require(process.argv[1]).version)' "$pkg" 2>/dev/null
 }
 
+# Several runs may start at once (the suite and the TypeScript SDK probe
+# grade different targets in parallel): one installs, the others wait.
+mkdir -p "$prefix"
+exec 9>"$prefix/.install.lock"
+flock 9
 if [ "$(installed_version || true)" != "$VERSION" ] || ! "$node" --version 2>/dev/null | grep -q "^v$NODE_VERSION\."; then
 	command -v npm >/dev/null || { echo "run.sh: npm is needed to install Node $NODE_VERSION and the conformance suite" >&2; exit 2; }
 	mkdir -p "$prefix"
@@ -41,6 +46,8 @@ if [ "$(installed_version || true)" != "$VERSION" ] || ! "$node" --version 2>/de
 	npm install --prefix "$prefix" --no-audit --no-fund --loglevel=error \
 		"node@$NODE_VERSION" "@modelcontextprotocol/conformance@$VERSION" >&2
 fi
+flock -u 9
+exec 9>&-
 
 if $ts_client; then
 	MCP_SDK_DIR="$prefix/node_modules/@modelcontextprotocol/sdk/dist/esm" exec "$node" "$here/tsclient.mjs" "$url"
