@@ -87,6 +87,7 @@ var errRefetchLimited = errors.New("JWKS refetch rate-limited")
 // or oauth.ErrUnavailable.
 func (k *KeySet) verify(ctx context.Context, token, kid string) ([]byte, error) {
 	var err error
+	retriedFromCache := false
 	for try := 0; ; try++ {
 		before := k.lim.attemptCount()
 		var payload []byte
@@ -102,8 +103,18 @@ func (k *KeySet) verify(ctx context.Context, token, kid string) ([]byte, error) 
 		// between receives that older fetch's result — keys fetched before
 		// a rotation, or a failure — without any attempt of its own. Such a
 		// result says nothing about now: ask again.
-		if k.lim.attemptCount() != before || try == staleRetries {
+		stale := k.lim.attemptCount() == before
+		// go-oidc also reads its cache before joining a fetch: a call that
+		// found it empty just before another call's fetch filled it starts
+		// a second, rate-limited fetch. If the key is known now, the cache
+		// has it: verify once more from there.
+		fromCache := !retriedFromCache && errors.Is(err, errRefetchLimited) && k.lim.knowsKid(kid)
+		if (!stale && !fromCache) || try == staleRetries {
 			break
+		}
+		if fromCache {
+			retriedFromCache = true
+			continue
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -200,6 +211,11 @@ func (l *fetchLimiter) RoundTrip(req *http.Request) (*http.Response, error) {
 		l.setFailed(true)
 	}
 	return resp, nil
+}
+
+func (l *fetchLimiter) knowsKid(kid string) bool {
+	known, _, _ := l.knows(kid)
+	return known
 }
 
 func (l *fetchLimiter) attemptCount() int {
