@@ -13,6 +13,7 @@ import (
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/conformance/stack"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/devstack"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/devstack/devstacktest"
 )
 
 func byID(rs []report.Result) map[string]report.Result {
@@ -76,7 +77,7 @@ func env(m map[string]string) func(string) string { return func(k string) string
 // only its MCP URL and a token: every check that needs the fakes' control
 // APIs must be N/A, never PASS.
 func TestExternalWithoutControlAPIsIsNotApplicable(t *testing.T) {
-	st := devstack.StartTest(t, devstack.Options{Mode: server.ModeExchange})
+	st := devstacktest.Start(t, devstack.Options{Mode: server.ModeExchange})
 	ctx := context.Background()
 	full, err := st.Token(ctx, "alice", []string{"notes:read", "notes:write"})
 	if err != nil {
@@ -114,7 +115,7 @@ func TestExternalWithoutControlAPIsIsNotApplicable(t *testing.T) {
 // external deployment (as when they run in containers): the control APIs
 // are detected and everything passes as in-process.
 func TestExternalWithFakesElsewhere(t *testing.T) {
-	st := devstack.StartTest(t, devstack.Options{Mode: server.ModeExchange})
+	st := devstacktest.Start(t, devstack.Options{Mode: server.ModeExchange})
 	spec, err := conformance.ExternalSpec(env(map[string]string{
 		"CONFORMANCE_MCP_URL": st.MCPURL, "CONFORMANCE_MCP_MODE": "exchange",
 		"CONFORMANCE_IDP_ISSUER": st.IdPURL, "CONFORMANCE_IDP_CLIENT_ID": devstack.ServerClientID,

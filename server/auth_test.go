@@ -16,6 +16,7 @@ import (
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/scopes"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/devstack"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/devstack/devstacktest"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools"
 )
 
@@ -39,7 +40,7 @@ func post(t *testing.T, url, token, body string) *http.Response {
 }
 
 func TestProtectedResourceMetadata(t *testing.T) {
-	st := devstack.StartTest(t, devstack.Options{Mode: server.ModeExchange})
+	st := devstacktest.Start(t, devstack.Options{Mode: server.ModeExchange})
 	for _, path := range []string{"/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-protected-resource"} {
 		resp, err := http.Get(st.BaseURL + path)
 		if err != nil {
@@ -62,7 +63,7 @@ func TestProtectedResourceMetadata(t *testing.T) {
 // TestBadTokens: every kind of bad token gets 401 with an invalid_token
 // challenge, and nothing reaches Nextcloud.
 func TestBadTokens(t *testing.T) {
-	st := devstack.StartTest(t, devstack.Options{Mode: server.ModeExchange})
+	st := devstacktest.Start(t, devstack.Options{Mode: server.ModeExchange})
 	ctx := context.Background()
 	good := map[string]any{"sub": "alice", "aud": st.MCPURL, "scope": "notes:read", "client_id": "mcp-client"}
 	with := func(over map[string]any) map[string]any {
@@ -148,7 +149,7 @@ func TestBadTokens(t *testing.T) {
 }
 
 func TestMissingTokenChallenge(t *testing.T) {
-	st := devstack.StartTest(t, devstack.Options{Mode: server.ModePassthrough})
+	st := devstacktest.Start(t, devstack.Options{Mode: server.ModePassthrough})
 	resp := post(t, st.MCPURL, "", initBody)
 	wa := resp.Header.Get("WWW-Authenticate")
 	if resp.StatusCode != 401 || strings.Contains(wa, "error=") || !strings.Contains(wa, `scope="notes:read"`) || !strings.Contains(wa, "resource_metadata=") {
@@ -163,7 +164,7 @@ func TestMissingTokenChallenge(t *testing.T) {
 // TestScopes: a notes:read token lists only the read tools, and a write
 // call is refused with a 403 step-up challenge before Nextcloud is asked.
 func TestScopes(t *testing.T) {
-	st := devstack.StartTest(t, devstack.Options{Mode: server.ModeExchange})
+	st := devstacktest.Start(t, devstack.Options{Mode: server.ModeExchange})
 	ctx := context.Background()
 	readTok, err := st.Token(ctx, "alice", []string{scopes.NotesRead})
 	if err != nil {
@@ -209,7 +210,7 @@ func TestScopes(t *testing.T) {
 }
 
 func TestHealthAndReady(t *testing.T) {
-	st := devstack.StartTest(t, devstack.Options{Mode: server.ModeExchange})
+	st := devstacktest.Start(t, devstack.Options{Mode: server.ModeExchange})
 	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200} {
 		resp, err := http.Get(st.BaseURL + path)
 		if err != nil {
@@ -235,7 +236,7 @@ func TestHealthAndReady(t *testing.T) {
 // TestSessionBoundToUser: a session created with alice's token cannot be
 // used with bob's, even though bob's token is valid.
 func TestSessionBoundToUser(t *testing.T) {
-	st := devstack.StartTest(t, devstack.Options{Mode: server.ModeExchange})
+	st := devstacktest.Start(t, devstack.Options{Mode: server.ModeExchange})
 	ctx := context.Background()
 	alice, _ := st.Token(ctx, "alice", allScopes)
 	bob, _ := st.Token(ctx, "bob", allScopes)
@@ -281,7 +282,7 @@ func TestCORS(t *testing.T) {
 		resp.Body.Close()
 		return resp
 	}
-	st := devstack.StartTest(t, devstack.Options{Mode: server.ModeExchange})
+	st := devstacktest.Start(t, devstack.Options{Mode: server.ModeExchange})
 	if resp := preflight(st.MCPURL); resp.StatusCode != 204 || resp.Header.Get("Access-Control-Allow-Origin") != "*" ||
 		!strings.Contains(resp.Header.Get("Access-Control-Allow-Headers"), "Authorization") {
 		t.Errorf("OAuth mode preflight: %d %v", resp.StatusCode, resp.Header)
@@ -297,7 +298,7 @@ func TestCORS(t *testing.T) {
 	if resp.StatusCode != 401 || !strings.Contains(resp.Header.Get("Access-Control-Expose-Headers"), "WWW-Authenticate") {
 		t.Errorf("cross-origin 401: %d %v", resp.StatusCode, resp.Header)
 	}
-	basic := devstack.StartTest(t, devstack.Options{Mode: server.ModeBasic})
+	basic := devstacktest.Start(t, devstack.Options{Mode: server.ModeBasic})
 	if resp := preflight(basic.MCPURL); resp.Header.Get("Access-Control-Allow-Origin") != "" {
 		t.Errorf("basic mode answers CORS: %v", resp.Header)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/idp"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/devstack"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/devstack/devstacktest"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools"
 )
 
@@ -30,7 +31,7 @@ func BenchmarkNotesGetNote(b *testing.B) {
 	for _, tc := range cases {
 		mode := tc.opts.Mode
 		b.Run(tc.name, func(b *testing.B) {
-			st := devstack.StartTest(b, tc.opts)
+			st := devstacktest.Start(b, tc.opts)
 			token := ""
 			if mode != server.ModeBasic {
 				var err error

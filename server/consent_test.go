@@ -18,6 +18,7 @@ import (
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/oauth/tokenstore"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/devstack"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/devstack/devstacktest"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools"
 )
 
@@ -41,7 +42,7 @@ func approve(t *testing.T, authURL string) string {
 
 func TestProgressiveConsentEndToEnd(t *testing.T) {
 	dir := t.TempDir()
-	st := devstack.StartTest(t, devstack.Options{Mode: server.ModeExchange, ProgressiveConsent: true, AutoApprove: true, DataDir: dir, SyncInterval: time.Hour})
+	st := devstacktest.Start(t, devstack.Options{Mode: server.ModeExchange, ProgressiveConsent: true, AutoApprove: true, DataDir: dir, SyncInterval: time.Hour})
 	ctx := context.Background()
 	token, err := st.Token(ctx, "alice", allScopes)
 	if err != nil {
@@ -164,7 +165,7 @@ func TestProgressiveConsentEndToEnd(t *testing.T) {
 
 // TestConsentIsBoundToTheUser: bob cannot complete alice's link.
 func TestConsentIsBoundToTheUser(t *testing.T) {
-	st := devstack.StartTest(t, devstack.Options{Mode: server.ModeExchange, ProgressiveConsent: true, AutoApprove: true, SyncInterval: time.Hour})
+	st := devstacktest.Start(t, devstack.Options{Mode: server.ModeExchange, ProgressiveConsent: true, AutoApprove: true, SyncInterval: time.Hour})
 	token, err := st.Token(context.Background(), "alice", allScopes)
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	fakenc "github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/nextcloud"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/devstack"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/devstack/devstacktest"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools"
 )
 
@@ -32,7 +33,7 @@ func TestNextcloudRefusalsAreExplainedPerMode(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st := devstack.StartTest(t, tt.opts)
+			st := devstacktest.Start(t, tt.opts)
 			if tt.setup != nil {
 				tt.setup(st)
 			}
@@ -58,7 +59,7 @@ func TestNextcloudRefusalsAreExplainedPerMode(t *testing.T) {
 func TestStockCORSNextcloud(t *testing.T) {
 	for _, mode := range []server.Mode{server.ModePassthrough, server.ModeExchange} {
 		t.Run(string(mode), func(t *testing.T) {
-			st := devstack.StartTest(t, devstack.Options{Mode: mode})
+			st := devstacktest.Start(t, devstack.Options{Mode: mode})
 			if err := st.Nextcloud.SetBearerOnAppRoutes(fakenc.BearerReject); err != nil {
 				t.Fatal(err)
 			}

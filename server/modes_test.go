@@ -11,6 +11,7 @@ import (
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/scopes"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/devstack"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/devstack/devstacktest"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools"
 )
 
@@ -83,7 +84,7 @@ func grants(st *devstack.Stack, grantType string) []idp.LogEntry {
 }
 
 func TestBasicMode(t *testing.T) {
-	st := devstack.StartTest(t, devstack.Options{Mode: server.ModeBasic})
+	st := devstacktest.Start(t, devstack.Options{Mode: server.ModeBasic})
 	st.Nextcloud.ResetLog()
 	notesCRUD(t, st, "")
 	reqs := notesRequests(st)
@@ -98,7 +99,7 @@ func TestBasicMode(t *testing.T) {
 }
 
 func TestPassthroughModeForwardsExactlyTheClientToken(t *testing.T) {
-	st := devstack.StartTest(t, devstack.Options{Mode: server.ModePassthrough})
+	st := devstacktest.Start(t, devstack.Options{Mode: server.ModePassthrough})
 	token, err := st.Token(context.Background(), "alice", allScopes)
 	if err != nil {
 		t.Fatal(err)
@@ -122,7 +123,7 @@ func TestPassthroughModeForwardsExactlyTheClientToken(t *testing.T) {
 }
 
 func TestExchangeModeUsesOneFreshExchangedTokenPerCall(t *testing.T) {
-	st := devstack.StartTest(t, devstack.Options{Mode: server.ModeExchange})
+	st := devstacktest.Start(t, devstack.Options{Mode: server.ModeExchange})
 	token, err := st.Token(context.Background(), "alice", allScopes)
 	if err != nil {
 		t.Fatal(err)
@@ -168,7 +169,7 @@ func TestExchangeModeUsesOneFreshExchangedTokenPerCall(t *testing.T) {
 }
 
 func TestExchangeFailureFailsTheCallWithoutFallback(t *testing.T) {
-	st := devstack.StartTest(t, devstack.Options{Mode: server.ModeExchange})
+	st := devstacktest.Start(t, devstack.Options{Mode: server.ModeExchange})
 	token, err := st.Token(context.Background(), "alice", allScopes)
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/idp"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/devstack"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/devstack/devstacktest"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools"
 )
 
@@ -23,7 +24,7 @@ import (
 // PKCE against the fake IdP, a read tool, then a write tool whose 403
 // challenge makes the client re-authorize with the larger scope.
 func TestRealClientDiscoversRegistersAndStepsUp(t *testing.T) {
-	st := devstack.StartTest(t, devstack.Options{Mode: server.ModeExchange, AutoApprove: true})
+	st := devstacktest.Start(t, devstack.Options{Mode: server.ModeExchange, AutoApprove: true})
 	ctx := context.Background()
 	const redirect = "http://127.0.0.1:1/callback"
 	var requested []string

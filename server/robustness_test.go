@@ -14,6 +14,7 @@ import (
 	fakenc "github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/nextcloud"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/devstack"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/devstack/devstacktest"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools"
 )
 
@@ -39,7 +40,7 @@ func (s *syncBuffer) String() string {
 // refusing gives that one call a clear error; the next call works, and
 // other users are served meanwhile.
 func TestFailuresStayWithTheirRequest(t *testing.T) {
-	st := devstack.StartTest(t, devstack.Options{Mode: server.ModeExchange, MutateServer: func(c *server.Config) { c.HTTPTimeout = 2 * time.Second }})
+	st := devstacktest.Start(t, devstack.Options{Mode: server.ModeExchange, MutateServer: func(c *server.Config) { c.HTTPTimeout = 2 * time.Second }})
 	ctx := context.Background()
 	alice, err := st.Token(ctx, "alice", allScopes)
 	if err != nil {
@@ -87,7 +88,7 @@ func TestFailuresStayWithTheirRequest(t *testing.T) {
 // TestBadArguments: wrong types, unknown fields, missing fields and huge
 // values are tool errors with clear text, not crashes.
 func TestBadArguments(t *testing.T) {
-	st := devstack.StartTest(t, devstack.Options{Mode: server.ModeBasic})
+	st := devstacktest.Start(t, devstack.Options{Mode: server.ModeBasic})
 	cs := connect(t, st.MCPURL, "")
 	tests := []struct {
 		name string
@@ -127,7 +128,7 @@ func TestNoSecretInLogs(t *testing.T) {
 		t.Run(string(mode), func(t *testing.T) {
 			var logs syncBuffer
 			logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-			st := devstack.StartTest(t, devstack.Options{Mode: mode, ProgressiveConsent: mode == server.ModeExchange, AutoApprove: true, Logger: logger, SyncInterval: time.Hour})
+			st := devstacktest.Start(t, devstack.Options{Mode: mode, ProgressiveConsent: mode == server.ModeExchange, AutoApprove: true, Logger: logger, SyncInterval: time.Hour})
 			token := ""
 			if mode != server.ModeBasic {
 				var err error

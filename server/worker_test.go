@@ -9,6 +9,7 @@ import (
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/idp"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/devstack"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/devstack/devstacktest"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools"
 )
 
@@ -41,7 +42,7 @@ func waitForIndex(t *testing.T, search func() searchOut) searchOut {
 // notes; searches then come from the index; tool calls never run a
 // refresh grant, and writes invalidate the index.
 func TestWorkerAloneUsesRefreshGrants(t *testing.T) {
-	st := devstack.StartTest(t, devstack.Options{Mode: server.ModeExchange, ProgressiveConsent: true, AutoApprove: true, SyncInterval: time.Hour})
+	st := devstacktest.Start(t, devstack.Options{Mode: server.ModeExchange, ProgressiveConsent: true, AutoApprove: true, SyncInterval: time.Hour})
 	ctx := context.Background()
 	token, err := st.Token(ctx, "alice", allScopes)
 	if err != nil {
@@ -102,7 +103,7 @@ func TestWorkerAloneUsesRefreshGrants(t *testing.T) {
 func TestWorkerUnprovisionsOnRevokedGrant(t *testing.T) {
 	// Tokens that live 61 s are renewed by the broker (1 min early) at
 	// every sync, so the worker meets the IdP's refusal at once.
-	st := devstack.StartTest(t, devstack.Options{Mode: server.ModeExchange, ProgressiveConsent: true, AutoApprove: true,
+	st := devstacktest.Start(t, devstack.Options{Mode: server.ModeExchange, ProgressiveConsent: true, AutoApprove: true,
 		SyncInterval: 100 * time.Millisecond, MutateIdP: func(c *idp.Config) { c.AccessTokenTTL = 61 * time.Second }})
 	ctx := context.Background()
 	token, err := st.Token(ctx, "alice", allScopes)

@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/idp"
@@ -242,21 +241,6 @@ func (st *Stack) serveOn(ln net.Listener, h http.Handler) {
 		defer st.wg.Done()
 		srv.Serve(ln)
 	}()
-}
-
-// StartTest starts a stack for a test and closes it in t.Cleanup.
-func StartTest(t testing.TB, opts Options) *Stack {
-	t.Helper()
-	st, err := Start(context.Background(), opts)
-	if err != nil {
-		t.Fatalf("devstack: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := st.Close(); err != nil {
-			t.Errorf("devstack close: %v", err)
-		}
-	})
-	return st
 }
 
 // Close stops the server's worker and all three listeners, and removes the

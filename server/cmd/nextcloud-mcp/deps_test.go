@@ -1,0 +1,30 @@
+package main
+
+import (
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestBinaryDoesNotLinkTesting guards the production binary's dependency
+// graph: test helpers (devstacktest, nctest, idptest, ...) import the
+// testing package, which has no business in a server binary (it registers
+// test flags and pulls in code a deployment never runs).
+func TestBinaryDoesNotLinkTesting(t *testing.T) {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	out, err := exec.Command(goBin, "list", "-deps", ".").CombinedOutput()
+	require.NoError(t, err, "go list -deps: %s", out)
+	deps := strings.Fields(string(out))
+	require.Contains(t, deps, "github.com/nextcloud-mcp-go/nextcloud-mcp-go/server", "go list printed no dependency graph")
+	for _, d := range deps {
+		assert.False(t, d == "testing" || strings.HasPrefix(d, "testing/"), "the nextcloud-mcp binary links %s", d)
+	}
+}
