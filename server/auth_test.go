@@ -17,7 +17,7 @@ import (
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/devstack"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/devstack/devstacktest"
-	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools/notes"
 )
 
 const initBody = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}`
@@ -180,7 +180,7 @@ func TestScopes(t *testing.T) {
 		names = append(names, tool.Name)
 	}
 	slices.Sort(names)
-	want := []string{tools.ToolGetAttachment, tools.ToolGetNote, tools.ToolSearchNotes}
+	want := []string{notes.ToolGetAttachment, notes.ToolGetNote, notes.ToolSearchNotes}
 	slices.Sort(want)
 	if !slices.Equal(names, want) {
 		t.Errorf("tools with notes:read = %v, want %v", names, want)
@@ -201,12 +201,12 @@ func TestScopes(t *testing.T) {
 		t.Errorf("%d token exchanges for a refused call", n)
 	}
 	// Through a real client the refusal is a clear error, not a crash.
-	_, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: tools.ToolCreateNote, Arguments: map[string]any{"title": "x", "content": "y", "category": ""}})
+	_, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: notes.ToolCreateNote, Arguments: map[string]any{"title": "x", "content": "y", "category": ""}})
 	if err == nil || !strings.Contains(err.Error(), "insufficient_scope") {
 		t.Errorf("client error = %v", err)
 	}
 	// Read tools still work on the same session.
-	mustCall(t, cs, tools.ToolSearchNotes, map[string]any{"query": "welcome"}, nil)
+	mustCall(t, cs, notes.ToolSearchNotes, map[string]any{"query": "welcome"}, nil)
 }
 
 func TestHealthAndReady(t *testing.T) {

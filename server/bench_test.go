@@ -10,7 +10,7 @@ import (
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/devstack"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/devstack/devstacktest"
-	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools/notes"
 )
 
 // BenchmarkNotesGetNote measures one nc_notes_get_note call end to end,
@@ -45,8 +45,8 @@ func BenchmarkNotesGetNote(b *testing.B) {
 					ID int64 `json:"id"`
 				} `json:"results"`
 			}
-			mustCall(b, cs, tools.ToolSearchNotes, map[string]any{"query": ""}, &out)
-			params := &mcp.CallToolParams{Name: tools.ToolGetNote, Arguments: map[string]any{"note_id": out.Results[0].ID}}
+			mustCall(b, cs, notes.ToolSearchNotes, map[string]any{"query": ""}, &out)
+			params := &mcp.CallToolParams{Name: notes.ToolGetNote, Arguments: map[string]any{"note_id": out.Results[0].ID}}
 			ctx := context.Background()
 			b.ReportAllocs()
 			for b.Loop() {

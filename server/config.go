@@ -9,10 +9,11 @@ import (
 	"time"
 
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/envflag"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools"
 )
 
 // Mode is how the server obtains the credentials it sends to Nextcloud
-// (architecture §2). Tool code never sees it.
+// (docs/architecture.md §2). Tool code never sees it.
 type Mode string
 
 const (
@@ -67,8 +68,10 @@ type Config struct {
 	EnableProgressiveConsent bool
 	TokenEncryptionKey       string
 	TokenStorageDB           string
-	// SyncInterval is how often the background worker refreshes each
-	// provisioned user's notes index.
+	// SyncInterval is how often the background worker runs the modules'
+	// background work (the notes search index) for each user with
+	// background access. Its variable keeps the upstream name,
+	// NOTES_SYNC_INTERVAL.
 	SyncInterval time.Duration
 
 	// HTTPTimeout bounds every request to Nextcloud and the IdP.
@@ -81,6 +84,11 @@ type Config struct {
 	// conformance_selftest build tag, sets it: no flag, environment
 	// variable or config file reaches it.
 	brokenVariant string
+
+	// Modules, when set, builds the modules to serve instead of the
+	// registry (modules.New): for programs that embed the server with a
+	// module of their own, and for tests. No flag or variable sets it.
+	Modules func() []tools.Module
 }
 
 // Deliberately broken variants (conformance self-test only).

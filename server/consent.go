@@ -20,16 +20,18 @@ import (
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/oauth/tokenstore"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/oauth/verify"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/scopes"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools"
 )
 
-// Names of the progressive-consent tools (upstream names).
+// The progressive-consent module and its tools (upstream names).
 const (
-	toolProvision = "provision_nextcloud_access"
-	toolStatus    = "check_provisioning_status"
-	toolRevoke    = "revoke_nextcloud_access"
+	consentModuleID = "consent"
+	toolProvision   = "provision_nextcloud_access"
+	toolStatus      = "check_provisioning_status"
+	toolRevoke      = "revoke_nextcloud_access"
 )
 
-// consentService is progressive consent (architecture §1 Flow 2): the
+// consentService is progressive consent (docs/architecture.md §1, Flow 2): the
 // provisioning tools, the /oauth/callback endpoint, the gate that refuses
 // unprovisioned users on every Nextcloud tool, and the encrypted grant
 // store with the background broker that alone turns grants into tokens.
@@ -182,88 +184,99 @@ type (
 	}
 )
 
-func (c *consentService) registerTools(s *mcp.Server, p *scopePolicy) {
-	f := false
-	for _, name := range []string{toolProvision, toolStatus, toolRevoke} {
-		p.setTool(name, nil)
+// module is the progressive-consent tools as a kit module. They act on
+// this server's own grant store, never on Nextcloud, so they need no soft
+// scope (Public) — only the verified token every OAuth request carries.
+func (c *consentService) module() tools.Module {
+	closed := tools.Ptr(false)
+	return tools.Module{
+		ID:    consentModuleID,
+		Title: "Progressive consent, when ENABLE_PROGRESSIVE_CONSENT is on",
+		Tools: []tools.Tool{
+			tools.Func(mcp.Tool{
+				Name:  toolProvision,
+				Title: "Provision Nextcloud access",
+				Description: "Start progressive consent: returns a link where you grant this server offline access to your Nextcloud " +
+					"(needed once before any Nextcloud tool works, and for background features such as the notes search index).",
+				Annotations: &mcp.ToolAnnotations{OpenWorldHint: closed, DestructiveHint: closed},
+			}, c.provision, tools.Public()),
+			tools.Func(mcp.Tool{
+				Name:        toolStatus,
+				Title:       "Check Nextcloud provisioning",
+				Description: "Report whether this server holds offline access to your Nextcloud, since when and with which scopes.",
+				Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, IdempotentHint: true, OpenWorldHint: closed},
+			}, c.status, tools.Public()),
+			tools.Func(mcp.Tool{
+				Name:        toolRevoke,
+				Title:       "Revoke Nextcloud access",
+				Description: "Revoke this server's offline access to your Nextcloud at the identity provider (RFC 7009) and delete it here.",
+				Annotations: &mcp.ToolAnnotations{DestructiveHint: tools.Ptr(true), IdempotentHint: true, OpenWorldHint: closed},
+			}, c.revoke, tools.Public()),
+		},
 	}
-	mcp.AddTool(s, &mcp.Tool{
-		Name:  toolProvision,
-		Title: "Provision Nextcloud access",
-		Description: "Start progressive consent: returns a link where you grant this server offline access to your Nextcloud " +
-			"(needed once before any Nextcloud tool works, and for background features such as the notes search index).",
-		Annotations: &mcp.ToolAnnotations{Title: "Provision Nextcloud access", OpenWorldHint: &f, DestructiveHint: &f},
-	}, func(ctx context.Context, req *mcp.CallToolRequest, _ noInput) (*mcp.CallToolResult, provisionOutput, error) {
-		sub, err := subjectOf(req.Extra)
-		if err != nil {
-			return nil, provisionOutput{}, err
-		}
-		if ok, err := c.store.Has(ctx, sub); err != nil {
-			return nil, provisionOutput{}, fmt.Errorf("could not read the grant store: %w", err)
-		} else if ok {
-			return nil, provisionOutput{Provisioned: true, Message: "Nextcloud access is already provisioned. Use " + toolRevoke + " first to start over."}, nil
-		}
-		a, err := c.flow.Begin(ctx, sub)
-		if err != nil {
-			return nil, provisionOutput{}, fmt.Errorf("could not start the authorization: %w", err)
-		}
-		return nil, provisionOutput{
-			AuthorizationURL: withLoginHint(a.URL, req.Extra),
-			ExpiresAt:        a.ExpiresAt.UTC().Format(time.RFC3339),
-			Message:          "Open the link in a browser, sign in and approve; then call " + toolStatus + " or retry your request.",
-		}, nil
-	})
-	mcp.AddTool(s, &mcp.Tool{
-		Name:        toolStatus,
-		Title:       "Check Nextcloud provisioning",
-		Description: "Report whether this server holds offline access to your Nextcloud, since when and with which scopes.",
-		Annotations: &mcp.ToolAnnotations{Title: "Check Nextcloud provisioning", ReadOnlyHint: true, IdempotentHint: true, OpenWorldHint: &f},
-	}, func(ctx context.Context, req *mcp.CallToolRequest, _ noInput) (*mcp.CallToolResult, statusOutput, error) {
-		sub, err := subjectOf(req.Extra)
-		if err != nil {
-			return nil, statusOutput{}, err
-		}
-		st, err := c.flow.Status(ctx, sub)
-		if err != nil {
-			return nil, statusOutput{}, fmt.Errorf("could not read the grant store: %w", err)
-		}
-		out := statusOutput{Provisioned: st.Provisioned, Scopes: st.Scopes}
-		if !st.Since.IsZero() {
-			out.Since = st.Since.UTC().Format(time.RFC3339)
-		}
-		if !st.RefreshExpiresAt.IsZero() {
-			out.RefreshExpiresAt = st.RefreshExpiresAt.UTC().Format(time.RFC3339)
-		}
-		return nil, out, nil
-	})
-	t := true
-	mcp.AddTool(s, &mcp.Tool{
-		Name:        toolRevoke,
-		Title:       "Revoke Nextcloud access",
-		Description: "Revoke this server's offline access to your Nextcloud at the identity provider (RFC 7009) and delete it here.",
-		Annotations: &mcp.ToolAnnotations{Title: "Revoke Nextcloud access", DestructiveHint: &t, IdempotentHint: true, OpenWorldHint: &f},
-	}, func(ctx context.Context, req *mcp.CallToolRequest, _ noInput) (*mcp.CallToolResult, revokeOutput, error) {
-		sub, err := subjectOf(req.Extra)
-		if err != nil {
-			return nil, revokeOutput{}, err
-		}
-		res, err := c.flow.Revoke(ctx, sub)
-		if err != nil {
-			return nil, revokeOutput{}, fmt.Errorf("could not revoke: %w", err)
-		}
-		c.broker.Forget(sub)
-		c.forgotten(sub)
-		out := revokeOutput{Deleted: res.Deleted, RevokedAtIdP: res.RevokedAtIdP}
-		switch {
-		case !res.Deleted:
-			out.Message = "Nothing to revoke: Nextcloud access was not provisioned."
-		case res.RevokedAtIdP:
-			out.Message = "Access revoked at the identity provider and deleted from this server."
-		default:
-			out.Message = fmt.Sprintf("Access deleted from this server; the identity provider was not told (%v), so the grant expires there on its own.", res.IdPError)
-		}
-		return nil, out, nil
-	})
+}
+
+func (c *consentService) provision(ctx context.Context, req *mcp.CallToolRequest, _ noInput) (*mcp.CallToolResult, provisionOutput, error) {
+	sub, err := subjectOf(req.Extra)
+	if err != nil {
+		return nil, provisionOutput{}, err
+	}
+	if ok, err := c.store.Has(ctx, sub); err != nil {
+		return nil, provisionOutput{}, fmt.Errorf("could not read the grant store: %w", err)
+	} else if ok {
+		return nil, provisionOutput{Provisioned: true, Message: "Nextcloud access is already provisioned. Use " + toolRevoke + " first to start over."}, nil
+	}
+	a, err := c.flow.Begin(ctx, sub)
+	if err != nil {
+		return nil, provisionOutput{}, fmt.Errorf("could not start the authorization: %w", err)
+	}
+	return nil, provisionOutput{
+		AuthorizationURL: withLoginHint(a.URL, req.Extra),
+		ExpiresAt:        a.ExpiresAt.UTC().Format(time.RFC3339),
+		Message:          "Open the link in a browser, sign in and approve; then call " + toolStatus + " or retry your request.",
+	}, nil
+}
+
+func (c *consentService) status(ctx context.Context, req *mcp.CallToolRequest, _ noInput) (*mcp.CallToolResult, statusOutput, error) {
+	sub, err := subjectOf(req.Extra)
+	if err != nil {
+		return nil, statusOutput{}, err
+	}
+	st, err := c.flow.Status(ctx, sub)
+	if err != nil {
+		return nil, statusOutput{}, fmt.Errorf("could not read the grant store: %w", err)
+	}
+	out := statusOutput{Provisioned: st.Provisioned, Scopes: st.Scopes}
+	if !st.Since.IsZero() {
+		out.Since = st.Since.UTC().Format(time.RFC3339)
+	}
+	if !st.RefreshExpiresAt.IsZero() {
+		out.RefreshExpiresAt = st.RefreshExpiresAt.UTC().Format(time.RFC3339)
+	}
+	return nil, out, nil
+}
+
+func (c *consentService) revoke(ctx context.Context, req *mcp.CallToolRequest, _ noInput) (*mcp.CallToolResult, revokeOutput, error) {
+	sub, err := subjectOf(req.Extra)
+	if err != nil {
+		return nil, revokeOutput{}, err
+	}
+	res, err := c.flow.Revoke(ctx, sub)
+	if err != nil {
+		return nil, revokeOutput{}, fmt.Errorf("could not revoke: %w", err)
+	}
+	c.broker.Forget(sub)
+	c.forgotten(sub)
+	out := revokeOutput{Deleted: res.Deleted, RevokedAtIdP: res.RevokedAtIdP}
+	switch {
+	case !res.Deleted:
+		out.Message = "Nothing to revoke: Nextcloud access was not provisioned."
+	case res.RevokedAtIdP:
+		out.Message = "Access revoked at the identity provider and deleted from this server."
+	default:
+		out.Message = fmt.Sprintf("Access deleted from this server; the identity provider was not told (%v), so the grant expires there on its own.", res.IdPError)
+	}
+	return nil, out, nil
 }
 
 // withLoginHint adds the OIDC login_hint (the Flow 1 token's username) to

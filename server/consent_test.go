@@ -19,7 +19,7 @@ import (
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/devstack"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/devstack/devstacktest"
-	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools/notes"
 )
 
 var urlRE = regexp.MustCompile(`https?://[^\s"]+`)
@@ -53,7 +53,7 @@ func TestProgressiveConsentEndToEnd(t *testing.T) {
 	// Unprovisioned: every Nextcloud tool refuses, naming the tool and
 	// carrying the link; Nextcloud is not asked.
 	st.Nextcloud.ResetLog()
-	res := call(t, cs, tools.ToolSearchNotes, map[string]any{"query": "x"}, nil)
+	res := call(t, cs, notes.ToolSearchNotes, map[string]any{"query": "x"}, nil)
 	msg := text(res)
 	if !res.IsError || !strings.Contains(msg, "provision_nextcloud_access") {
 		t.Fatalf("unprovisioned call: isError=%v %q", res.IsError, msg)
@@ -94,8 +94,8 @@ func TestProgressiveConsentEndToEnd(t *testing.T) {
 		t.Fatal("not provisioned after consent")
 	}
 	st.IdP.ResetLog()
-	mustCall(t, cs, tools.ToolSearchNotes, map[string]any{"query": "welcome"}, nil)
-	mustCall(t, cs, tools.ToolGetNote, map[string]any{"note_id": firstNoteID(t, cs)}, nil)
+	mustCall(t, cs, notes.ToolSearchNotes, map[string]any{"query": "welcome"}, nil)
+	mustCall(t, cs, notes.ToolGetNote, map[string]any{"note_id": firstNoteID(t, cs)}, nil)
 	if n := len(grants(st, idp.GrantRefreshToken)); n > 1 {
 		// At most the worker's one sync after provisioning.
 		t.Errorf("%d refresh grants around two tool calls", n)
@@ -157,7 +157,7 @@ func TestProgressiveConsentEndToEnd(t *testing.T) {
 	if !revoked {
 		t.Errorf("the IdP saw no revocation: %+v", st.IdP.RequestLog())
 	}
-	res = call(t, cs, tools.ToolSearchNotes, map[string]any{"query": "x"}, nil)
+	res = call(t, cs, notes.ToolSearchNotes, map[string]any{"query": "x"}, nil)
 	if !res.IsError || !strings.Contains(text(res), "provision_nextcloud_access") {
 		t.Errorf("after revoke: isError=%v %q", res.IsError, text(res))
 	}
@@ -203,7 +203,7 @@ func firstNoteID(t *testing.T, cs *mcp.ClientSession) int64 {
 			ID int64 `json:"id"`
 		} `json:"results"`
 	}
-	mustCall(t, cs, tools.ToolSearchNotes, map[string]any{"query": ""}, &out)
+	mustCall(t, cs, notes.ToolSearchNotes, map[string]any{"query": ""}, &out)
 	if len(out.Results) == 0 {
 		t.Fatal("the user has no notes")
 	}

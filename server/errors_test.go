@@ -9,7 +9,7 @@ import (
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/devstack"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/devstack/devstacktest"
-	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools/notes"
 )
 
 // TestNextcloudRefusalsAreExplainedPerMode: a 401 from Nextcloud tells the
@@ -45,7 +45,7 @@ func TestNextcloudRefusalsAreExplainedPerMode(t *testing.T) {
 				}
 			}
 			cs := connect(t, st.MCPURL, token)
-			res := call(t, cs, tools.ToolGetNote, map[string]any{"note_id": 1}, nil)
+			res := call(t, cs, notes.ToolGetNote, map[string]any{"note_id": 1}, nil)
 			if !res.IsError || !strings.Contains(text(res), tt.want) {
 				t.Errorf("isError=%v %q, want it to mention %q", res.IsError, text(res), tt.want)
 			}

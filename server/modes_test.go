@@ -12,7 +12,7 @@ import (
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/devstack"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/devstack/devstacktest"
-	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools/notes"
 )
 
 var allScopes = scopes.Union([]string{scopes.OpenID, scopes.Profile, scopes.Email}, scopes.Soft)
@@ -36,26 +36,26 @@ func notesCRUD(t *testing.T, st *devstack.Stack, token string) int {
 	t.Helper()
 	cs := connect(t, st.MCPURL, token)
 	var created writeOut
-	mustCall(t, cs, tools.ToolCreateNote, map[string]any{"title": "Groceries", "content": "milk", "category": "home"}, &created)
+	mustCall(t, cs, notes.ToolCreateNote, map[string]any{"title": "Groceries", "content": "milk", "category": "home"}, &created)
 	if created.ID <= 0 || created.ETag == "" {
 		t.Fatalf("create returned %+v", created)
 	}
 	var got noteOut
-	mustCall(t, cs, tools.ToolGetNote, map[string]any{"note_id": created.ID}, &got)
+	mustCall(t, cs, notes.ToolGetNote, map[string]any{"note_id": created.ID}, &got)
 	if got.Title != "Groceries" || got.Content != "milk" || got.ETag != created.ETag {
 		t.Fatalf("get returned %+v", got)
 	}
 	var updated writeOut
-	mustCall(t, cs, tools.ToolUpdateNote, map[string]any{"note_id": created.ID, "etag": got.ETag, "content": "milk, eggs"}, &updated)
+	mustCall(t, cs, notes.ToolUpdateNote, map[string]any{"note_id": created.ID, "etag": got.ETag, "content": "milk, eggs"}, &updated)
 	if updated.ETag == "" || updated.ETag == got.ETag {
 		t.Fatalf("update kept etag %q", updated.ETag)
 	}
-	res := call(t, cs, tools.ToolUpdateNote, map[string]any{"note_id": created.ID, "etag": got.ETag, "content": "stale"}, nil)
+	res := call(t, cs, notes.ToolUpdateNote, map[string]any{"note_id": created.ID, "etag": got.ETag, "content": "stale"}, nil)
 	if !res.IsError || !strings.Contains(text(res), "changed since") {
 		t.Fatalf("stale update: isError=%v text=%q", res.IsError, text(res))
 	}
-	mustCall(t, cs, tools.ToolDeleteNote, map[string]any{"note_id": created.ID}, nil)
-	res = call(t, cs, tools.ToolGetNote, map[string]any{"note_id": created.ID}, nil)
+	mustCall(t, cs, notes.ToolDeleteNote, map[string]any{"note_id": created.ID}, nil)
+	res = call(t, cs, notes.ToolGetNote, map[string]any{"note_id": created.ID}, nil)
 	if !res.IsError || !strings.Contains(text(res), "not found") {
 		t.Fatalf("get after delete: isError=%v text=%q", res.IsError, text(res))
 	}
@@ -177,7 +177,7 @@ func TestExchangeFailureFailsTheCallWithoutFallback(t *testing.T) {
 	cs := connect(t, st.MCPURL, token)
 	st.IdP.SetTokenExchange(false)
 	st.Nextcloud.ResetLog()
-	res := call(t, cs, tools.ToolGetNote, map[string]any{"note_id": 1}, nil)
+	res := call(t, cs, notes.ToolGetNote, map[string]any{"note_id": 1}, nil)
 	if !res.IsError || !strings.Contains(text(res), "unsupported_grant_type") || !strings.Contains(text(res), "ENABLE_TOKEN_EXCHANGE") {
 		t.Fatalf("isError=%v text=%q, want an exchange error naming the cause and the remedy", res.IsError, text(res))
 	}

@@ -5,45 +5,29 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/scopes"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/bearer"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools"
 )
 
-// scopePolicy knows which soft scopes each tool and resource needs
-// (architecture §3). The HTTP layer (server/bearer) uses it to answer 403
-// step-up challenges before the MCP server runs; the MCP middleware below
-// uses it to filter list results and, as defence in depth, to refuse calls
-// that reach the server by any other path.
+// scopePolicy enforces the soft scopes of docs/architecture.md §3 from the
+// registry's own definitions (tools.Policy). Three layers ask it: the HTTP
+// layer (server/bearer) answers 403 step-up challenges before the MCP
+// server runs; the MCP middleware below filters list results and, as
+// defence in depth, refuses calls that reach the server by any other path.
+// Every layer fails closed: a tool or resource the registry does not
+// define is refused, never allowed.
 type scopePolicy struct {
-	tools map[string][]string
-}
-
-func newScopePolicy() *scopePolicy { return &scopePolicy{tools: map[string][]string{}} }
-
-func (p *scopePolicy) setTool(name string, required []string) { p.tools[name] = required }
-
-// forTool returns the scopes a tool needs; known=false for unknown tools.
-func (p *scopePolicy) forTool(name string) (required []string, known bool) {
-	required, known = p.tools[name]
-	return required, known
-}
-
-// forResource returns the scopes reading a resource URI needs.
-func (p *scopePolicy) forResource(uri string) []string {
-	switch {
-	case strings.HasPrefix(uri, "notes://"), strings.HasPrefix(uri, "nc://Notes/"), strings.HasPrefix(uri, "nc://Notes?"):
-		return []string{scopes.NotesRead}
-	}
-	return nil
+	p *tools.Policy
 }
 
 // required implements bearer.Options.Required for JSON-RPC requests.
-func (p *scopePolicy) required(method string, params json.RawMessage) ([]string, bool) {
+func (sp scopePolicy) required(method string, params json.RawMessage) bearer.Requirement {
 	var x struct {
 		Name string `json:"name"`
 		URI  string `json:"uri"`
@@ -51,22 +35,40 @@ func (p *scopePolicy) required(method string, params json.RawMessage) ([]string,
 	switch method {
 	case "tools/call":
 		if json.Unmarshal(params, &x) != nil {
-			return nil, false
+			// Malformed params: the SDK answers them with the right error.
+			return bearer.Requirement{}
 		}
-		req, known := p.forTool(x.Name)
-		return req, known && len(req) > 0
+		need, known := sp.p.Tool(x.Name)
+		if !known {
+			return bearer.Requirement{Refusal: unknownTool(x.Name)}
+		}
+		return bearer.Requirement{Scopes: need}
 	case "resources/read", "resources/subscribe":
 		if json.Unmarshal(params, &x) != nil {
-			return nil, false
+			return bearer.Requirement{}
 		}
-		req := p.forResource(x.URI)
-		return req, len(req) > 0
+		need, known := sp.p.Resource(x.URI)
+		if !known {
+			return bearer.Requirement{Refusal: unknownResource(x.URI)}
+		}
+		return bearer.Requirement{Scopes: need}
 	}
-	return nil, false
+	return bearer.Requirement{}
 }
 
+// unknownTool is the error for a tool the registry does not define: the
+// same -32602 the SDK answers for a tool it does not have.
+func unknownTool(name string) *jsonrpc.Error {
+	return &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("unknown tool %q", name)}
+}
+
+// unknownResource is the SDK's "Resource not found" for a URI the registry
+// does not define (the SDK treats unregistered and missing alike, so as
+// not to reveal its configuration).
+func unknownResource(uri string) error { return mcp.ResourceNotFoundError(uri) }
+
 // granted returns the token's scopes, and ok=false when the request carries
-// no token (basic mode, stdio): then nothing is filtered.
+// no token (basic mode, stdio).
 func granted(req mcp.Request) ([]string, bool) {
 	extra := req.GetExtra()
 	if extra == nil || extra.TokenInfo == nil {
@@ -75,61 +77,117 @@ func granted(req mcp.Request) ([]string, bool) {
 	return extra.TokenInfo.Scopes, true
 }
 
-// middleware filters tools/list and resources lists by the token's scopes
-// and, when callCheck is set, refuses tools/call and resources/read whose
-// scopes are missing.
-func (p *scopePolicy) middleware(enforce, callCheck bool) mcp.Middleware {
+// middleware refuses calls and reads of what the registry does not define
+// (in every mode) and, when enforce is set (OAuth modes), filters lists by
+// the token's scopes and, when callCheck is set, refuses tools/call and
+// resources/read whose scopes are missing.
+func (sp scopePolicy) middleware(enforce, callCheck bool) mcp.Middleware {
 	return func(next mcp.MethodHandler) mcp.MethodHandler {
 		return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
-			if !enforce {
-				return next(ctx, method, req)
-			}
-			have, ok := granted(req)
-			if !ok {
-				return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidRequest, Message: "this server requires an OAuth bearer token"}
-			}
-			switch {
-			case !callCheck:
-			case method == "tools/call":
-				if r, isCall := req.(*mcp.CallToolRequest); isCall && r.Params != nil {
-					if need, known := p.forTool(r.Params.Name); known {
-						if miss := scopes.Missing(have, need); len(miss) > 0 {
-							return nil, scopeError("tools/call "+r.Params.Name, miss, have, need)
-						}
-					}
+			var have []string
+			if enforce {
+				var ok bool
+				if have, ok = granted(req); !ok {
+					return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidRequest, Message: "this server requires an OAuth bearer token"}
 				}
-			case method == "resources/read":
-				if r, isRead := req.(*mcp.ReadResourceRequest); isRead && r.Params != nil {
-					need := p.forResource(r.Params.URI)
-					if miss := scopes.Missing(have, need); len(miss) > 0 {
-						return nil, scopeError("resources/read "+r.Params.URI, miss, have, need)
-					}
-				}
+			}
+			if err := sp.checkCall(method, req, have, enforce && callCheck); err != nil {
+				return nil, err
 			}
 			res, err := next(ctx, method, req)
 			if err != nil {
 				return res, err
 			}
-			switch r := res.(type) {
-			case *mcp.ListToolsResult:
-				r.Tools = slices.DeleteFunc(slices.Clone(r.Tools), func(t *mcp.Tool) bool {
-					need, _ := p.forTool(t.Name)
-					return !scopes.HasAll(have, need)
-				})
-				r.CacheScope = "private"
-			case *mcp.ListResourcesResult:
-				r.Resources = slices.DeleteFunc(slices.Clone(r.Resources), func(x *mcp.Resource) bool {
-					return !scopes.HasAll(have, p.forResource(x.URI))
-				})
-				r.CacheScope = "private"
-			case *mcp.ListResourceTemplatesResult:
-				r.ResourceTemplates = slices.DeleteFunc(slices.Clone(r.ResourceTemplates), func(x *mcp.ResourceTemplate) bool {
-					return !scopes.HasAll(have, p.forResource(x.URITemplate))
-				})
-				r.CacheScope = "private"
-			}
+			sp.filter(res, have, enforce)
 			return res, nil
 		}
+	}
+}
+
+// checkCall refuses a tools/call or resources/read (or subscribe) of
+// something unknown, and, with scopes set, one whose scopes are missing.
+func (sp scopePolicy) checkCall(method string, req mcp.Request, have []string, checkScopes bool) error {
+	var (
+		need  []string
+		known bool
+		what  string
+	)
+	switch r := req.(type) {
+	case *mcp.CallToolRequest:
+		if method != "tools/call" || r.Params == nil {
+			return nil
+		}
+		need, known = sp.p.Tool(r.Params.Name)
+		if !known {
+			return unknownTool(r.Params.Name)
+		}
+		what = "tools/call " + r.Params.Name
+	case *mcp.ReadResourceRequest:
+		if r.Params == nil {
+			return nil
+		}
+		need, known = sp.p.Resource(r.Params.URI)
+		if !known {
+			return unknownResource(r.Params.URI)
+		}
+		what = "resources/read " + r.Params.URI
+	case *mcp.SubscribeRequest:
+		if r.Params == nil {
+			return nil
+		}
+		need, known = sp.p.Resource(r.Params.URI)
+		if !known {
+			return unknownResource(r.Params.URI)
+		}
+		what = "resources/subscribe " + r.Params.URI
+	default:
+		return nil
+	}
+	if !checkScopes {
+		return nil
+	}
+	if miss := scopes.Missing(have, need); len(miss) > 0 {
+		return scopeError(what, miss, have, need)
+	}
+	return nil
+}
+
+// filter removes from list results what the registry does not define and,
+// with enforce, what the token's scopes do not allow.
+func (sp scopePolicy) filter(res mcp.Result, have []string, enforce bool) {
+	allowed := func(need []string, known bool) bool {
+		return known && (!enforce || scopes.HasAll(have, need))
+	}
+	switch r := res.(type) {
+	case *mcp.ListToolsResult:
+		r.Tools = slices.DeleteFunc(slices.Clone(r.Tools), func(t *mcp.Tool) bool {
+			return !allowed(sp.p.Tool(t.Name))
+		})
+	case *mcp.ListResourcesResult:
+		r.Resources = slices.DeleteFunc(slices.Clone(r.Resources), func(x *mcp.Resource) bool {
+			return !allowed(sp.p.Resource(x.URI))
+		})
+	case *mcp.ListResourceTemplatesResult:
+		r.ResourceTemplates = slices.DeleteFunc(slices.Clone(r.ResourceTemplates), func(x *mcp.ResourceTemplate) bool {
+			return !allowed(sp.p.Template(x.URITemplate))
+		})
+	default:
+		return
+	}
+	if enforce {
+		// The list depends on the token: no shared cache may keep it.
+		setPrivate(res)
+	}
+}
+
+func setPrivate(res mcp.Result) {
+	switch r := res.(type) {
+	case *mcp.ListToolsResult:
+		r.CacheScope = "private"
+	case *mcp.ListResourcesResult:
+		r.CacheScope = "private"
+	case *mcp.ListResourceTemplatesResult:
+		r.CacheScope = "private"
 	}
 }
 

@@ -16,7 +16,7 @@ import (
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/devstack"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/devstack/devstacktest"
-	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools/notes"
 )
 
 // TestRealClientDiscoversRegistersAndStepsUp drives go-sdk's own OAuth
@@ -75,14 +75,14 @@ func TestRealClientDiscoversRegistersAndStepsUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tool := range lt.Tools {
-		if tool.Name == tools.ToolCreateNote {
+		if tool.Name == notes.ToolCreateNote {
 			t.Fatal("the first token should only unlock read tools")
 		}
 	}
-	mustCall(t, cs, tools.ToolSearchNotes, map[string]any{"query": "welcome"}, nil)
+	mustCall(t, cs, notes.ToolSearchNotes, map[string]any{"query": "welcome"}, nil)
 
 	var created writeOut
-	mustCall(t, cs, tools.ToolCreateNote, map[string]any{"title": "Stepped up", "content": "written after re-authorization", "category": ""}, &created)
+	mustCall(t, cs, notes.ToolCreateNote, map[string]any{"title": "Stepped up", "content": "written after re-authorization", "category": ""}, &created)
 	if created.ID <= 0 {
 		t.Fatalf("create after step-up = %+v", created)
 	}

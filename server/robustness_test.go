@@ -15,7 +15,7 @@ import (
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/devstack"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/devstack/devstacktest"
-	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools/notes"
 )
 
 // syncBuffer is a goroutine-safe log sink.
@@ -73,14 +73,14 @@ func TestFailuresStayWithTheirRequest(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.inject()
-			res := call(t, ca, tools.ToolGetNote, map[string]any{"note_id": id}, nil)
+			res := call(t, ca, notes.ToolGetNote, map[string]any{"note_id": id}, nil)
 			if !res.IsError || !strings.Contains(strings.ToLower(text(res)), strings.ToLower(tt.wantErr)) {
 				t.Errorf("isError=%v %q, want an error mentioning %q", res.IsError, text(res), tt.wantErr)
 			}
 			st.Nextcloud.ClearFaults()
 			st.IdP.ClearFaults()
-			mustCall(t, cb, tools.ToolSearchNotes, map[string]any{"query": "x"}, nil)
-			mustCall(t, ca, tools.ToolGetNote, map[string]any{"note_id": id}, nil)
+			mustCall(t, cb, notes.ToolSearchNotes, map[string]any{"query": "x"}, nil)
+			mustCall(t, ca, notes.ToolGetNote, map[string]any{"note_id": id}, nil)
 		})
 	}
 }
@@ -96,13 +96,13 @@ func TestBadArguments(t *testing.T) {
 		args map[string]any
 		want string
 	}{
-		{"wrong type", tools.ToolGetNote, map[string]any{"note_id": "seven"}, "note_id"},
-		{"unknown field", tools.ToolGetNote, map[string]any{"note_id": 1, "bogus": true}, "bogus"},
-		{"missing field", tools.ToolUpdateNote, map[string]any{"note_id": 1}, "etag"},
-		{"negative id", tools.ToolGetNote, map[string]any{"note_id": -3}, "positive"},
-		{"empty title", tools.ToolCreateNote, map[string]any{"title": "", "content": "x", "category": ""}, "title"},
-		{"huge content", tools.ToolCreateNote, map[string]any{"title": "big", "content": strings.Repeat("x", 2<<20), "category": ""}, "MiB"},
-		{"attachment name with a path", tools.ToolGetAttachment, map[string]any{"note_id": 1, "attachment_filename": "../../etc/passwd"}, "name"},
+		{"wrong type", notes.ToolGetNote, map[string]any{"note_id": "seven"}, "note_id"},
+		{"unknown field", notes.ToolGetNote, map[string]any{"note_id": 1, "bogus": true}, "bogus"},
+		{"missing field", notes.ToolUpdateNote, map[string]any{"note_id": 1}, "etag"},
+		{"negative id", notes.ToolGetNote, map[string]any{"note_id": -3}, "positive"},
+		{"empty title", notes.ToolCreateNote, map[string]any{"title": "", "content": "x", "category": ""}, "title"},
+		{"huge content", notes.ToolCreateNote, map[string]any{"title": "big", "content": strings.Repeat("x", 2<<20), "category": ""}, "MiB"},
+		{"attachment name with a path", notes.ToolGetAttachment, map[string]any{"note_id": 1, "attachment_filename": "../../etc/passwd"}, "name"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -113,7 +113,7 @@ func TestBadArguments(t *testing.T) {
 		})
 	}
 	// The session still works.
-	mustCall(t, cs, tools.ToolSearchNotes, map[string]any{"query": "welcome"}, nil)
+	mustCall(t, cs, notes.ToolSearchNotes, map[string]any{"query": "welcome"}, nil)
 	// A request body over the transport's limit is refused, not read.
 	resp := post(t, st.MCPURL, "", `{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":"`+strings.Repeat("a", 5<<20)+`"}}`)
 	if resp.StatusCode != 413 && resp.StatusCode != 400 {
@@ -142,7 +142,7 @@ func TestNoSecretInLogs(t *testing.T) {
 					URL string `json:"authorization_url"`
 				}
 				mustCall(t, cs, "provision_nextcloud_access", nil, &p)
-				call(t, cs, tools.ToolGetNote, map[string]any{"note_id": 1}, nil) // the gate's error, with a link
+				call(t, cs, notes.ToolGetNote, map[string]any{"note_id": 1}, nil) // the gate's error, with a link
 				approve(t, p.URL)
 			}
 			notesCRUD(t, st, token)
@@ -194,7 +194,7 @@ func TestNoGoroutineLeak(t *testing.T) {
 		}
 		for i := 0; i < 3; i++ {
 			cs := connect(t, st.MCPURL, token)
-			mustCall(t, cs, tools.ToolSearchNotes, map[string]any{"query": "x"}, nil)
+			mustCall(t, cs, notes.ToolSearchNotes, map[string]any{"query": "x"}, nil)
 			cs.Close()
 		}
 	}()

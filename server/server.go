@@ -1,5 +1,5 @@
 // Package server wires the Nextcloud MCP server: configuration, the three
-// token modes behind one client call (architecture §2), the OAuth resource-
+// token modes behind one client call (docs/architecture.md §2), the OAuth resource-
 // server surface (server/bearer), soft-scope policy, progressive consent,
 // the background worker, and the tools of server/tools.
 package server
@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -21,12 +20,11 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/nextcloud"
-	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/notesearch"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/oauth"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/oauth/exchange"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/oauth/verify"
-	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/scopes"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/bearer"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/modules"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools"
 )
 
@@ -41,10 +39,12 @@ type Server struct {
 	hc      *http.Client
 	nc      *nextcloud.Client
 	mcp     *mcp.Server
-	policy  *scopePolicy
+	set     *tools.Set
+	policy  scopePolicy
 	handler http.Handler
-	index   *notesearch.Index
-	// resync asks the worker to re-index one user (after a write).
+	// background is the modules' background work, by module id.
+	background map[string]*tools.Background
+	// resync asks the worker to sync one user again (after a write).
 	resync chan string
 
 	// OAuth modes only.
@@ -79,8 +79,6 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error) 
 		mode:   cfg.Mode(),
 		logger: logger,
 		hc:     oauth.NewHTTPClient(cfg.HTTPTimeout),
-		policy: newScopePolicy(),
-		index:  notesearch.NewIndex(),
 		resync: make(chan string, 64),
 	}
 	var creds nextcloud.Credentials = nextcloud.Anonymous()
@@ -132,38 +130,52 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error) 
 		}
 	}
 
+	// The registry's modules, plus the progressive-consent tools when
+	// that is on: one set, one policy, one registration path.
+	mods := modules.New()
+	if cfg.Modules != nil {
+		mods = cfg.Modules()
+	}
+	if s.consent != nil {
+		mods = append(mods, s.consent.module())
+	}
+	s.set = tools.NewSet(mods...)
+	s.policy = scopePolicy{p: s.set.Policy()}
+	s.background = s.set.Backgrounds()
+	if s.consent != nil {
+		s.consent.forgotten = s.forget
+	}
 	s.mcp = mcp.NewServer(&mcp.Implementation{Name: "nextcloud-mcp", Title: "Nextcloud MCP", Version: Version}, &mcp.ServerOptions{
-		Instructions: "Tools for a Nextcloud account: notes (create, read, update, search, delete). " +
-			"Errors name what went wrong; a stale etag means fetch the note again.",
-		Logger: logger,
+		Instructions: s.set.Instructions(),
+		Logger:       logger,
 	})
 	deps := &tools.Deps{
 		Client: func(ctx context.Context, extra *mcp.RequestExtra) (*nextcloud.Client, error) {
 			return clients(ctx, extra)
 		},
-		NotesIndex: s.index,
-		Logger:     logger,
+		Principal: principal,
+		Resync:    s.requestSync,
+		Logger:    logger,
 		ExplainError: func(err error) error {
 			return describeNextcloudError(s.mode, cfg.NextcloudAudience, err)
 		},
 	}
-	catalogue := tools.Catalogue()
-	for _, t := range catalogue {
-		s.policy.setTool(t.Name, t.Scopes)
-	}
-	tools.Register(s.mcp, deps, catalogue)
-	tools.RegisterResources(s.mcp, deps)
-	if s.consent != nil {
-		s.consent.registerTools(s.mcp, s.policy)
-		s.consent.forgotten = s.index.Remove
-	}
-	s.mcp.AddReceivingMiddleware(s.invalidateOnWrite)
+	s.set.Register(s.mcp, deps)
 	s.mcp.AddReceivingMiddleware(s.policy.middleware(s.mode != ModeBasic, cfg.brokenVariant != variantNoCallScopeCheck))
 	s.handler = s.routes()
 	logger.Info("nextcloud-mcp configured", "mode", string(s.mode), "mcp_url", cfg.MCPURL(),
 		"nextcloud", cfg.NextcloudHost, "issuer", s.issuer(), "progressive_consent", s.consent != nil,
-		"tools", len(catalogue))
+		"tools", len(s.set.Tools()))
 	return s, nil
+}
+
+// principal keys a request's user for background work: the verified
+// token's subject, or "" without a token (basic mode).
+func principal(extra *mcp.RequestExtra) string {
+	if ti := tokenInfo(extra); ti != nil {
+		return ti.UserID
+	}
+	return ""
 }
 
 // setupOAuth discovers the IdP and builds the inbound-token verifier.
@@ -313,14 +325,8 @@ func (s *Server) routes() http.Handler {
 }
 
 // scopesSupported lists the scopes advertised in PRM: the soft scopes the
-// tools use, and offline_access when Flow 2 exists.
-func (s *Server) scopesSupported() []string {
-	var out []string
-	for _, t := range tools.Catalogue() {
-		out = scopes.Union(out, t.Scopes)
-	}
-	return out
-}
+// registry's tools and resources use.
+func (s *Server) scopesSupported() []string { return s.set.Policy().Scopes() }
 
 // readScopes are the scopes a 401 challenge asks for: every read scope,
 // so a fresh client can use the read tools at once and steps up to write
@@ -385,29 +391,8 @@ func (s *Server) Close() error {
 	return errors.Join(errs...)
 }
 
-// invalidateOnWrite drops the caller's notes index after a successful
-// notes write, so the next search does not miss the change.
-func (s *Server) invalidateOnWrite(next mcp.MethodHandler) mcp.MethodHandler {
-	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
-		res, err := next(ctx, method, req)
-		if method != "tools/call" || err != nil {
-			return res, err
-		}
-		call, ok := req.(*mcp.CallToolRequest)
-		if !ok || call.Params == nil {
-			return res, err
-		}
-		if r, ok := res.(*mcp.CallToolResult); ok && r.IsError {
-			return res, err
-		}
-		need, _ := s.policy.forTool(call.Params.Name)
-		if slices.Contains(need, scopes.NotesWrite) {
-			sub := ""
-			if ti := tokenInfo(call.Extra); ti != nil {
-				sub = ti.UserID
-			}
-			s.invalidate(sub)
-		}
-		return res, err
-	}
+// Catalogue describes every module a server can serve: the registry's and
+// the progressive-consent tools (served only when that is on).
+func Catalogue() []tools.ModuleInfo {
+	return tools.NewSet(append(modules.New(), (&consentService{}).module())...).Modules()
 }

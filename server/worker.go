@@ -3,22 +3,22 @@ package server
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/nextcloud"
-	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/notesearch"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/oauth/broker"
 )
 
-// Run is the background worker: until ctx ends it keeps each user's notes
-// index fresh (architecture §1: background work is what offline grants are
-// for). In basic mode it indexes the one configured account; with
-// progressive consent it indexes every provisioned user, obtaining their
-// tokens through the broker's refresh grants — the only place refresh
-// grants happen. Without either there is no background access, and Run
-// only waits.
+// Run is the background worker: until ctx ends it runs the modules'
+// background work (tools.Background; the notes search index) for each user
+// with background access (docs/architecture.md §1: background work is what
+// offline grants are for). In basic mode that is the one configured
+// account; with progressive consent every provisioned user, whose tokens
+// come from the broker's refresh grants — the only place refresh grants
+// happen. Without either, or without background work, Run only waits.
 func (s *Server) Run(ctx context.Context) {
-	if s.mode != ModeBasic && s.consent == nil {
+	if len(s.background) == 0 || (s.mode != ModeBasic && s.consent == nil) {
 		<-ctx.Done()
 		return
 	}
@@ -45,7 +45,7 @@ func (s *Server) Run(ctx context.Context) {
 	}
 }
 
-// syncAll refreshes every user's index once.
+// syncAll runs every user's background work once.
 func (s *Server) syncAll(ctx context.Context) {
 	if s.mode == ModeBasic {
 		s.syncUser(ctx, "")
@@ -53,7 +53,7 @@ func (s *Server) syncAll(ctx context.Context) {
 	}
 	subs, err := s.consent.broker.Subjects(ctx)
 	if err != nil {
-		s.logger.Warn("notes sync: listing provisioned users failed", "err", err)
+		s.logger.Warn("background sync: listing provisioned users failed", "err", err)
 		return
 	}
 	for _, sub := range subs {
@@ -64,38 +64,59 @@ func (s *Server) syncAll(ctx context.Context) {
 	}
 }
 
-// syncUser rebuilds one user's notes index.
+// syncUser runs each module's background work for one user.
 func (s *Server) syncUser(ctx context.Context, sub string) {
 	client := s.nc
 	if s.mode != ModeBasic {
 		tok, err := s.consent.broker.TokenFor(ctx, sub)
 		if err != nil {
 			if errors.Is(err, broker.ErrNotProvisioned) {
-				s.index.Remove(sub)
-				s.logger.Info("notes sync: user no longer provisioned; index dropped", "sub", sub)
+				s.forget(sub)
+				s.logger.Info("background sync: user no longer provisioned; their data dropped", "sub", sub)
 				return
 			}
-			s.logger.Warn("notes sync: no token for user", "sub", sub, "err", err)
+			s.logger.Warn("background sync: no token for user", "sub", sub, "err", err)
 			return
 		}
 		client = s.nc.WithCredentials(nextcloud.Bearer(tok.AccessToken))
 	}
-	start := time.Now()
-	notes, err := client.ListNotes(ctx, nextcloud.ListOptions{})
-	if err != nil {
-		s.logger.Warn("notes sync failed", "sub", sub, "err", err)
-		return
+	for _, id := range s.backgroundIDs() {
+		start := time.Now()
+		if err := s.background[id].Sync(ctx, client, sub); err != nil {
+			s.logger.Warn("background sync failed", "module", id, "sub", sub, "err", err)
+			continue
+		}
+		s.logger.Debug("background sync done", "module", id, "sub", sub, "took", time.Since(start))
 	}
-	s.index.Replace(sub, notesearch.FromNextcloud(notes), start)
-	s.logger.Debug("notes index synced", "sub", sub, "notes", len(notes), "took", time.Since(start))
 }
 
-// invalidate drops a user's index after a write through a tool, so that
-// searches go live until the worker has re-read the notes.
-func (s *Server) invalidate(sub string) {
-	s.index.Remove(sub)
+// backgroundIDs are the modules with background work, in a stable order.
+func (s *Server) backgroundIDs() []string {
+	var ids []string
+	for id, bg := range s.background {
+		if bg.Sync != nil {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// requestSync asks the worker to sync a user again soon (after a write
+// through a tool invalidated their data). A full queue drops the request:
+// the next interval syncs everyone anyway.
+func (s *Server) requestSync(sub string) {
 	select {
 	case s.resync <- sub:
 	default:
+	}
+}
+
+// forget drops what every module keeps for a user whose access ended.
+func (s *Server) forget(sub string) {
+	for _, bg := range s.background {
+		if bg.Forget != nil {
+			bg.Forget(sub)
+		}
 	}
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/devstack"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/devstack/devstacktest"
-	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools/notes"
 )
 
 type searchOut struct {
@@ -59,7 +59,7 @@ func TestWorkerAloneUsesRefreshGrants(t *testing.T) {
 	search := func(q string) func() searchOut {
 		return func() searchOut {
 			var out searchOut
-			mustCall(t, cs, tools.ToolSearchNotes, map[string]any{"query": q}, &out)
+			mustCall(t, cs, notes.ToolSearchNotes, map[string]any{"query": q}, &out)
 			return out
 		}
 	}
@@ -77,7 +77,7 @@ func TestWorkerAloneUsesRefreshGrants(t *testing.T) {
 		search("welcome")()
 	}
 	var created writeOut
-	mustCall(t, cs, tools.ToolCreateNote, map[string]any{"title": "Indexed later", "content": "zebra crossing", "category": ""}, &created)
+	mustCall(t, cs, notes.ToolCreateNote, map[string]any{"title": "Indexed later", "content": "zebra crossing", "category": ""}, &created)
 	// The write invalidated the index: the next search is live and sees it.
 	live := search("zebra")()
 	if len(live.Results) == 0 || live.Results[0].ID != created.ID {
@@ -118,14 +118,14 @@ func TestWorkerUnprovisionsOnRevokedGrant(t *testing.T) {
 	approve(t, p.URL)
 	waitForIndex(t, func() searchOut {
 		var out searchOut
-		mustCall(t, cs, tools.ToolSearchNotes, map[string]any{"query": "welcome"}, &out)
+		mustCall(t, cs, notes.ToolSearchNotes, map[string]any{"query": "welcome"}, &out)
 		return out
 	})
 	// The IdP forgets every grant (as after an admin's session purge).
 	st.IdP.Reset()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		res := call(t, cs, tools.ToolSearchNotes, map[string]any{"query": "welcome"}, nil)
+		res := call(t, cs, notes.ToolSearchNotes, map[string]any{"query": "welcome"}, nil)
 		if res.IsError && strings.Contains(text(res), "provision_nextcloud_access") {
 			break
 		}

@@ -91,7 +91,7 @@ func runModeSuite(t *testing.T, mode smoketest.Mode, consent bool) {
 	}
 
 	for _, m := range smoketest.Modules {
-		t.Run("module "+m.App, func(t *testing.T) {
+		t.Run("module "+m.ID, func(t *testing.T) {
 			written, ev := m.Write(ctx, t, s, c)
 			calls = append(calls, ev, m.Read(ctx, t, s, c, written))
 		})

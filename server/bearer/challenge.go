@@ -13,9 +13,12 @@ package bearer
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 )
 
 // Challenge is one RFC 6750 §3 "Bearer" WWW-Authenticate challenge.
@@ -100,6 +103,30 @@ func (c Challenge) writeRPC(w http.ResponseWriter, status int, id json.RawMessag
 }
 
 type rpcError struct {
-	Code    int    `json:"code"`
-	Message string `json:"message"`
+	Code    int64           `json:"code"`
+	Message string          `json:"message"`
+	Data    json.RawMessage `json:"data,omitempty"`
+}
+
+// writeRPCError answers a refused JSON-RPC request with its error, as the
+// MCP server would: HTTP 200 with a JSON-RPC error response for its id (a
+// message without an id, which expects no response, gets 202 and nothing).
+func writeRPCError(w http.ResponseWriter, id json.RawMessage, refusal error) {
+	if len(id) == 0 || string(id) == "null" {
+		w.WriteHeader(http.StatusAccepted)
+		return
+	}
+	e := rpcError{Code: jsonrpc.CodeInvalidRequest, Message: refusal.Error()}
+	var we *jsonrpc.Error
+	if errors.As(refusal, &we) {
+		e = rpcError{Code: we.Code, Message: we.Message, Data: we.Data}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	_ = json.NewEncoder(w).Encode(struct {
+		JSONRPC string          `json:"jsonrpc"`
+		ID      json.RawMessage `json:"id"`
+		Error   rpcError        `json:"error"`
+	}{"2.0", id, e})
 }

@@ -36,10 +36,10 @@ type Options struct {
 	// servers SHOULD include one); typically the scopes that unlock the
 	// basic tools.
 	Scope []string
-	// Required returns the scopes a JSON-RPC request needs (e.g. the soft
-	// scopes of the tool named in a tools/call). ok=false means the request
-	// needs no particular scope.
-	Required func(method string, params json.RawMessage) (required []string, ok bool)
+	// Required says what a JSON-RPC request needs: the soft scopes of the
+	// tool named in a tools/call, say, or a refusal for a tool the server
+	// does not define. Nil checks nothing.
+	Required func(method string, params json.RawMessage) Requirement
 	// MaxBodyBytes bounds how much of a POST body is read to find the
 	// JSON-RPC method; larger bodies get 413. Default 4 MiB, as go-sdk.
 	MaxBodyBytes int64
@@ -48,6 +48,18 @@ type Options struct {
 	// ClockSkew is the leeway the Verifier applies to exp; go-sdk re-checks
 	// Expiration after us and must not be stricter.
 	ClockSkew time.Duration
+}
+
+// Requirement is what one JSON-RPC request needs to pass.
+type Requirement struct {
+	// Scopes are all required; a token lacking one gets the 403 step-up
+	// challenge.
+	Scopes []string
+	// Refusal, when set, refuses the request whatever the token holds (it
+	// names something the server does not define): the client gets it as
+	// the JSON-RPC error of that request, as the MCP server would answer.
+	// A *jsonrpc.Error keeps its code, message and data.
+	Refusal error
 }
 
 // Middleware authenticates every request with Verifier and, for POSTed
@@ -131,7 +143,13 @@ func Middleware(verify Verifier, opts Options) func(http.Handler) http.Handler {
 					return
 				}
 				r.Body = io.NopCloser(bytes.NewReader(body))
-				if need := missingScopes(body, ti.Scopes, opts.Required); len(need.missing) > 0 {
+				need := missingScopes(body, ti.Scopes, opts.Required)
+				if need.refusal != nil {
+					logger.Info("request refused", "sub", ti.UserID, "method", need.method, "target", need.target, "reason", need.refusal.Error())
+					writeRPCError(w, need.id, need.refusal)
+					return
+				}
+				if len(need.missing) > 0 {
 					logger.Info("insufficient scope", "sub", ti.UserID, "method", need.method, "target", need.target, "missing", need.missing)
 					c := base
 					c.Error = "insufficient_scope"
@@ -176,6 +194,7 @@ type scopeNeed struct {
 	id                json.RawMessage
 	method, target    string
 	required, missing []string
+	refusal           error
 }
 
 func (n scopeNeed) describe() string {
@@ -187,9 +206,10 @@ func (n scopeNeed) describe() string {
 }
 
 // missingScopes inspects a JSON-RPC message or batch and returns the first
-// request whose required scopes the token lacks. Bodies that are not
-// JSON-RPC pass through: the MCP transport answers them properly.
-func missingScopes(body []byte, granted []string, required func(string, json.RawMessage) ([]string, bool)) scopeNeed {
+// request that is refused or whose required scopes the token lacks. Bodies
+// that are not JSON-RPC pass through: the MCP transport answers them
+// properly.
+func missingScopes(body []byte, granted []string, required func(string, json.RawMessage) Requirement) scopeNeed {
 	type message struct {
 		ID     json.RawMessage `json:"id"`
 		Method string          `json:"method"`
@@ -212,12 +232,12 @@ func missingScopes(body []byte, granted []string, required func(string, json.Raw
 		if m.Method == "" {
 			continue
 		}
-		req, ok := required(m.Method, m.Params)
-		if !ok {
-			continue
+		req := required(m.Method, m.Params)
+		if req.Refusal != nil {
+			return scopeNeed{id: m.ID, method: m.Method, target: targetOf(m.Params), refusal: req.Refusal}
 		}
-		if miss := scopes.Missing(granted, req); len(miss) > 0 {
-			return scopeNeed{id: m.ID, method: m.Method, target: targetOf(m.Params), required: req, missing: miss}
+		if miss := scopes.Missing(granted, req.Scopes); len(miss) > 0 {
+			return scopeNeed{id: m.ID, method: m.Method, target: targetOf(m.Params), required: req.Scopes, missing: miss}
 		}
 	}
 	return scopeNeed{}

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/stretchr/testify/assert"
 )
 
 const prm = "http://127.0.0.1:1/.well-known/oauth-protected-resource/mcp"
@@ -31,19 +33,25 @@ func testVerifier(_ context.Context, token string) (*auth.TokenInfo, error) {
 	return nil, fmt.Errorf("%w: token expired", ErrInvalidToken)
 }
 
-func required(method string, params json.RawMessage) ([]string, bool) {
+// required knows read_tool, write_tool and free_tool; any other tool is
+// refused as unknown, as the server's registry-built policy does.
+func required(method string, params json.RawMessage) Requirement {
 	if method != "tools/call" {
-		return nil, false
+		return Requirement{}
 	}
 	var p struct{ Name string }
-	json.Unmarshal(params, &p)
+	if err := json.Unmarshal(params, &p); err != nil {
+		return Requirement{}
+	}
 	switch p.Name {
 	case "read_tool":
-		return []string{"notes:read"}, true
+		return Requirement{Scopes: []string{"notes:read"}}
 	case "write_tool":
-		return []string{"notes:write"}, true
+		return Requirement{Scopes: []string{"notes:write"}}
+	case "free_tool":
+		return Requirement{}
 	}
-	return nil, false
+	return Requirement{Refusal: &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: `unknown tool "` + p.Name + `"`}}
 }
 
 func TestMiddleware(t *testing.T) {
@@ -59,6 +67,7 @@ func TestMiddleware(t *testing.T) {
 		wantStatus int
 		wantAuth   string // exact WWW-Authenticate, "" = must be absent
 		wantNext   bool
+		wantRPC    string // exact JSON-RPC error body, when set
 	}{
 		{name: "no token", method: "POST", body: call("read_tool"), wantStatus: 401,
 			wantAuth: `Bearer scope="notes:read", resource_metadata="` + prm + `"`},
@@ -81,7 +90,13 @@ func TestMiddleware(t *testing.T) {
 		{name: "write tool inside a batch", method: "POST", header: []string{"Bearer read"}, body: "[" + call("read_tool") + "," + call("write_tool") + "]", wantStatus: 403,
 			wantAuth: `Bearer error="insufficient_scope", error_description="tools/call write_tool requires scope notes:write", scope="notes:read notes:write openid", resource_metadata="` + prm + `"`},
 		{name: "write tool with write scope", method: "POST", header: []string{"Bearer write"}, body: call("write_tool"), wantStatus: 200, wantNext: true},
-		{name: "unknown tool passes to the server", method: "POST", header: []string{"Bearer read"}, body: call("nope"), wantStatus: 200, wantNext: true},
+		{name: "tool needing no scope", method: "POST", header: []string{"Bearer read"}, body: call("free_tool"), wantStatus: 200, wantNext: true},
+		{name: "unknown tool is refused with the JSON-RPC error", method: "POST", header: []string{"Bearer write"}, body: call("nope"), wantStatus: 200,
+			wantRPC: `{"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"unknown tool \"nope\""}}`},
+		{name: "unknown tool inside a batch", method: "POST", header: []string{"Bearer write"}, body: "[" + call("read_tool") + "," + call("nope") + "]", wantStatus: 200,
+			wantRPC: `{"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"unknown tool \"nope\""}}`},
+		{name: "unknown tool in a notification gets no body", method: "POST", header: []string{"Bearer write"},
+			body: `{"jsonrpc":"2.0","method":"tools/call","params":{"name":"nope"}}`, wantStatus: 202},
 		{name: "non-JSON body passes to the server", method: "POST", header: []string{"Bearer read"}, body: "{oops", wantStatus: 200, wantNext: true},
 		{name: "GET stream", method: "GET", header: []string{"Bearer read"}, wantStatus: 200, wantNext: true},
 		{name: "oversized body", method: "POST", header: []string{"Bearer read"}, body: `{"x":"` + strings.Repeat("a", 2000) + `"}`, wantStatus: 413},
@@ -129,6 +144,10 @@ func TestMiddleware(t *testing.T) {
 				if gotInfo == nil || gotInfo.UserID != "alice" {
 					t.Errorf("TokenInfo in context = %+v", gotInfo)
 				}
+			}
+			if tt.wantRPC != "" {
+				assert.JSONEq(t, tt.wantRPC, rec.Body.String())
+				assert.Equal(t, "application/json", rec.Header().Get("Content-Type"))
 			}
 			if strings.Contains(rec.Body.String(), "Bearer read") {
 				t.Error("response echoes the token")

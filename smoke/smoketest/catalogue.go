@@ -4,7 +4,7 @@ import (
 	"slices"
 
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/scopes"
-	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/modules"
 )
 
 // The progressive-consent tools (issue 4 §6); they need no scope.
@@ -22,7 +22,7 @@ func AllScopes() []string { return slices.Clone(scopes.Soft) }
 // progressive consent is on.
 func ExpectedTools(granted []string, consent bool) []string {
 	var names []string
-	for _, t := range tools.Catalogue() {
+	for _, t := range modules.Set().Tools() {
 		if granted == nil || scopes.HasAll(granted, t.Scopes) {
 			names = append(names, t.Name)
 		}

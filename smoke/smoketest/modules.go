@@ -7,22 +7,24 @@ import (
 	"testing"
 )
 
-// Module is one Nextcloud app's share of every suite: one writing and one
-// reading tool call (issue 5 §5). Write runs first and hands Read what it
-// needs to find what it wrote. When the tool catalogue gains an app,
-// add a row to Modules; TestModulesCoverCatalogue fails until then.
+// Module is one registry module's share of every suite: one writing and
+// one reading tool call (docs/architecture.md §4, smoke suites). Write runs
+// first and hands Read what it needs to find what it wrote. When the
+// registry (server/modules) gains a module with tools, add a row here;
+// TestModulesCoverRegistry fails until then.
 type Module struct {
-	// App is the tool-name prefix: tools are named nc_<App>_….
-	App                 string
+	// ID is the module's registry id (tools.Module.ID): membership is
+	// declared by the registry, never parsed from tool names.
+	ID                  string
 	WriteTool, ReadTool string
 	Write               func(ctx context.Context, t testing.TB, s *Stack, c *Client) (written any, ev Evidence)
 	Read                func(ctx context.Context, t testing.TB, s *Stack, c *Client, written any) Evidence
 }
 
-// Modules lists the rows, one per app of the catalogue.
+// Modules lists the rows, one per module of the registry that has tools.
 var Modules = []Module{
 	{
-		App:       "notes",
+		ID:        "notes",
 		WriteTool: "nc_notes_append_content",
 		ReadTool:  "nc_notes_get_note",
 		Write: func(ctx context.Context, t testing.TB, s *Stack, c *Client) (any, Evidence) {

@@ -1,65 +1,67 @@
 package smoketest
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/modules"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools"
 )
 
-// TestModulesCoverCatalogue makes the module table follow the catalogue:
-// a new app's tools fail this test until Modules has its row, with one
-// writing and one reading tool of that app.
-func TestModulesCoverCatalogue(t *testing.T) {
-	byName := map[string]tools.Tool{}
-	apps := map[string]bool{}
-	for _, tl := range tools.Catalogue() {
-		byName[tl.Name] = tl
-		rest, ok := strings.CutPrefix(tl.Name, "nc_")
-		require.True(t, ok, "tool %s is not named nc_<app>_…", tl.Name)
-		app, _, _ := strings.Cut(rest, "_")
-		apps[app] = true
+// TestModulesCoverRegistry makes the module table follow the registry: a
+// new module with tools fails this test until Modules has its row, with
+// one writing and one reading tool of that very module (by the registry's
+// own membership, whatever the tools are called).
+func TestModulesCoverRegistry(t *testing.T) {
+	registry := map[string]tools.ModuleInfo{}
+	for _, m := range modules.Set().Modules() {
+		if len(m.Tools) > 0 {
+			registry[m.ID] = m
+		}
 	}
+	require.NotEmpty(t, registry)
 	rows := map[string]Module{}
 	for _, m := range Modules {
-		assert.NotContains(t, rows, m.App, "two rows for %s", m.App)
-		rows[m.App] = m
+		assert.NotContains(t, rows, m.ID, "two rows for %s", m.ID)
+		rows[m.ID] = m
 	}
-	for app := range apps {
-		m, ok := rows[app]
-		if !assert.True(t, ok, "the catalogue has %s tools but smoketest.Modules has no row for %q: add one write and one read call", app, app) {
+	for id, mod := range registry {
+		row, ok := rows[id]
+		if !assert.True(t, ok, "the registry has module %q with tools but smoketest.Modules has no row for it: add one write and one read call", id) {
 			continue
 		}
-		w, ok := byName[m.WriteTool]
-		if assert.True(t, ok, "%s: write tool %s is not in the catalogue", app, m.WriteTool) {
-			assert.False(t, w.ReadOnly, "%s: %s should be a writing tool", app, m.WriteTool)
-			assert.True(t, strings.HasPrefix(m.WriteTool, "nc_"+app+"_"))
+		byName := map[string]tools.ToolInfo{}
+		for _, tl := range mod.Tools {
+			byName[tl.Name] = tl
 		}
-		r, ok := byName[m.ReadTool]
-		if assert.True(t, ok, "%s: read tool %s is not in the catalogue", app, m.ReadTool) {
-			assert.True(t, r.ReadOnly, "%s: %s should be a read-only tool", app, m.ReadTool)
-			assert.True(t, strings.HasPrefix(m.ReadTool, "nc_"+app+"_"))
+		w, ok := byName[row.WriteTool]
+		if assert.True(t, ok, "%s: write tool %s is not a tool of that module", id, row.WriteTool) {
+			assert.False(t, w.ReadOnly, "%s: %s should be a writing tool", id, row.WriteTool)
 		}
-		assert.NotNil(t, m.Write)
-		assert.NotNil(t, m.Read)
+		r, ok := byName[row.ReadTool]
+		if assert.True(t, ok, "%s: read tool %s is not a tool of that module", id, row.ReadTool) {
+			assert.True(t, r.ReadOnly, "%s: %s should be a read-only tool", id, row.ReadTool)
+		}
+		assert.NotNil(t, row.Write)
+		assert.NotNil(t, row.Read)
 	}
-	for app := range rows {
-		assert.True(t, apps[app], "Modules has a row for %q, which the catalogue does not have", app)
+	for id := range rows {
+		assert.Contains(t, registry, id, "Modules has a row for %q, which the registry does not have (with tools)", id)
 	}
 }
 
 func TestExpectedTools(t *testing.T) {
+	catalogue := modules.Set().Tools()
 	all := ExpectedTools(nil, false)
-	require.Len(t, all, len(tools.Catalogue()))
+	require.Len(t, all, len(catalogue))
 	assert.Equal(t, all, ExpectedTools(AllScopes(), false), "a full-scope token sees every tool")
 	read := ExpectedTools([]string{"notes:read"}, false)
 	assert.NotEmpty(t, read)
 	assert.Less(t, len(read), len(all))
 	for _, name := range read {
-		for _, tl := range tools.Catalogue() {
+		for _, tl := range catalogue {
 			if tl.Name == name {
 				assert.True(t, tl.ReadOnly, "%s is listed for a read-only token", name)
 			}

@@ -2,8 +2,6 @@ package main
 
 import (
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -16,10 +14,9 @@ import (
 // testing package, which has no business in a server binary (it registers
 // test flags and pulls in code a deployment never runs).
 func TestBinaryDoesNotLinkTesting(t *testing.T) {
+	// go test puts GOROOT/bin first on the test's PATH.
 	goBin, err := exec.LookPath("go")
-	if err != nil {
-		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
+	require.NoError(t, err)
 	out, err := exec.Command(goBin, "list", "-deps", ".").CombinedOutput()
 	require.NoError(t, err, "go list -deps: %s", out)
 	deps := strings.Fields(string(out))

@@ -1,25 +1,20 @@
-package tools
+package notes
 
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"mime"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
-	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/nextcloud"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/notesearch"
-	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/scopes"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools"
 )
 
 // Limits on notes tool arguments. Nextcloud cuts titles to 100 characters
@@ -42,15 +37,18 @@ const (
 
 // Notes tool names (upstream).
 const (
-	ToolCreateNote     = "nc_notes_create_note"
-	ToolUpdateNote     = "nc_notes_update_note"
-	ToolAppendContent  = "nc_notes_append_content"
-	ToolSearchNotes    = "nc_notes_search_notes"
-	ToolGetNote        = "nc_notes_get_note"
-	ToolGetAttachment  = "nc_notes_get_attachment"
-	ToolDeleteNote     = "nc_notes_delete_note"
-	NotesSettingsURI   = "notes://settings"
-	NoteURITemplate    = "nc://Notes/{note_id}"
+	ToolCreateNote    = "nc_notes_create_note"
+	ToolUpdateNote    = "nc_notes_update_note"
+	ToolAppendContent = "nc_notes_append_content"
+	ToolSearchNotes   = "nc_notes_search_notes"
+	ToolGetNote       = "nc_notes_get_note"
+	ToolGetAttachment = "nc_notes_get_attachment"
+	ToolDeleteNote    = "nc_notes_delete_note"
+	// NotesSettingsURI is the resource with the user's Notes settings.
+	NotesSettingsURI = "notes://settings"
+	// NoteURITemplate names a note as a resource.
+	NoteURITemplate = "nc://Notes/{note_id}"
+	// AttachmentTemplate names a note attachment as a resource.
 	AttachmentTemplate = "nc://Notes/{note_id}/attachments/{attachment_filename}"
 )
 
@@ -164,83 +162,16 @@ type AttachmentOutput struct {
 	Data     string `json:"data" jsonschema:"The file, base64-encoded."`
 }
 
-// ---- the tools ----
+// ---- validation: what the schemas cannot express, checked by the kit
+// before any Nextcloud client is obtained ----
 
-var (
-	notesRead  = []string{scopes.NotesRead}
-	notesWrite = []string{scopes.NotesWrite}
-)
-
-func notesTools() []Tool {
-	closed := ptr(false)
-	return []Tool{
-		typedTool(mcp.Tool{
-			Name:  ToolCreateNote,
-			Title: "Create note",
-			Description: "Create a new note in the user's Nextcloud Notes. Returns its id, final title, category and etag. " +
-				"Requires the notes:write scope.",
-			Annotations: &mcp.ToolAnnotations{Title: "Create note", DestructiveHint: ptr(false), OpenWorldHint: closed},
-		}, notesWrite, createNote),
-		typedTool(mcp.Tool{
-			Name:  ToolUpdateNote,
-			Title: "Update note",
-			Description: "Change a note's title, content and/or category (fields left out stay as they are). " +
-				"The etag must be the note's current one (from nc_notes_get_note or an earlier write): if the note changed since, " +
-				"the update is refused and the note must be fetched again. Content replaces the whole body. Requires the notes:write scope.",
-			Annotations: &mcp.ToolAnnotations{Title: "Update note", DestructiveHint: ptr(true), IdempotentHint: true, OpenWorldHint: closed},
-		}, notesWrite, updateNote),
-		typedTool(mcp.Tool{
-			Name:  ToolAppendContent,
-			Title: "Append to note",
-			Description: "Add text at the end of a note, after a separator line \"---\" (none when the note is empty). " +
-				"Concurrent edits are detected and the append is reapplied to the latest version. Requires the notes:write scope.",
-			Annotations: &mcp.ToolAnnotations{Title: "Append to note", DestructiveHint: ptr(false), OpenWorldHint: closed},
-		}, notesWrite, appendContent),
-		typedTool(mcp.Tool{
-			Name:  ToolSearchNotes,
-			Title: "Search notes",
-			Description: "Search the user's notes by words in their title and body. Returns the best matches (id, title, category, score), " +
-				"at most 50, best first; use nc_notes_get_note to read one. Requires the notes:read scope.",
-			Annotations: &mcp.ToolAnnotations{Title: "Search notes", ReadOnlyHint: true, OpenWorldHint: closed},
-		}, notesRead, searchNotes),
-		typedTool(mcp.Tool{
-			Name:        ToolGetNote,
-			Title:       "Get note",
-			Description: "Read one note by id: title, content, category, modification time, favorite flag and etag. Requires the notes:read scope.",
-			Annotations: &mcp.ToolAnnotations{Title: "Get note", ReadOnlyHint: true, OpenWorldHint: closed},
-		}, notesRead, getNote),
-		typedTool(mcp.Tool{
-			Name:  ToolGetAttachment,
-			Title: "Get note attachment",
-			Description: "Read a file attached to a note (an image or document the note references), by note id and file name. " +
-				"Returns the file base64-encoded with its media type. Requires the notes:read scope.",
-			Annotations: &mcp.ToolAnnotations{Title: "Get note attachment", ReadOnlyHint: true, OpenWorldHint: closed},
-		}, notesRead, getAttachment),
-		typedTool(mcp.Tool{
-			Name:        ToolDeleteNote,
-			Title:       "Delete note",
-			Description: "Delete a note permanently, with its attachments. Requires the notes:write scope.",
-			Annotations: &mcp.ToolAnnotations{Title: "Delete note", DestructiveHint: ptr(true), IdempotentHint: true, OpenWorldHint: closed},
-		}, notesWrite, deleteNote),
-	}
+// Validate checks the arguments of nc_notes_create_note.
+func (in CreateNoteInput) Validate() error {
+	return errors.Join(checkTitle(in.Title), checkContent("content", in.Content), checkCategory(in.Category))
 }
 
-func createNote(ctx context.Context, req *mcp.CallToolRequest, d *Deps, in CreateNoteInput) (*mcp.CallToolResult, NoteWriteOutput, error) {
-	if err := errors.Join(checkTitle(in.Title), checkContent("content", in.Content), checkCategory(in.Category)); err != nil {
-		return nil, NoteWriteOutput{}, err
-	}
-	c, err := d.client(ctx, req.Extra)
-	if err != nil {
-		return nil, NoteWriteOutput{}, err
-	}
-	n, err := c.CreateNote(ctx, nextcloud.NewNote{Title: in.Title, Content: in.Content, Category: in.Category})
-	if err != nil {
-		return nil, NoteWriteOutput{}, err
-	}
-	return nil, d.writeOutput(n), nil
-}
-
-func updateNote(ctx context.Context, req *mcp.CallToolRequest, d *Deps, in UpdateNoteInput) (*mcp.CallToolResult, NoteWriteOutput, error) {
+// Validate checks the arguments of nc_notes_update_note.
+func (in UpdateNoteInput) Validate() error {
 	errs := []error{checkNoteID(in.NoteID), checkETag(in.ETag)}
 	if in.Title == nil && in.Content == nil && in.Category == nil {
 		errs = append(errs, errors.New("nothing to update: give at least one of title, content or category"))
@@ -254,39 +185,117 @@ func updateNote(ctx context.Context, req *mcp.CallToolRequest, d *Deps, in Updat
 	if in.Category != nil {
 		errs = append(errs, checkCategory(*in.Category))
 	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, NoteWriteOutput{}, err
-	}
-	c, err := d.client(ctx, req.Extra)
-	if err != nil {
-		return nil, NoteWriteOutput{}, err
-	}
-	n, err := c.UpdateNote(ctx, in.NoteID, in.ETag, nextcloud.NoteUpdate{Title: in.Title, Content: in.Content, Category: in.Category})
-	if err != nil {
-		return nil, NoteWriteOutput{}, err
-	}
-	return nil, d.writeOutput(n), nil
+	return errors.Join(errs...)
 }
 
-func appendContent(ctx context.Context, req *mcp.CallToolRequest, d *Deps, in AppendContentInput) (*mcp.CallToolResult, NoteWriteOutput, error) {
+// Validate checks the arguments of nc_notes_append_content.
+func (in AppendContentInput) Validate() error {
 	err := errors.Join(checkNoteID(in.NoteID), checkContent("content", in.Content))
 	if err == nil && strings.TrimSpace(in.Content) == "" {
 		err = errors.New("content to append must not be empty")
 	}
-	if err != nil {
-		return nil, NoteWriteOutput{}, err
+	return err
+}
+
+// Validate checks the arguments of nc_notes_search_notes.
+func (in SearchNotesInput) Validate() error {
+	if len(in.Query) > MaxSearchQueryBytes {
+		return fmt.Errorf("query is %d bytes long; at most %d are allowed", len(in.Query), MaxSearchQueryBytes)
 	}
-	c, err := d.client(ctx, req.Extra)
-	if err != nil {
-		return nil, NoteWriteOutput{}, err
+	return nil
+}
+
+// Validate checks a note id argument.
+func (in NoteIDInput) Validate() error { return checkNoteID(in.NoteID) }
+
+// Validate checks the arguments of nc_notes_get_attachment.
+func (in GetAttachmentInput) Validate() error {
+	return errors.Join(checkNoteID(in.NoteID), checkAttachmentName(in.AttachmentFilename))
+}
+
+// ---- the tools ----
+
+func (m *module) tools() []tools.Tool {
+	closed := tools.Ptr(false)
+	return []tools.Tool{
+		tools.NC(mcp.Tool{
+			Name:        ToolCreateNote,
+			Title:       "Create note",
+			Description: "Create a new note in the user's Nextcloud Notes. Returns its id, final title, category and etag.",
+			Annotations: &mcp.ToolAnnotations{DestructiveHint: tools.Ptr(false), OpenWorldHint: closed},
+		}, createNote),
+		tools.NC(mcp.Tool{
+			Name:  ToolUpdateNote,
+			Title: "Update note",
+			Description: "Change a note's title, content and/or category (fields left out stay as they are). " +
+				"The etag must be the note's current one (from nc_notes_get_note or an earlier write): if the note changed since, " +
+				"the update is refused and the note must be fetched again. Content replaces the whole body.",
+			Annotations: &mcp.ToolAnnotations{DestructiveHint: tools.Ptr(true), IdempotentHint: true, OpenWorldHint: closed},
+		}, updateNote),
+		tools.NC(mcp.Tool{
+			Name:  ToolAppendContent,
+			Title: "Append to note",
+			Description: "Add text at the end of a note, after a separator line \"---\" (none when the note is empty). " +
+				"Concurrent edits are detected and the append is reapplied to the latest version.",
+			Annotations: &mcp.ToolAnnotations{DestructiveHint: tools.Ptr(false), OpenWorldHint: closed},
+		}, appendContent),
+		tools.Func(mcp.Tool{
+			Name:  ToolSearchNotes,
+			Title: "Search notes",
+			Description: "Search the user's notes by words in their title and body. Returns the best matches (id, title, category, score), " +
+				"at most 50, best first; use nc_notes_get_note to read one.",
+			Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, OpenWorldHint: closed},
+		}, m.searchNotes),
+		tools.NC(mcp.Tool{
+			Name:        ToolGetNote,
+			Title:       "Get note",
+			Description: "Read one note by id: title, content, category, modification time, favorite flag and etag.",
+			Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, OpenWorldHint: closed},
+		}, getNote),
+		tools.Func(mcp.Tool{
+			Name:  ToolGetAttachment,
+			Title: "Get note attachment",
+			Description: "Read a file attached to a note (an image or document the note references), by note id and file name. " +
+				"Returns the file base64-encoded with its media type.",
+			Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, OpenWorldHint: closed},
+		}, getAttachment),
+		tools.NC(mcp.Tool{
+			Name:        ToolDeleteNote,
+			Title:       "Delete note",
+			Description: "Delete a note permanently, with its attachments.",
+			Annotations: &mcp.ToolAnnotations{DestructiveHint: tools.Ptr(true), IdempotentHint: true, OpenWorldHint: closed},
+		}, deleteNote),
 	}
+}
+
+func writeOutput(ctx context.Context, n *nextcloud.Note) NoteWriteOutput {
+	return NoteWriteOutput{Success: true, Timestamp: tools.Timestamp(ctx), ID: n.ID, Title: n.Title, Category: n.Category, ETag: n.ETag}
+}
+
+func createNote(ctx context.Context, c *nextcloud.Client, in CreateNoteInput) (NoteWriteOutput, error) {
+	n, err := c.CreateNote(ctx, nextcloud.NewNote{Title: in.Title, Content: in.Content, Category: in.Category})
+	if err != nil {
+		return NoteWriteOutput{}, err
+	}
+	return writeOutput(ctx, n), nil
+}
+
+func updateNote(ctx context.Context, c *nextcloud.Client, in UpdateNoteInput) (NoteWriteOutput, error) {
+	n, err := c.UpdateNote(ctx, in.NoteID, in.ETag, nextcloud.NoteUpdate{Title: in.Title, Content: in.Content, Category: in.Category})
+	if err != nil {
+		return NoteWriteOutput{}, err
+	}
+	return writeOutput(ctx, n), nil
+}
+
+func appendContent(ctx context.Context, c *nextcloud.Client, in AppendContentInput) (NoteWriteOutput, error) {
 	// Read, extend, write conditionally; if the note changed in between,
 	// start over from the new version (appending does not depend on what
 	// the rest of the note says).
 	for attempt := 1; ; attempt++ {
 		cur, err := c.GetNote(ctx, in.NoteID)
 		if err != nil {
-			return nil, NoteWriteOutput{}, err
+			return NoteWriteOutput{}, err
 		}
 		body := in.Content
 		if cur.Content != "" {
@@ -297,31 +306,27 @@ func appendContent(ctx context.Context, req *mcp.CallToolRequest, d *Deps, in Ap
 			continue
 		}
 		if err != nil {
-			return nil, NoteWriteOutput{}, err
+			return NoteWriteOutput{}, err
 		}
-		return nil, d.writeOutput(n), nil
+		return writeOutput(ctx, n), nil
 	}
 }
 
-func searchNotes(ctx context.Context, req *mcp.CallToolRequest, d *Deps, in SearchNotesInput) (*mcp.CallToolResult, SearchNotesOutput, error) {
-	if len(in.Query) > MaxSearchQueryBytes {
-		return nil, SearchNotesOutput{}, fmt.Errorf("query is %d bytes long; at most %d are allowed", len(in.Query), MaxSearchQueryBytes)
-	}
-	out := SearchNotesOutput{Success: true, Timestamp: d.timestamp(), Query: in.Query, Results: []NoteSearchResult{}}
-	var res notesearch.Results
-	indexed := false
-	if d.NotesIndex != nil {
-		// The index answers without a Nextcloud call; the server removes a
-		// user's snapshot when their access ends.
-		res, indexed = d.NotesIndex.Search(userKey(req.Extra), in.Query, MaxSearchResults)
-	}
+// searchNotes answers from the index when the background sync has indexed
+// the caller, and lists the notes live otherwise; only the live path needs
+// a Nextcloud client.
+func (m *module) searchNotes(ctx context.Context, _ *mcp.CallToolRequest, in SearchNotesInput) (*mcp.CallToolResult, SearchNotesOutput, error) {
+	out := SearchNotesOutput{Success: true, Timestamp: tools.Timestamp(ctx), Query: in.Query, Results: []NoteSearchResult{}}
+	// The index answers without a Nextcloud call; the server removes a
+	// user's snapshot when their access ends.
+	res, indexed := m.index.Search(tools.Principal(ctx), in.Query, MaxSearchResults)
 	if indexed {
 		out.Source = "index"
 		if !res.SyncedAt.IsZero() {
 			out.IndexedAt = res.SyncedAt.UTC().Format(time.RFC3339)
 		}
 	} else {
-		c, err := d.client(ctx, req.Extra)
+		c, err := tools.Client(ctx)
 		if err != nil {
 			return nil, SearchNotesOutput{}, err
 		}
@@ -339,26 +344,18 @@ func searchNotes(ctx context.Context, req *mcp.CallToolRequest, d *Deps, in Sear
 	return nil, out, nil
 }
 
-func getNote(ctx context.Context, req *mcp.CallToolRequest, d *Deps, in NoteIDInput) (*mcp.CallToolResult, NoteOutput, error) {
-	if err := checkNoteID(in.NoteID); err != nil {
-		return nil, NoteOutput{}, err
-	}
-	c, err := d.client(ctx, req.Extra)
-	if err != nil {
-		return nil, NoteOutput{}, err
-	}
+func getNote(ctx context.Context, c *nextcloud.Client, in NoteIDInput) (NoteOutput, error) {
 	n, err := c.GetNote(ctx, in.NoteID)
 	if err != nil {
-		return nil, NoteOutput{}, err
+		return NoteOutput{}, err
 	}
-	return nil, noteOutput(n), nil
+	return noteOutput(n), nil
 }
 
-func getAttachment(ctx context.Context, req *mcp.CallToolRequest, d *Deps, in GetAttachmentInput) (*mcp.CallToolResult, AttachmentOutput, error) {
-	if err := errors.Join(checkNoteID(in.NoteID), checkAttachmentName(in.AttachmentFilename)); err != nil {
-		return nil, AttachmentOutput{}, err
-	}
-	c, err := d.client(ctx, req.Extra)
+// getAttachment returns the file twice: as structured output (base64) and
+// as an embedded resource, which clients can show or save directly.
+func getAttachment(ctx context.Context, _ *mcp.CallToolRequest, in GetAttachmentInput) (*mcp.CallToolResult, AttachmentOutput, error) {
+	c, err := tools.Client(ctx)
 	if err != nil {
 		return nil, AttachmentOutput{}, err
 	}
@@ -368,7 +365,7 @@ func getAttachment(ctx context.Context, req *mcp.CallToolRequest, d *Deps, in Ge
 	}
 	uri := AttachmentURI(in.NoteID, in.AttachmentFilename)
 	out := AttachmentOutput{URI: uri, MIMEType: f.ContentType, Size: len(f.Data), Encoding: "base64", Data: base64.StdEncoding.EncodeToString(f.Data)}
-	res := &mcp.CallToolResult{Content: []mcp.Content{&mcp.EmbeddedResource{Resource: attachmentContents(uri, f)}}}
+	res := &mcp.CallToolResult{Content: []mcp.Content{&mcp.EmbeddedResource{Resource: tools.FileContents(uri, f.ContentType, f.Data)}}}
 	return res, out, nil
 }
 
@@ -397,38 +394,25 @@ func readAttachment(ctx context.Context, c *nextcloud.Client, noteID int64, name
 	return f, err
 }
 
-func deleteNote(ctx context.Context, req *mcp.CallToolRequest, d *Deps, in NoteIDInput) (*mcp.CallToolResult, DeleteNoteOutput, error) {
-	if err := checkNoteID(in.NoteID); err != nil {
-		return nil, DeleteNoteOutput{}, err
-	}
-	c, err := d.client(ctx, req.Extra)
-	if err != nil {
-		return nil, DeleteNoteOutput{}, err
-	}
+func deleteNote(ctx context.Context, c *nextcloud.Client, in NoteIDInput) (DeleteNoteOutput, error) {
 	// The category locates the attachment folder, which Nextcloud leaves
 	// behind when a note is deleted.
 	note, err := c.GetNote(ctx, in.NoteID)
 	if err != nil {
-		return nil, DeleteNoteOutput{}, err
+		return DeleteNoteOutput{}, err
 	}
 	if err := c.DeleteNote(ctx, in.NoteID); err != nil {
-		return nil, DeleteNoteOutput{}, err
+		return DeleteNoteOutput{}, err
 	}
 	msg := fmt.Sprintf("Note %d deleted successfully", in.NoteID)
 	if err := c.DeleteNoteAttachments(ctx, note); err != nil {
-		d.logger().Warn("note attachments left behind", "note_id", in.NoteID, "error", err.Error())
+		tools.Logger(ctx).Warn("note attachments left behind", "note_id", in.NoteID, "error", err.Error())
 		msg += "; its attachment folder could not be removed: " + err.Error()
 	}
-	return nil, DeleteNoteOutput{Success: true, Timestamp: d.timestamp(), StatusCode: 200, Message: msg, DeletedID: in.NoteID}, nil
+	return DeleteNoteOutput{Success: true, Timestamp: tools.Timestamp(ctx), StatusCode: 200, Message: msg, DeletedID: in.NoteID}, nil
 }
 
-func (d *Deps) timestamp() string { return d.now().Format(time.RFC3339) }
-
-func (d *Deps) writeOutput(n *nextcloud.Note) NoteWriteOutput {
-	return NoteWriteOutput{Success: true, Timestamp: d.timestamp(), ID: n.ID, Title: n.Title, Category: n.Category, ETag: n.ETag}
-}
-
-// ---- validation ----
+// ---- checks ----
 
 func checkNoteID(id int64) error {
 	if id <= 0 {
@@ -486,155 +470,4 @@ func checkAttachmentName(name string) error {
 		return errors.New(strings.TrimPrefix(err.Error(), nextcloud.ErrInvalidPath.Error()+": "))
 	}
 	return nil
-}
-
-// ---- resources ----
-
-// NoteURI is the resource URI of a note.
-func NoteURI(id int64) string { return "nc://Notes/" + strconv.FormatInt(id, 10) }
-
-// AttachmentURI is the resource URI of a note attachment. Every byte of
-// the name outside RFC 3986's unreserved set is percent-encoded, so the URI
-// matches the RFC 6570 template (whose {var} admits nothing else).
-func AttachmentURI(id int64, name string) string {
-	const hex = "0123456789ABCDEF"
-	var b strings.Builder
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~' {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(hex[c>>4])
-		b.WriteByte(hex[c&15])
-	}
-	return NoteURI(id) + "/attachments/" + b.String()
-}
-
-func registerNotesResources(s *mcp.Server, d *Deps) {
-	s.AddResource(&mcp.Resource{
-		URI:         NotesSettingsURI,
-		Name:        "notes_settings",
-		Title:       "Notes settings",
-		Description: "Get the Notes App settings: notesPath (folder of the notes), fileSuffix and noteMode, as JSON.",
-		MIMEType:    "application/json",
-	}, safeResource(d, NotesSettingsURI, func(ctx context.Context, req *mcp.ReadResourceRequest, c *nextcloud.Client) (*mcp.ReadResourceResult, error) {
-		st, err := c.NotesSettings(ctx)
-		if err != nil {
-			return nil, err
-		}
-		return jsonResource(req.Params.URI, st)
-	}))
-
-	s.AddResourceTemplate(&mcp.ResourceTemplate{
-		URITemplate: NoteURITemplate,
-		Name:        "note",
-		Title:       "Note",
-		Description: "Get user note using note id: the note as JSON (id, title, content, category, modified, favorite, etag, readonly).",
-		MIMEType:    "application/json",
-	}, safeResource(d, NoteURITemplate, func(ctx context.Context, req *mcp.ReadResourceRequest, c *nextcloud.Client) (*mcp.ReadResourceResult, error) {
-		id, rest, err := parseNoteURI(req.Params.URI)
-		if err != nil || rest != "" {
-			return nil, mcp.ResourceNotFoundError(req.Params.URI)
-		}
-		n, err := c.GetNote(ctx, id)
-		if nextcloud.IsNotFound(err) {
-			return nil, mcp.ResourceNotFoundError(req.Params.URI)
-		}
-		if err != nil {
-			return nil, err
-		}
-		return jsonResource(req.Params.URI, noteOutput(n))
-	}))
-
-	s.AddResourceTemplate(&mcp.ResourceTemplate{
-		URITemplate: AttachmentTemplate,
-		Name:        "note_attachment",
-		Title:       "Note attachment",
-		Description: "Get a specific attachment from a note: the file with its media type (text for text files, base64 blob otherwise).",
-	}, safeResource(d, AttachmentTemplate, func(ctx context.Context, req *mcp.ReadResourceRequest, c *nextcloud.Client) (*mcp.ReadResourceResult, error) {
-		id, rest, err := parseNoteURI(req.Params.URI)
-		name, ok := strings.CutPrefix(rest, "/attachments/")
-		if err != nil || !ok {
-			return nil, mcp.ResourceNotFoundError(req.Params.URI)
-		}
-		if name, err = url.PathUnescape(name); err != nil || checkAttachmentName(name) != nil {
-			return nil, mcp.ResourceNotFoundError(req.Params.URI)
-		}
-		f, err := readAttachment(ctx, c, id, name)
-		if nextcloud.IsNotFound(err) {
-			return nil, mcp.ResourceNotFoundError(req.Params.URI)
-		}
-		if err != nil {
-			return nil, err
-		}
-		return &mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{attachmentContents(req.Params.URI, f)}}, nil
-	}))
-}
-
-// parseNoteURI splits "nc://Notes/<id><rest>".
-func parseNoteURI(uri string) (id int64, rest string, err error) {
-	s, ok := strings.CutPrefix(uri, "nc://Notes/")
-	if !ok {
-		return 0, "", errors.New("not a note URI")
-	}
-	digits, rest, _ := strings.Cut(s, "/")
-	if rest != "" {
-		rest = "/" + rest
-	}
-	id, err = strconv.ParseInt(digits, 10, 64)
-	if err != nil || id <= 0 {
-		return 0, "", errors.New("bad note id")
-	}
-	return id, rest, nil
-}
-
-// attachmentContents returns text for UTF-8 text files, a blob otherwise.
-func attachmentContents(uri string, f *nextcloud.File) *mcp.ResourceContents {
-	rc := &mcp.ResourceContents{URI: uri, MIMEType: f.ContentType}
-	if mt, _, err := mime.ParseMediaType(f.ContentType); err == nil && strings.HasPrefix(mt, "text/") && utf8.Valid(f.Data) {
-		rc.Text = string(f.Data)
-		return rc
-	}
-	rc.Blob = f.Data
-	if rc.Blob == nil {
-		rc.Blob = []byte{}
-	}
-	return rc
-}
-
-func jsonResource(uri string, v any) (*mcp.ReadResourceResult, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	return &mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{{URI: uri, MIMEType: "application/json", Text: string(b)}}}, nil
-}
-
-// safeResource wraps a resource body: it obtains the client, recovers from
-// panics and logs failures.
-func safeResource(d *Deps, name string, h func(ctx context.Context, req *mcp.ReadResourceRequest, c *nextcloud.Client) (*mcp.ReadResourceResult, error)) mcp.ResourceHandler {
-	return func(ctx context.Context, req *mcp.ReadResourceRequest) (res *mcp.ReadResourceResult, err error) {
-		defer func() {
-			if p := recover(); p != nil {
-				d.logger().Error("resource handler panicked", "resource", name, "panic", fmt.Sprint(p))
-				res, err = nil, fmt.Errorf("internal error reading %s; the failure was logged", name)
-			}
-		}()
-		c, err := d.client(ctx, req.Extra)
-		if err == nil {
-			res, err = h(ctx, req, c)
-		}
-		var rpcErr *jsonrpc.Error
-		if err != nil && !errors.As(err, &rpcErr) {
-			// Protocol errors (resource not found) stay as they are; the
-			// rest get the same explanation tool errors get.
-			if d.ExplainError != nil {
-				err = d.ExplainError(err)
-			}
-			d.logger().Info("resource read failed", "resource", name, "error", logText(err))
-		}
-		return res, err
-	}
 }

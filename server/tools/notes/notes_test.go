@@ -1,4 +1,4 @@
-package tools
+package notes
 
 import (
 	"context"
@@ -16,6 +16,8 @@ import (
 
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/nextcloud"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/notesearch"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools/core"
 )
 
 func call(t *testing.T, cs *mcp.ClientSession, name string, args map[string]any) *mcp.CallToolResult {
@@ -254,10 +256,10 @@ func TestSearchEmptyQueryAndLimit(t *testing.T) {
 func TestSearchUsesIndexWhenIndexed(t *testing.T) {
 	srv := newNotesServer(t)
 	srv.add("Live only", "", "", 1)
-	idx := notesearch.NewIndex()
+	m := newModule()
+	idx := m.index
 	d := depsFor(t, srv)
-	d.NotesIndex = idx
-	cs := connect(t, d)
+	cs := connectModule(t, d, m)
 
 	// Not indexed yet: live listing.
 	out := decode[SearchNotesOutput](t, call(t, cs, ToolSearchNotes, map[string]any{"query": "live"}))
@@ -283,11 +285,16 @@ func TestSearchUsesIndexWhenIndexed(t *testing.T) {
 // consulted with the token's UserID.
 func TestSearchIndexKeyIsTokenSubject(t *testing.T) {
 	srv := newNotesServer(t)
-	idx := notesearch.NewIndex()
-	idx.Replace("sub-alice", []notesearch.Note{{ID: 1, Title: "alice's note"}}, fixedNow)
-	idx.Replace("sub-bob", []notesearch.Note{{ID: 2, Title: "bob's note"}}, fixedNow)
+	m := newModule()
+	m.index.Replace("sub-alice", []notesearch.Note{{ID: 1, Title: "alice's note"}}, fixedNow)
+	m.index.Replace("sub-bob", []notesearch.Note{{ID: 2, Title: "bob's note"}}, fixedNow)
 	d := depsFor(t, srv)
-	d.NotesIndex = idx
+	d.Principal = func(extra *mcp.RequestExtra) string {
+		if extra == nil || extra.TokenInfo == nil {
+			return ""
+		}
+		return extra.TokenInfo.UserID
+	}
 	var sawExtra *mcp.RequestExtra
 	inner := d.Client
 	d.Client = func(ctx context.Context, extra *mcp.RequestExtra) (*nextcloud.Client, error) {
@@ -296,7 +303,7 @@ func TestSearchIndexKeyIsTokenSubject(t *testing.T) {
 	}
 
 	s := mcp.NewServer(&mcp.Implementation{Name: "t", Version: "0"}, nil)
-	Register(s, d, Catalogue())
+	tools.NewSet(m.kit()).Register(s, d)
 	verify := func(_ context.Context, tok string, _ *http.Request) (*auth.TokenInfo, error) {
 		return &auth.TokenInfo{UserID: "sub-" + tok, Scopes: []string{"notes:read"}, Expiration: time.Now().Add(time.Hour)}, nil
 	}
@@ -442,10 +449,10 @@ func TestDepsClientErrorIsTheToolError(t *testing.T) {
 	cs := connect(t, &Deps{Client: func(context.Context, *mcp.RequestExtra) (*nextcloud.Client, error) {
 		return nil, errors.New("Nextcloud access is not provisioned: call provision_nextcloud_access")
 	}})
-	for _, tl := range Catalogue() {
+	for _, name := range toolNames() {
 		args := map[string]any{"note_id": 1, "etag": "e", "title": "t", "content": "c", "category": "", "query": "q", "attachment_filename": "a"}
 		// Send only the properties each tool knows.
-		res := call(t, cs, tl.Name, filterArgs(tl.Name, args))
+		res := call(t, cs, name, filterArgs(name, args))
 		wantToolError(t, res, "call provision_nextcloud_access")
 	}
 }
@@ -520,7 +527,7 @@ func TestResources(t *testing.T) {
 		t.Fatalf("odd attachment name: %v %+v", err, r)
 	}
 
-	r, err = read(CapabilitiesURI)
+	r, err = read(core.CapabilitiesURI)
 	if err != nil || !strings.Contains(r.Contents[0].Text, `"notes_path":"Notes"`) || !strings.Contains(r.Contents[0].Text, `"string":"32.0.14"`) {
 		t.Fatalf("capabilities: %v %+v", err, r)
 	}

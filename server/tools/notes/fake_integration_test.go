@@ -1,4 +1,4 @@
-package tools
+package notes
 
 // The notes tools and resources against the shared fake Nextcloud
 // (fakes/nextcloud) through a real MCP client/server pair.
@@ -18,6 +18,7 @@ import (
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/nextcloud/nctest"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/nextcloud"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/notesearch"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools/core"
 )
 
 func fakeDeps(t *testing.T, srv *nctest.Server, creds nextcloud.Credentials, opts ...nextcloud.Option) *Deps {
@@ -120,7 +121,7 @@ func TestFakeNotesResources(t *testing.T) {
 	var caps struct {
 		Capabilities map[string]json.RawMessage `json:"capabilities"`
 	}
-	json.Unmarshal([]byte(read(CapabilitiesURI).Contents[0].Text), &caps)
+	json.Unmarshal([]byte(read(core.CapabilitiesURI).Contents[0].Text), &caps)
 	if _, ok := caps.Capabilities["notes"]; !ok {
 		t.Fatalf("capabilities lack notes: %v", caps)
 	}
@@ -153,11 +154,10 @@ func TestFakeSearchFromIndex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	idx := notesearch.NewIndex()
-	idx.Replace("", notesearch.FromNextcloud(notes), time.Now())
+	m := newModule()
+	m.index.Replace("", notesearch.FromNextcloud(notes), time.Now())
 	d := fakeDeps(t, srv, nextcloud.Basic("alice", "alice-password"))
-	d.NotesIndex = idx
-	cs := connect(t, d)
+	cs := connectModule(t, d, m)
 	srv.ResetLog()
 	out := decode[SearchNotesOutput](t, call(t, cs, ToolSearchNotes, map[string]any{"query": "roadmap"}))
 	if out.Source != "index" || len(out.Results) != 1 || out.Results[0].Title != "Meeting notes" {

@@ -1,4 +1,4 @@
-package tools
+package notes
 
 import (
 	"crypto/md5"

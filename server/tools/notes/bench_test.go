@@ -1,4 +1,4 @@
-package tools
+package notes
 
 import (
 	"context"
@@ -13,25 +13,17 @@ import (
 )
 
 // benchSession serves the tools over in-memory transports against srv.
-func benchSession(b *testing.B, srv *notesServer, idx NotesIndex) *mcp.ClientSession {
+func benchSession(b *testing.B, srv *notesServer, index []notesearch.Note) *mcp.ClientSession {
 	base, err := nextcloud.New(srv.URL, nextcloud.Basic("alice", "pw"))
 	if err != nil {
 		b.Fatal(err)
 	}
-	d := &Deps{Client: func(context.Context, *mcp.RequestExtra) (*nextcloud.Client, error) { return base, nil }, NotesIndex: idx}
-	s := mcp.NewServer(&mcp.Implementation{Name: "bench", Version: "0"}, nil)
-	Register(s, d, Catalogue())
-	st, ct := mcp.NewInMemoryTransports()
-	ss, err := s.Connect(context.Background(), st, nil)
-	if err != nil {
-		b.Fatal(err)
+	d := &Deps{Client: func(context.Context, *mcp.RequestExtra) (*nextcloud.Client, error) { return base, nil }}
+	m := newModule()
+	if index != nil {
+		m.index.Replace("", index, time.Now())
 	}
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "c", Version: "0"}, nil).Connect(context.Background(), ct, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { cs.Close(); ss.Wait() })
-	return cs
+	return connectModule(b, d, m)
 }
 
 func benchCall(b *testing.B, cs *mcp.ClientSession, name string, args map[string]any) {
@@ -68,7 +60,5 @@ func BenchmarkSearchNotesIndexed(b *testing.B) {
 	for i := range notes {
 		notes[i] = notesearch.Note{ID: int64(i + 1), Title: fmt.Sprintf("note %d", i), Content: "lorem ipsum dolor sit amet milk bread", Modified: int64(i)}
 	}
-	idx := notesearch.NewIndex()
-	idx.Replace("", notes, time.Now())
-	benchCall(b, benchSession(b, srv, idx), ToolSearchNotes, map[string]any{"query": "milk note"})
+	benchCall(b, benchSession(b, srv, notes), ToolSearchNotes, map[string]any{"query": "milk note"})
 }
