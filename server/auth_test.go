@@ -51,7 +51,9 @@ func TestProtectedResourceMetadata(t *testing.T) {
 			AuthorizationServers []string `json:"authorization_servers"`
 			ScopesSupported      []string `json:"scopes_supported"`
 		}
-		json.NewDecoder(resp.Body).Decode(&prm)
+		if err := json.NewDecoder(resp.Body).Decode(&prm); err != nil {
+			t.Errorf("%s: %v", path, err)
+		}
 		resp.Body.Close()
 		if resp.StatusCode != 200 || prm.Resource != st.MCPURL || !slices.Equal(prm.AuthorizationServers, []string{st.IdPURL}) ||
 			!slices.Contains(prm.ScopesSupported, scopes.NotesWrite) {

@@ -230,7 +230,7 @@ func (c *Config) Validate() error {
 		if c.EnableTokenExchange && c.NextcloudAudience == "" {
 			bad("NEXTCLOUD_OIDC_AUDIENCE (--nextcloud-audience) must name Nextcloud's client id for token exchange")
 		}
-		if c.ExchangeRefreshFallback && !(c.EnableTokenExchange && c.EnableProgressiveConsent) {
+		if c.ExchangeRefreshFallback && (!c.EnableTokenExchange || !c.EnableProgressiveConsent) {
 			bad("TOKEN_EXCHANGE_REFRESH_FALLBACK needs ENABLE_TOKEN_EXCHANGE and ENABLE_PROGRESSIVE_CONSENT")
 		}
 		if c.EnableProgressiveConsent {

@@ -62,8 +62,7 @@ func newConsentService(ctx context.Context, s *Server) (*consentService, error) 
 	}
 	client := oauth.ClientCredentials{ID: s.cfg.OIDCClientID, Secret: s.cfg.OIDCClientSecret}
 	if s.ncVerifier == nil {
-		store.Close()
-		return nil, errors.New("server: the identity provider publishes no jwks_uri; provisioned grants cannot be verified")
+		return nil, errors.Join(errors.New("server: the identity provider publishes no jwks_uri; provisioned grants cannot be verified"), store.Close())
 	}
 	ccfg := consent.Config{
 		Client:      client,
@@ -77,8 +76,7 @@ func newConsentService(ctx context.Context, s *Server) (*consentService, error) 
 	ccfg.ApplyMetadata(s.meta)
 	flow, err := consent.New(ccfg)
 	if err != nil {
-		store.Close()
-		return nil, fmt.Errorf("server: progressive consent: %w", err)
+		return nil, errors.Join(fmt.Errorf("server: progressive consent: %w", err), store.Close())
 	}
 	b, err := broker.New(broker.Config{
 		TokenEndpoint: s.meta.TokenEndpoint,
@@ -89,8 +87,7 @@ func newConsentService(ctx context.Context, s *Server) (*consentService, error) 
 		Logger:        s.logger,
 	})
 	if err != nil {
-		store.Close()
-		return nil, fmt.Errorf("server: token broker: %w", err)
+		return nil, errors.Join(fmt.Errorf("server: token broker: %w", err), store.Close())
 	}
 	return &consentService{
 		flow:        flow,
@@ -326,7 +323,7 @@ func (c *consentService) callback(w http.ResponseWriter, r *http.Request) {
 		}
 		c.logger.Info("provisioning callback refused", "err", err.Error())
 		w.WriteHeader(status)
-		callbackPage.Execute(w, map[string]string{"Title": "Nextcloud access was not provisioned", "Message": err.Error()})
+		c.renderCallback(w, "Nextcloud access was not provisioned", err.Error())
 		return
 	}
 	c.logger.Info("nextcloud access provisioned", "sub", res.Subject, "scopes", scopes.Format(res.Scopes))
@@ -334,6 +331,14 @@ func (c *consentService) callback(w http.ResponseWriter, r *http.Request) {
 	case c.provisioned <- res.Subject:
 	default:
 	}
-	callbackPage.Execute(w, map[string]string{"Title": "Nextcloud access provisioned",
-		"Message": "This server may now work with your Nextcloud. You can close this window and return to your assistant."})
+	c.renderCallback(w, "Nextcloud access provisioned",
+		"This server may now work with your Nextcloud. You can close this window and return to your assistant.")
+}
+
+// renderCallback writes the callback page. The outcome is already decided
+// and logged; a browser that went away cannot be told anything more.
+func (c *consentService) renderCallback(w http.ResponseWriter, title, message string) {
+	if err := callbackPage.Execute(w, map[string]string{"Title": title, "Message": message}); err != nil {
+		c.logger.Debug("provisioning callback page not delivered", "err", err.Error())
+	}
 }

@@ -81,7 +81,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error) 
 		hc:     oauth.NewHTTPClient(cfg.HTTPTimeout),
 		resync: make(chan string, 64),
 	}
-	var creds nextcloud.Credentials = nextcloud.Anonymous()
+	creds := nextcloud.Anonymous()
 	if s.mode == ModeBasic {
 		creds = nextcloud.Basic(cfg.NextcloudUsername, cfg.NextcloudPassword)
 	}
@@ -100,14 +100,12 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error) 
 		clients = basicClients(nc)
 	default:
 		if err := s.setupOAuth(ctx); err != nil {
-			s.Close()
-			return nil, err
+			return nil, errors.Join(err, s.Close())
 		}
 		if s.mode == ModeExchange {
 			ex, err := s.newExchanger()
 			if err != nil {
-				s.Close()
-				return nil, err
+				return nil, errors.Join(err, s.Close())
 			}
 			var fallback offlineTokens
 			if cfg.ExchangeRefreshFallback && s.consent != nil {
@@ -318,7 +316,7 @@ func (s *Server) routes() http.Handler {
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Write([]byte("ok\n"))
+		_, _ = w.Write([]byte("ok\n")) // a probe that hung up needs no answer
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
 	return mux
@@ -368,7 +366,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]any{"ready": ok, "checks": checks})
+	_ = json.NewEncoder(w).Encode(map[string]any{"ready": ok, "checks": checks}) // the status line already told the prober
 }
 
 // Handler is the HTTP surface: /mcp, metadata, callback, probes.

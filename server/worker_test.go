@@ -122,7 +122,9 @@ func TestWorkerUnprovisionsOnRevokedGrant(t *testing.T) {
 		return out
 	})
 	// The IdP forgets every grant (as after an admin's session purge).
-	st.IdP.Reset()
+	if err := st.IdP.Reset(); err != nil {
+		t.Fatal(err)
+	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		res := call(t, cs, notes.ToolSearchNotes, map[string]any{"query": "welcome"}, nil)

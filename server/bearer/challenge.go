@@ -80,7 +80,8 @@ func (c Challenge) write(w http.ResponseWriter, status int) {
 	if desc == "" {
 		desc = "this endpoint requires an OAuth bearer access token"
 	}
-	json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": desc})
+	// The status and challenge are the answer; the body is a courtesy.
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": desc})
 }
 
 // writeRPC sends status with the challenge and, when the refused message
@@ -95,7 +96,7 @@ func (c Challenge) writeRPC(w http.ResponseWriter, status int, id json.RawMessag
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(struct {
+	_ = json.NewEncoder(w).Encode(struct {
 		JSONRPC string          `json:"jsonrpc"`
 		ID      json.RawMessage `json:"id"`
 		Error   rpcError        `json:"error"`

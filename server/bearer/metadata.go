@@ -23,7 +23,7 @@ func MetadataPath(resource string) (string, error) {
 // MetadataHandler serves Protected Resource Metadata (RFC 9728 §3.2) for
 // the MCP endpoint. The same document is served at the path form and at
 // the root: `resource` is always the exact canonical MCP URL, since that is
-// the audience tokens must carry (architecture §3).
+// the audience tokens must carry (docs/architecture.md §3).
 func MetadataHandler(resource, issuer string, supported []string, name string) http.Handler {
 	return auth.ProtectedResourceMetadataHandler(&oauthex.ProtectedResourceMetadata{
 		Resource:               resource,

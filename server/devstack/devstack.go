@@ -110,7 +110,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	st.cancel = cancel
 	defer func() {
 		if err != nil {
-			st.Close()
+			err = errors.Join(err, st.Close())
 		}
 	}()
 
@@ -128,8 +128,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		opts.MutateIdP(&icfg)
 	}
 	if st.IdP, err = idp.New(icfg); err != nil {
-		idpLn.Close()
-		return nil, fmt.Errorf("devstack: fake IdP: %w", err)
+		return nil, errors.Join(fmt.Errorf("devstack: fake IdP: %w", err), idpLn.Close())
 	}
 	st.IdPURL = st.IdP.Issuer()
 	var idpHandler http.Handler = st.IdP
@@ -151,8 +150,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		opts.MutateNextcloud(&ncfg)
 	}
 	if st.Nextcloud, err = fakenc.New(ncfg); err != nil {
-		ncLn.Close()
-		return nil, fmt.Errorf("devstack: fake Nextcloud: %w", err)
+		return nil, errors.Join(fmt.Errorf("devstack: fake Nextcloud: %w", err), ncLn.Close())
 	}
 	st.NextcloudURL = ncURL
 	st.serveOn(ncLn, st.Nextcloud)
@@ -173,8 +171,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 			c.ResourceURIs = append(c.ResourceURIs, st.MCPURL)
 		}
 		if err := st.IdP.UpsertClient(c); err != nil {
-			ln.Close()
-			return nil, fmt.Errorf("devstack: register the MCP URL at the IdP: %w", err)
+			return nil, errors.Join(fmt.Errorf("devstack: register the MCP URL at the IdP: %w", err), ln.Close())
 		}
 	}
 	cfg := server.Config{
@@ -204,15 +201,13 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 			dir := opts.DataDir
 			if dir == "" {
 				if dir, err = os.MkdirTemp("", "nextcloud-mcp-dev-"); err != nil {
-					ln.Close()
-					return nil, err
+					return nil, errors.Join(err, ln.Close())
 				}
 				st.tempDir = dir
 			}
 			cfg.TokenStorageDB = filepath.Join(dir, "tokens.db")
 			if cfg.TokenEncryptionKey, err = tokenstore.GenerateKey(); err != nil {
-				ln.Close()
-				return nil, err
+				return nil, errors.Join(err, ln.Close())
 			}
 		}
 	}
@@ -221,8 +216,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	}
 	st.ServerConfig = cfg
 	if st.Server, err = server.New(ctx, cfg, logger.With("component", "nextcloud-mcp")); err != nil {
-		ln.Close()
-		return nil, err
+		return nil, errors.Join(err, ln.Close())
 	}
 	st.serveOn(ln, st.Server.Handler())
 	st.wg.Add(1)
@@ -239,7 +233,9 @@ func (st *Stack) serveOn(ln net.Listener, h http.Handler) {
 	st.wg.Add(1)
 	go func() {
 		defer st.wg.Done()
-		srv.Serve(ln)
+		// Serve returns ErrServerClosed once Close shuts it down; any
+		// other failure shows as the component not answering.
+		_ = srv.Serve(ln)
 	}()
 }
 
@@ -255,7 +251,7 @@ func (st *Stack) Close() error {
 		var errs []error
 		for _, srv := range st.servers {
 			if err := srv.Shutdown(ctx); err != nil {
-				srv.Close()
+				errs = append(errs, srv.Close())
 			}
 		}
 		st.wg.Wait()

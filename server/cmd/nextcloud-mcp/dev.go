@@ -71,7 +71,11 @@ func devCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer func() {
+		if err := st.Close(); err != nil {
+			logger.Warn("stopping the dev stack failed", "err", err)
+		}
+	}()
 
 	// The banner (with its sample token) is ready before the ready line, so
 	// a supervisor that stops the process right after the ready line does

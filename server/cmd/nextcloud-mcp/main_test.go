@@ -73,7 +73,8 @@ func start(t *testing.T, args ...string) (readyLine, *bufio.Reader, context.Canc
 		cancel()
 		t.Fatalf("ready line %q: %v", line, err)
 	}
-	go io.Copy(io.Discard, br)
+	// Drain the rest of stdout so the process never blocks on a full pipe.
+	go func() { _, _ = io.Copy(io.Discard, br) }()
 	var (
 		once sync.Once
 		code int
@@ -238,7 +239,7 @@ func TestDevBinaryBannerAndSIGTERM(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Process.Kill()
+	defer func() { _ = cmd.Process.Kill() }() // already gone when the test passed
 	sc := bufio.NewScanner(out)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	var lines []string
@@ -261,7 +262,7 @@ func TestDevBinaryBannerAndSIGTERM(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	go io.Copy(io.Discard, out)
+	go func() { _, _ = io.Copy(io.Discard, out) }()
 	errc := make(chan error, 1)
 	go func() { errc <- cmd.Wait() }()
 	select {

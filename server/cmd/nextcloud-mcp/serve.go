@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -47,7 +49,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
-		defer s.Close()
+		defer closeServer(s, logger)
 		go s.Run(ctx)
 		logger.Info("serving MCP over stdio", "mode", string(s.Mode()))
 		err = s.MCP().Run(ctx, &mcp.StdioTransport{})
@@ -66,10 +68,9 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	s, err := server.New(ctx, cfg, logger)
 	if err != nil {
-		ln.Close()
-		return err
+		return errors.Join(err, ln.Close())
 	}
-	defer s.Close()
+	defer closeServer(s, logger)
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go s.Run(wctx)
@@ -81,4 +82,12 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return map[string]any{"mcp_url": cfg.MCPURL(), "mode": string(s.Mode())}
 		},
 	})
+}
+
+// closeServer releases the server's token store at exit; a failure there
+// is worth a line in the log, not a different exit status.
+func closeServer(s *server.Server, logger *slog.Logger) {
+	if err := s.Close(); err != nil {
+		logger.Warn("closing the server failed", "err", err)
+	}
 }
