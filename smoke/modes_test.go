@@ -25,7 +25,7 @@ func TestModes(t *testing.T) {
 		{smoketest.ModeBasic, false},
 		{smoketest.ModePassthrough, false},
 		// Exchange is the recommended OAuth mode; progressive consent runs
-		// on top of it (issue 5 §2) where the IdP can approve without a
+		// on top of it (docs/architecture.md §4.7) where the IdP can approve without a
 		// login page.
 		{smoketest.ModeExchange, !external.RealIdP()},
 	} {

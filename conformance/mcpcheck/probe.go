@@ -53,7 +53,7 @@ func needOAuth(t *grade.Target) (grade.Outcome, bool) {
 		return o, false
 	}
 	if t.MCP.Mode == grade.ModeBasic {
-		return grade.NAf("basic mode has no inbound authorization (architecture §2; MCP: authorization is OPTIONAL)"), false
+		return grade.NAf("basic mode has no inbound authorization (docs/architecture.md §2.1; MCP: authorization is OPTIONAL)"), false
 	}
 	return grade.Outcome{}, true
 }

@@ -8,7 +8,7 @@ import (
 )
 
 // Module is one Nextcloud app's share of every suite: one writing and one
-// reading tool call (issue 5 §5). Write runs first and hands Read what it
+// reading tool call (docs/architecture.md §4.7). Write runs first and hands Read what it
 // needs to find what it wrote. When the tool catalogue gains an app,
 // add a row to Modules; TestModulesCoverCatalogue fails until then.
 type Module struct {

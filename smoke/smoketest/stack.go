@@ -16,7 +16,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
-// Mode is the MCP server's token mode (architecture §2).
+// Mode is the MCP server's token mode (docs/architecture.md §2.1).
 type Mode string
 
 // The three modes.
