@@ -138,7 +138,7 @@ func fetchPRM(ctx context.Context, hc *http.Client, u string) *prmDoc {
 		d.Err = err
 		return d
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // read below; closing only releases the connection
 	d.Status = resp.StatusCode
 	d.ContentType = resp.Header.Get("Content-Type")
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
