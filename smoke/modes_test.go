@@ -58,7 +58,7 @@ func runModeSuite(t *testing.T, mode smoketest.Mode, consent bool) {
 	}
 	c, err := s.Connect(ctx, token)
 	require.NoError(t, err)
-	t.Cleanup(func() { c.Close() })
+	closeOnCleanup(t, c)
 
 	auth := smoketest.CallAuth{Mode: mode, User: s.User, ClientJTI: jti, ServerClientID: s.ServerClientID,
 		NextcloudAudience: s.NextcloudAudience, Background: mode == smoketest.ModeBasic || consent}
