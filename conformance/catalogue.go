@@ -1,8 +1,8 @@
 // Package conformance is the requirement catalogue of nextcloud-mcp-go's
 // conformance suite and the runner that grades targets against it. Each
 // requirement names its normative source (an MCP specification section, an
-// RFC section, or an architecture invariant), its level and the check that
-// proves it; conformance/REQUIREMENTS.md is generated from this catalogue
+// RFC section, or a section of docs/architecture.md), its level and the check
+// that proves it; conformance/REQUIREMENTS.md is generated from this catalogue
 // (go generate ./conformance).
 package conformance
 
@@ -28,7 +28,7 @@ type Level string
 const (
 	Must      Level = "MUST"
 	Should    Level = "SHOULD"
-	Invariant Level = "INVARIANT" // a promise of this project's architecture or issues
+	Invariant Level = "INVARIANT" // a promise of this project's architecture (docs/architecture.md)
 )
 
 // Areas group requirements in reports and REQUIREMENTS.md.
@@ -50,7 +50,7 @@ type Requirement struct {
 	ID        string
 	Area      string
 	Level     Level
-	Source    string // normative source: spec version and section, RFC section, or architecture section
+	Source    string // normative source: spec version and section, RFC section, or docs/architecture.md section
 	Statement string
 	Check     grade.Func
 }
@@ -67,7 +67,8 @@ func (r Requirement) CheckName() string {
 const (
 	mcp1125 = "MCP 2025-11-25 basic/authorization"
 	secBP   = "MCP 2025-11-25 Security Best Practices"
-	arch    = "architecture"
+	arch    = "docs/architecture.md"
+	ncDoc   = "docs/nextcloud-contract.md"
 )
 
 // Catalogue returns every requirement in execution order: checks of one
@@ -116,7 +117,7 @@ func Catalogue() []Requirement {
 			"A valid token in the URI query string does not authenticate (tokens only in the Authorization header).", mcpcheck.QueryToken},
 		{"MCP-AUTH-007", AreaResource, Must, mcp1125 + " §Token Requirements (authorization in every HTTP request); " + secBP + " §Session Hijacking",
 			"Every request is authenticated: a valid Mcp-Session-Id without a token gets 401 (sessions are not authentication).", mcpcheck.SessionNotAuthentication},
-		{"MCP-AUTH-008", AreaResource, Invariant, secBP + " §Session Hijacking (bind sessions to the user); issue 4 §1",
+		{"MCP-AUTH-008", AreaResource, Invariant, secBP + " §Session Hijacking (bind sessions to the user); " + arch + " §4.2",
 			"A session is bound to the token's subject: another user's token cannot use it.", mcpcheck.SessionBoundToUser},
 
 		// --- soft scopes ---
@@ -128,27 +129,27 @@ func Catalogue() []Requirement {
 			"An insufficient-scope refusal is HTTP 403 with `WWW-Authenticate: Bearer error=\"insufficient_scope\"`, `scope` and `resource_metadata`.", mcpcheck.InsufficientScopeShape},
 
 		// --- progressive consent (before anything provisions the main user) ---
-		{"CONSENT-1", AreaConsent, Invariant, "issue 4 §6; " + arch + " §6",
+		{"CONSENT-1", AreaConsent, Invariant, arch + " §1.2, §6",
 			"While progressive consent is on, every Nextcloud tool refuses an unprovisioned user with a tool error naming `provision_nextcloud_access` and carrying the authorization URL; Nextcloud sees nothing.", mcpcheck.UnprovisionedRefused},
-		{"CONSENT-2", AreaConsent, Invariant, arch + " §1 (Flow 2: state bound to the Flow 1 sub); issue 4 §6",
+		{"CONSENT-2", AreaConsent, Invariant, arch + " §1.2 (Flow 2: state bound to the Flow 1 sub)",
 			"The Flow 2 state is bound to the user who asked: a grant approved at the IdP by another account is refused and provisions nobody.", mcpcheck.ForeignAccount},
 		{"CONSENT-3", AreaConsent, Must, "RFC 6749 §10.12; RFC 9700 §4.7.1",
 			"The callback refuses a state it never issued (4xx) without redeeming the code at the IdP.", mcpcheck.ForeignState},
-		{"CONSENT-4", AreaConsent, Invariant, "issue 4 §6; RFC 9700 §2.1.1; RFC 7636 §4.2",
+		{"CONSENT-4", AreaConsent, Invariant, arch + " §1.2; RFC 9700 §2.1.1; RFC 7636 §4.2",
 			"The Flow 2 authorization request uses PKCE S256 and an unguessable state, both fresh per request, with the server's own client and callback and `offline_access`.", mcpcheck.PKCEAndState},
-		{"CONSENT-5", AreaConsent, Invariant, "issue 4 §6 (state single-use); RFC 9700 §4.7.1",
+		{"CONSENT-5", AreaConsent, Invariant, arch + " §1.2 (state single-use); RFC 9700 §4.7.1",
 			"A state is single-use: replaying a completed callback is refused without a second code redemption.", mcpcheck.CallbackReplay},
-		{"CONSENT-6", AreaConsent, Invariant, "issue 4 §6; " + arch + " §2 invariant 4",
+		{"CONSENT-6", AreaConsent, Invariant, arch + " §1.2, §2 invariant 4",
 			"Refresh tokens are encrypted at rest: the token database (mode 0600) contains none of the refresh tokens issued to the server, no string the IdP considers a live token, and no JWT.", mcpcheck.EncryptedAtRest},
 
 		// --- token modes ---
 		{"MCP-AUTH-010", AreaModes, Must, mcp1125 + " §Access Token Privilege Restriction; " + arch + " §2 invariant 3",
 			"The server does not pass the client's token through to Nextcloud. Pass-through mode does exactly that: it is reported as WARN with the reason and the remedy (exchange mode).", mcpcheck.NoTokenPassthrough},
-		{"MODE-1", AreaModes, Invariant, arch + " §2 (mode table)",
+		{"MODE-1", AreaModes, Invariant, arch + " §2.1 (mode table)",
 			"Basic mode sends HTTP Basic with the app password to Nextcloud and never a bearer token.", mcpcheck.BasicAuthOnly},
-		{"MODE-2", AreaModes, Invariant, arch + " §2 (mode table); RFC 8693 §4.1",
+		{"MODE-2", AreaModes, Invariant, arch + " §2.1 (mode table); RFC 8693 §4.1",
 			"Exchange mode sends Nextcloud an RFC 8693 result: `aud` = Nextcloud, `act.sub` = the server's client, the client's `sub`, never the client's token; the IdP logs the exchange.", mcpcheck.ExchangedToken},
-		{"MODE-3", AreaModes, Invariant, arch + " §2 (mode table: used for this call only, never cached)",
+		{"MODE-3", AreaModes, Invariant, arch + " §2.1 (mode table: used for this call only, never cached)",
 			"Exchange mode exchanges once per tool call and never reuses an exchanged token (a distinct jti per call).", mcpcheck.ExchangePerCall},
 		{"INV-1", AreaModes, Invariant, arch + " §2 invariant 1",
 			"A Flow 2 refresh token never serves a tool call: while tool calls of a provisioned user run, the IdP sees no refresh grant.", mcpcheck.NoRefreshDuringCalls},
@@ -158,7 +159,7 @@ func Catalogue() []Requirement {
 			"Pass-through forwards exactly the validated token (same jti) and nothing else.", mcpcheck.PassthroughExact},
 		{"INV-5", AreaModes, Invariant, arch + " §2 invariant 5",
 			"The Nextcloud user id comes from Nextcloud: every WebDAV path names the uid Nextcloud authenticated, also when it differs from the token's sub.", mcpcheck.UIDFromNextcloud},
-		{"CONSENT-7", AreaConsent, Invariant, arch + " §1 (Flow 2); issue 4 §6; RFC 7009 §2",
+		{"CONSENT-7", AreaConsent, Invariant, arch + " §1.2; RFC 7009 §2",
 			"`revoke_nextcloud_access` revokes the grant at the IdP (the IdP logs the revocation; the refresh token is then inactive by introspection) and unprovisions the user.", mcpcheck.RevokeAtIdP},
 		{"INV-4", AreaModes, Invariant, arch + " §2 invariant 4",
 			"Tokens, passwords, codes and refresh tokens never appear in the server's logs, errors or tool results.", mcpcheck.NoSecretsLeak},
@@ -204,31 +205,31 @@ func Catalogue() []Requirement {
 			"Reusing a rotated refresh token is `invalid_grant` and revokes the active one too.", idpcheck.RefreshReuse},
 
 		// --- Nextcloud contract ---
-		{"NC-OCS-001", AreaNC, Must, "Nextcloud OCS API (V2Response)",
+		{"NC-OCS-001", AreaNC, Must, "Nextcloud OCS API (V2Response); " + ncDoc + " §2.1",
 			"OCS v2 answers HTTP 200 with `ocs.meta` status ok / statuscode 200 and the user in `data`.", nccheck.OCSv2},
-		{"NC-OCS-002", AreaNC, Must, "Nextcloud OCS API (V1Response)",
+		{"NC-OCS-002", AreaNC, Must, "Nextcloud OCS API (V1Response); " + ncDoc + " §2.1",
 			"OCS v1 answers HTTP 200 with statuscode 100.", nccheck.OCSv1},
-		{"NC-OCS-003", AreaNC, Must, "Nextcloud OCS API (OCSController::RESPOND_UNAUTHORISED)",
+		{"NC-OCS-003", AreaNC, Must, "Nextcloud OCS API (OCSController::RESPOND_UNAUTHORISED); " + ncDoc + " §2.1",
 			"Without credentials OCS v1 and v2 answer HTTP 401 with a failure envelope, statuscode 997.", nccheck.OCSUnauthorised},
-		{"NC-OCS-004", AreaNC, Must, "Nextcloud OCS API (RESPOND_NOT_FOUND)",
+		{"NC-OCS-004", AreaNC, Must, "Nextcloud OCS API (RESPOND_NOT_FOUND); " + ncDoc + " §2.1",
 			"An unknown OCS route is statuscode 998: HTTP 404 on v2, HTTP 200 on v1.", nccheck.OCSNotFound},
-		{"NC-NOTES-001", AreaNC, Must, "Nextcloud Notes API v1",
+		{"NC-NOTES-001", AreaNC, Must, "Nextcloud Notes API v1; " + ncDoc + " §4",
 			"A created note has an etag, and GET answers it quoted in the `ETag` header.", nccheck.NotesETag},
-		{"NC-NOTES-002", AreaNC, Must, "Nextcloud Notes API v1; RFC 9110 §13.1.1",
+		{"NC-NOTES-002", AreaNC, Must, "Nextcloud Notes API v1; " + ncDoc + " §4; RFC 9110 §13.1.1",
 			"PUT with a stale `If-Match` is 412 with the current note as body, and changes nothing.", nccheck.NotesPrecondition},
-		{"NC-NOTES-003", AreaNC, Must, "Nextcloud Notes API v1; RFC 9110 §13.1.1, §13.1.2",
+		{"NC-NOTES-003", AreaNC, Must, "Nextcloud Notes API v1; " + ncDoc + " §4; RFC 9110 §13.1.1, §13.1.2",
 			"PUT with the current `If-Match` succeeds with a new etag; GET with `If-None-Match` of it is 304.", nccheck.NotesConditional},
-		{"NC-NOTES-004", AreaNC, Must, "Nextcloud Notes API v1",
+		{"NC-NOTES-004", AreaNC, Must, "Nextcloud Notes API v1; " + ncDoc + " §4",
 			"DELETE answers 200; the note is then 404, and deleting it again is 404.", nccheck.NotesDelete},
-		{"NC-DAV-001", AreaNC, Must, "RFC 4918 §9.3.1",
+		{"NC-DAV-001", AreaNC, Must, "RFC 4918 §9.3.1; " + ncDoc + " §5.1",
 			"MKCOL creates (201), refuses an existing resource (405) and a missing parent (409).", nccheck.DAVMkcol},
-		{"NC-DAV-002", AreaNC, Must, "RFC 9110 §9.3.4; RFC 4918 §9.7.1",
+		{"NC-DAV-002", AreaNC, Must, "RFC 9110 §9.3.4; RFC 4918 §9.7.1; " + ncDoc + " §5.1",
 			"PUT creates (201), replaces (204/200) and refuses a missing parent (409).", nccheck.DAVPut},
-		{"NC-DAV-003", AreaNC, Must, "RFC 4918 §9.1",
+		{"NC-DAV-003", AreaNC, Must, "RFC 4918 §9.1; " + ncDoc + " §5.1",
 			"PROPFIND answers 207 multistatus; a missing resource is 404.", nccheck.DAVPropfind},
-		{"NC-DAV-004", AreaNC, Must, "RFC 9110 §13.1.1, §13.1.2, §13.2.2",
+		{"NC-DAV-004", AreaNC, Must, "RFC 9110 §13.1.1, §13.1.2, §13.2.2; " + ncDoc + " §5.1",
 			"A stale `If-Match` and `If-None-Match: *` on an existing resource are 412; GET with a matching `If-None-Match` is 304.", nccheck.DAVPreconditions},
-		{"NC-DAV-005", AreaNC, Must, "RFC 4918 §9.9.4, §9.6",
+		{"NC-DAV-005", AreaNC, Must, "RFC 4918 §9.9.4, §9.6; " + ncDoc + " §5.1",
 			"MOVE onto an existing destination with `Overwrite: F` is 412, to a new one 201; DELETE is 204, and 404 when missing.", nccheck.DAVMoveDelete},
 	}
 }

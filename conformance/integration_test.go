@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/conformance"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/conformance/grade"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/conformance/report"
@@ -165,7 +167,7 @@ func TestRefreshFallbackSettingIsFlagged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { stop() })
+	t.Cleanup(func() { assert.NoError(t, stop()) })
 	res := conformance.Grade(ctx, tg, conformance.Catalogue(), conformance.Options{
 		Filter: func(r conformance.Requirement) bool { return r.ID == "INV-2" },
 	})

@@ -65,7 +65,7 @@ func TestBrokenConfigurationIsReadable(t *testing.T) {
 	require.NoError(t, err)
 	c, err := s.Connect(ctx, tok.AccessToken)
 	require.NoError(t, err)
-	t.Cleanup(func() { c.Close() })
+	closeOnCleanup(t, c)
 
 	msg := runRecorded(t, func(tb testing.TB) {
 		s.Call(ctx, tb, c, "create a note", "nc_notes_create_note",

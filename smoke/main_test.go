@@ -31,7 +31,10 @@ func TestMain(m *testing.M) { os.Exit(runMain(m)) }
 func runMain(m *testing.M) int {
 	// Defensive: `make smoke` sets these too (Ryuk cannot be pulled here;
 	// without the override testcontainers dials a private gateway address).
-	smoketest.SetEnvDefaults()
+	if err := smoketest.SetEnvDefaults(); err != nil {
+		fmt.Fprintln(os.Stderr, "smoke:", err)
+		return 1
+	}
 	if os.Getenv("SMOKE_VERBOSE") == "" {
 		// testcontainers narrates every container step; the suites report
 		// what matters (failures carry the containers' log tails).
@@ -128,4 +131,15 @@ func needFakes(t *testing.T, s *smoketest.Stack, what string) {
 	if s.IdPControl == nil || s.NCControl == nil {
 		t.Skipf("%s needs the fakes' control APIs (request logs, minting); a real image (SMOKE_IDP_IMAGE / SMOKE_NEXTCLOUD_IMAGE) stands in for a fake", what)
 	}
+}
+
+// closeOnCleanup ends the MCP session when the test ends. A failed close is
+// logged, not failed: the suite's verdict is about the calls it made, and
+// the containers are removed right after.
+func closeOnCleanup(t *testing.T, c *smoketest.Client) {
+	t.Cleanup(func() {
+		if err := c.Close(); err != nil {
+			t.Logf("closing the MCP session: %v", err)
+		}
+	})
 }

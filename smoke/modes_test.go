@@ -25,7 +25,7 @@ func TestModes(t *testing.T) {
 		{smoketest.ModeBasic, false},
 		{smoketest.ModePassthrough, false},
 		// Exchange is the recommended OAuth mode; progressive consent runs
-		// on top of it (issue 5 §2) where the IdP can approve without a
+		// on top of it (docs/architecture.md §4.7) where the IdP can approve without a
 		// login page.
 		{smoketest.ModeExchange, !external.RealIdP()},
 	} {
@@ -58,7 +58,7 @@ func runModeSuite(t *testing.T, mode smoketest.Mode, consent bool) {
 	}
 	c, err := s.Connect(ctx, token)
 	require.NoError(t, err)
-	t.Cleanup(func() { c.Close() })
+	closeOnCleanup(t, c)
 
 	auth := smoketest.CallAuth{Mode: mode, User: s.User, ClientJTI: jti, ServerClientID: s.ServerClientID,
 		NextcloudAudience: s.NextcloudAudience, Background: mode == smoketest.ModeBasic || consent}

@@ -35,15 +35,15 @@ func TestDiscoverFallsBackAndPostAuthenticates(t *testing.T) {
 		switch r.URL.Path {
 		case "/.well-known/openid-configuration":
 			w.Header().Set("Content-Type", "application/json")
-			w.Write([]byte(`{"issuer":"` + hs.URL + `","token_endpoint":"` + hs.URL + `/token","introspection_endpoint":"` + hs.URL + `/introspect"}`))
+			_, _ = w.Write([]byte(`{"issuer":"` + hs.URL + `","token_endpoint":"` + hs.URL + `/token","introspection_endpoint":"` + hs.URL + `/introspect"}`)) // a failed write shows up as the client's error
 		case "/introspect":
 			id, secret, ok := r.BasicAuth()
 			if !ok || id != "c+d" || secret != "s%2Bt" {
 				w.WriteHeader(401)
-				w.Write([]byte(`{"error":"invalid_client"}`))
+				_, _ = w.Write([]byte(`{"error":"invalid_client"}`)) // a failed write shows up as the client's error
 				return
 			}
-			w.Write([]byte(`{"active":true}`))
+			_, _ = w.Write([]byte(`{"active":true}`)) // a failed write shows up as the client's error
 		default:
 			http.NotFound(w, r)
 		}

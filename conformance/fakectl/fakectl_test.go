@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/idp"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/idp/idptest"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/nextcloud"
@@ -46,7 +49,7 @@ func TestIdPControl(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
+	require.NoError(t, resp.Body.Close())
 	log, err := c.Log(ctx)
 	if err != nil || len(log) != 1 || log[0].Endpoint != "token" || log[0].Status != 503 {
 		t.Fatalf("Log = %+v, %v", log, err)
@@ -74,7 +77,7 @@ func TestNextcloudControl(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
+	require.NoError(t, resp.Body.Close())
 	log, err := c.Log(ctx)
 	if err != nil || len(log) != 1 || log[0].AuthKind != "basic" || log[0].UID != "alice" {
 		t.Fatalf("Log = %+v, %v", log, err)
@@ -92,7 +95,7 @@ func TestProbeWithoutControlAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer n.Close()
+	defer func() { assert.NoError(t, n.Close()) }()
 	hs := httptest.NewServer(n)
 	defer hs.Close()
 	if err := NewNextcloud(hs.URL, hc()).Probe(context.Background()); !errors.Is(err, ErrNoControlAPI) {

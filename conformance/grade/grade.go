@@ -150,7 +150,7 @@ func NewHTTPClient(timeout time.Duration) *http.Client {
 	}
 }
 
-// Modes of an MCP server (architecture §2).
+// Modes of an MCP server (docs/architecture.md §2.1).
 const (
 	ModeBasic       = "basic"
 	ModePassthrough = "passthrough"

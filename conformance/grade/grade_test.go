@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 func TestStaticTokens(t *testing.T) {
@@ -74,9 +76,13 @@ func TestMemoRunsOnce(t *testing.T) {
 }
 
 func TestRecorderKeepsOnlyChosenHosts(t *testing.T) {
-	a := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "from-a") }))
+	a := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, "from-a") // a failed write shows up as the client's error
+	}))
 	defer a.Close()
-	b := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "from-b") }))
+	b := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, "from-b") // a failed write shows up as the client's error
+	}))
 	defer b.Close()
 	rec := NewRecorder(4, strings.TrimPrefix(a.URL, "http://"))
 	c := NewRecordingClient(5*time.Second, rec)
@@ -85,8 +91,10 @@ func TestRecorderKeepsOnlyChosenHosts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		io.ReadAll(resp.Body)
-		resp.Body.Close()
+		// Reading is what feeds the recorder.
+		_, err = io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		require.NoError(t, resp.Body.Close())
 	}
 	if got := string(rec.Bytes()); got != "from" {
 		t.Fatalf("recorded %q, want the first 4 bytes of a's answer only", got)

@@ -98,7 +98,7 @@ func FakeIdPApprove(hc *http.Client) func(ctx context.Context, authorizationURL,
 			if err != nil {
 				return "", err
 			}
-			resp.Body.Close()
+			_ = resp.Body.Close() // the body is not needed; closing only releases the connection
 			loc := resp.Header.Get("Location")
 			if resp.StatusCode < 300 || resp.StatusCode >= 400 || loc == "" {
 				return "", fmt.Errorf("the IdP answered HTTP %d instead of redirecting (is auto-approve on?)", resp.StatusCode)

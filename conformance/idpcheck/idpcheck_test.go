@@ -46,7 +46,7 @@ func startIdP(t *testing.T, tm tamper) *grade.Target {
 			w.Header()[k] = v
 		}
 		w.WriteHeader(rec.Code)
-		w.Write(rec.Body.Bytes())
+		_, _ = w.Write(rec.Body.Bytes()) // a failed write shows up as the client's error
 	}))
 	t.Cleanup(hs.Close)
 	cfg := idp.DefaultConfig()

@@ -101,7 +101,7 @@ func getURL(ctx context.Context, t *grade.Target, u string) (int, string, error)
 	if err != nil {
 		return 0, "", err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // read below; closing only releases the connection
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	return resp.StatusCode, string(b), nil
 }
@@ -157,7 +157,7 @@ func provisioned(ctx context.Context, t *grade.Target) (*consentFlow, error) {
 	return v.(*consentFlow), nil
 }
 
-// UnprovisionedRefused: issue 4 §6 — while progressive consent is on, every
+// UnprovisionedRefused: docs/architecture.md §1.2 — while progressive consent is on, every
 // Nextcloud tool refuses an unprovisioned user with a tool error naming
 // provision_nextcloud_access and carrying the authorization URL; Nextcloud
 // sees nothing.
@@ -504,7 +504,7 @@ var (
 	jwtRE       = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*`)
 )
 
-// EncryptedAtRest: issue 4 §6 — the token database (file mode 0600) holds
+// EncryptedAtRest: docs/architecture.md §1.2 — the token database (file mode 0600) holds
 // no refresh token in plaintext: the refresh tokens the IdP issued to the
 // server do not occur in it, no string in it is a live token at the IdP,
 // and it contains no JWT.

@@ -163,7 +163,7 @@ func (h *harness) challenge(w http.ResponseWriter, status int, errCode, scope st
 	if errCode != "" {
 		p = append(p, fmt.Sprintf(`error=%q`, errCode))
 	}
-	if scope != "" && !(status == 401 && h.f.noChallengeScope) {
+	if scope != "" && (status != 401 || !h.f.noChallengeScope) {
 		p = append(p, fmt.Sprintf(`scope=%q`, scope))
 	}
 	if !h.f.noResourceMeta {
@@ -231,7 +231,9 @@ func (h *harness) auth(next http.Handler) http.Handler {
 
 func readBody(r *http.Request) []byte {
 	data, _ := io.ReadAll(r.Body)
-	r.Body.Close()
+	// A server closes request bodies itself; this close only lets the
+	// body be replaced, and its error has nothing to say.
+	_ = r.Body.Close()
 	r.Body = io.NopCloser(bytes.NewReader(data))
 	return data
 }
@@ -383,7 +385,7 @@ func (h *harness) prm(w http.ResponseWriter, _ *http.Request) {
 		res += "/"
 	}
 	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(map[string]any{"resource": res, "authorization_servers": []string{h.issuer}, "scopes_supported": []string{"notes:read", "notes:write"}})
+	_ = json.NewEncoder(w).Encode(map[string]any{"resource": res, "authorization_servers": []string{h.issuer}, "scopes_supported": []string{"notes:read", "notes:write"}}) // a failed write shows up as the client's error
 }
 
 func (h *harness) callback(w http.ResponseWriter, r *http.Request) {
@@ -403,15 +405,29 @@ func (h *harness) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.provisioned[user] = true
-	fmt.Fprintln(w, "done")
+	_, _ = fmt.Fprintln(w, "done") // a failed write shows up as the client's error
 }
 
 // control serves the IdP and Nextcloud control APIs of the harness.
 func (h *harness) control(w http.ResponseWriter, r *http.Request) {
-	writeJSON := func(v any) { w.Header().Set("Content-Type", "application/json"); json.NewEncoder(w).Encode(v) }
+	writeJSON := func(v any) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(v) // a failed write shows up as the client's error
+	}
+	// decode reads a control request; a body that does not parse is the
+	// caller's mistake and gets 400, as the fakes' control APIs answer.
+	decode := func(v any) bool {
+		if err := json.NewDecoder(r.Body).Decode(v); err != nil {
+			http.Error(w, "bad control request: "+err.Error(), http.StatusBadRequest)
+			return false
+		}
+		return true
+	}
 	if r.URL.Path == "/idp/_fake/mint" {
 		var m fakectl.MintRequest
-		json.NewDecoder(r.Body).Decode(&m)
+		if !decode(&m) {
+			return
+		}
 		claims := m.Claims
 		if m.ExpiresIn != nil {
 			claims = with(claims, "exp", time.Now().Unix()+*m.ExpiresIn)
@@ -432,11 +448,15 @@ func (h *harness) control(w http.ResponseWriter, r *http.Request) {
 		h.ncLog = nil
 	case r.URL.Path == "/idp/_fake/exchange":
 		var v struct{ Enabled bool }
-		json.NewDecoder(r.Body).Decode(&v)
+		if !decode(&v) {
+			return
+		}
 		h.exchangeOff = !v.Enabled
 	case r.URL.Path == "/idp/_fake/faults" && r.Method == "POST":
 		var f fakectl.Fault
-		json.NewDecoder(r.Body).Decode(&f)
+		if !decode(&f) {
+			return
+		}
 		h.faults = f.Count
 	case r.URL.Path == "/idp/_fake/faults" && r.Method == "DELETE":
 		h.faults = 0

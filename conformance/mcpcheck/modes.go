@@ -97,11 +97,11 @@ func bearerEntries(log []fakectl.NCLogEntry) (bearer []fakectl.NCLogEntry, other
 	return bearer, other
 }
 
-const passthroughWarning = `pass-through mode is the MCP specification's "token passthrough" pattern (2025-11-25 §Access Token Privilege Restriction: the server MUST NOT pass through the token it received): Nextcloud received the client's own token (jti %s). Reason it exists: IdPs without RFC 8693 token exchange (architecture §2, invariant 3). Risk: the client's token must also be valid at Nextcloud, so a leak at either end is a leak at both. Remedy: ENABLE_TOKEN_EXCHANGE=true (exchange mode)`
+const passthroughWarning = `pass-through mode is the MCP specification's "token passthrough" pattern (2025-11-25 §Access Token Privilege Restriction: the server MUST NOT pass through the token it received): Nextcloud received the client's own token (jti %s). Reason it exists: IdPs without RFC 8693 token exchange (docs/architecture.md §2.3). Risk: the client's token must also be valid at Nextcloud, so a leak at either end is a leak at both. Remedy: ENABLE_TOKEN_EXCHANGE=true (exchange mode)`
 
 // NoTokenPassthrough: MCP §Access Token Privilege Restriction — the token
 // sent to Nextcloud is not the one the client sent. Pass-through mode is
-// reported as WARN (architecture §2, invariant 3); in exchange mode
+// reported as WARN (docs/architecture.md §2.3); in exchange mode
 // forwarding is a failure.
 func NoTokenPassthrough(ctx context.Context, t *grade.Target) grade.Outcome {
 	if o, ok := needTokens(t); !ok {
@@ -250,7 +250,7 @@ func ExchangePerCall(ctx context.Context, t *grade.Target) grade.Outcome {
 	return grade.Passf("%d calls of %s → %d exchanges, jti per call %s (all distinct)", calls, p.Tool, exchanges, strings.Join(perCall, " | "))
 }
 
-// NoSilentFallback: architecture §2 invariant 2 — when the IdP refuses or
+// NoSilentFallback: docs/architecture.md §2 invariant 2 — when the IdP refuses or
 // lacks RFC 8693 the call fails with a clear error and Nextcloud sees
 // nothing (no pass-through fallback).
 func NoSilentFallback(ctx context.Context, t *grade.Target) grade.Outcome {
@@ -356,7 +356,7 @@ func modeName(t *grade.Target) string {
 	return t.MCP.Mode
 }
 
-// PassthroughExact: architecture §2 invariant 3 — pass-through forwards
+// PassthroughExact: docs/architecture.md §2 invariant 3 — pass-through forwards
 // exactly the validated token and nothing else.
 func PassthroughExact(ctx context.Context, t *grade.Target) grade.Outcome {
 	if o, ok := needTokens(t); !ok {
@@ -385,7 +385,7 @@ func PassthroughExact(ctx context.Context, t *grade.Target) grade.Outcome {
 	return grade.Passf("all %d Nextcloud request(s) carried exactly the validated token (jti %s)", len(bearer), jti)
 }
 
-// BasicAuthOnly: architecture §2 — basic mode sends HTTP Basic (the app
+// BasicAuthOnly: docs/architecture.md §2.1 — basic mode sends HTTP Basic (the app
 // password) and never a bearer token.
 func BasicAuthOnly(ctx context.Context, t *grade.Target) grade.Outcome {
 	if o, ok := needMCP(t); !ok {
@@ -417,7 +417,7 @@ func keys(m map[string]bool) []string {
 	return out
 }
 
-// NoRefreshDuringCalls: architecture §2 invariant 1 — a Flow 2 refresh
+// NoRefreshDuringCalls: docs/architecture.md §2 invariant 1 — a Flow 2 refresh
 // token never serves a tool call; the IdP's log shows no refresh grant
 // while tool calls run.
 func NoRefreshDuringCalls(ctx context.Context, t *grade.Target) grade.Outcome {
@@ -469,7 +469,7 @@ func NoRefreshDuringCalls(ctx context.Context, t *grade.Target) grade.Outcome {
 		calls, p.Tool, primary(t), countGrants(log, fakectl.GrantExchange))
 }
 
-// UIDFromNextcloud: architecture §2 invariant 5 — the Nextcloud user id
+// UIDFromNextcloud: docs/architecture.md §2 invariant 5 — the Nextcloud user id
 // comes from GET /ocs/v2.php/cloud/user, not from the token's sub: every
 // WebDAV path names the uid Nextcloud authenticated.
 func UIDFromNextcloud(ctx context.Context, t *grade.Target) grade.Outcome {

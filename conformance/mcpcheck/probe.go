@@ -53,7 +53,7 @@ func needOAuth(t *grade.Target) (grade.Outcome, bool) {
 		return o, false
 	}
 	if t.MCP.Mode == grade.ModeBasic {
-		return grade.NAf("basic mode has no inbound authorization (architecture §2; MCP: authorization is OPTIONAL)"), false
+		return grade.NAf("basic mode has no inbound authorization (docs/architecture.md §2.1; MCP: authorization is OPTIONAL)"), false
 	}
 	return grade.Outcome{}, true
 }
@@ -138,7 +138,7 @@ func fetchPRM(ctx context.Context, hc *http.Client, u string) *prmDoc {
 		d.Err = err
 		return d
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // read below; closing only releases the connection
 	d.Status = resp.StatusCode
 	d.ContentType = resp.Header.Get("Content-Type")
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))

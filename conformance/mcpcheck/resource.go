@@ -54,7 +54,7 @@ func PRMExactResource(ctx context.Context, t *grade.Target) grade.Outcome {
 	return grade.Passf("resource %q == MCP endpoint URL", d.Resource)
 }
 
-// PRMBothLocations: architecture §3 — the same metadata at the root and
+// PRMBothLocations: docs/architecture.md §3 — the same metadata at the root and
 // the path form: exact resource, authorization_servers = [issuer],
 // scopes_supported.
 func PRMBothLocations(ctx context.Context, t *grade.Target) grade.Outcome {
@@ -203,7 +203,7 @@ func MalformedToken(ctx context.Context, t *grade.Target) grade.Outcome {
 	return grade.Passf("garbage token: 401")
 }
 
-// InvalidTokenChallenge: architecture §3 — a 401 for a token that was
+// InvalidTokenChallenge: docs/architecture.md §3 — a 401 for a token that was
 // sent carries error="invalid_token", resource_metadata and scope.
 func InvalidTokenChallenge(ctx context.Context, t *grade.Target) grade.Outcome {
 	if o, ok := needOAuth(t); !ok {

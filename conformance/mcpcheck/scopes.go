@@ -80,7 +80,7 @@ func minus(a, b []string) []string {
 	return out
 }
 
-// ListFiltering: architecture §3 — tools/list shows only the tools whose
+// ListFiltering: docs/architecture.md §3 — tools/list shows only the tools whose
 // scopes the token holds.
 func ListFiltering(ctx context.Context, t *grade.Target) grade.Outcome {
 	if o, ok := needTokens(t); !ok {
@@ -212,7 +212,7 @@ func probeStepUp(ctx context.Context, t *grade.Target) (*stepUpProbe, error) {
 	return v.(*stepUpProbe), nil
 }
 
-// CallTimeScope: architecture §3 — a tools/call whose scopes are missing
+// CallTimeScope: docs/architecture.md §3 — a tools/call whose scopes are missing
 // is refused before any Nextcloud request with 403 insufficient_scope,
 // scope = granted ∪ required and resource_metadata; a token with the
 // challenged scope then passes.

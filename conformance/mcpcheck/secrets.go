@@ -9,7 +9,7 @@ import (
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/conformance/grade"
 )
 
-// NoSecretsLeak: architecture §2 invariant 4 — tokens, passwords, codes
+// NoSecretsLeak: docs/architecture.md §2 invariant 4 — tokens, passwords, codes
 // and refresh tokens never appear in logs, errors or tool results. Run
 // last: it scans the server's log and every answer the suite received for
 // each credential the suite handled, and for anything shaped like a JWT.

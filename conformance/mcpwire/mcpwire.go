@@ -136,7 +136,7 @@ func (c *Client) post(ctx context.Context, msg any, wantID string, tweaks []Requ
 	if err != nil {
 		return nil, err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // read below; closing only releases the connection
 	out := &Response{Status: resp.StatusCode, Header: resp.Header}
 	ct := resp.Header.Get("Content-Type")
 	if strings.HasPrefix(ct, "text/event-stream") && wantID != "" {

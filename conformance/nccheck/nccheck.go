@@ -60,7 +60,7 @@ func do(ctx context.Context, t *grade.Target, method, path string, hdr map[strin
 	if err != nil {
 		return nil, err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // read below; closing only releases the connection
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
 	if err != nil {
 		return nil, err

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/conformance/grade"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/nextcloud"
 )
@@ -33,14 +35,14 @@ func startNC(t *testing.T, ov *override) *grade.Target {
 		if ov != nil && ov.match(r) {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(ov.status)
-			w.Write([]byte(ov.body))
+			_, _ = w.Write([]byte(ov.body)) // a failed write shows up as the client's error
 			return
 		}
 		n.ServeHTTP(w, r)
 	}))
 	t.Cleanup(func() {
 		hs.Close()
-		n.Close()
+		assert.NoError(t, n.Close())
 	})
 	return &grade.Target{Name: "nc", HTTP: grade.NewHTTPClient(10 * time.Second),
 		Nextcloud: &grade.Nextcloud{URL: hs.URL, User: "alice", Password: "alice-password"}}

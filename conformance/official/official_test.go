@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/conformance/grade"
 )
 
@@ -99,4 +102,15 @@ func TestCheckNotRequested(t *testing.T) {
 	if o := Check(t.Context(), &grade.Target{Official: &grade.Official{Script: "run.sh"}}); o.Status != grade.NA {
 		t.Fatalf("without an unauthenticated URL: %s", o.Status)
 	}
+}
+
+// TestParseSummaryHugeFailureCountStillFails: a count too large for an int
+// saturates instead of reading as zero, so the scenario still fails.
+func TestParseSummaryHugeFailureCountStillFails(t *testing.T) {
+	out := []byte("=== SUMMARY ===\n✗ tools-call: 1 passed, 99999999999999999999999 failed\n")
+	got := ParseSummary(out)
+	require.Len(t, got, 1)
+	assert.Equal(t, "tools-call", got[0].Name)
+	assert.Equal(t, 1, got[0].Passed)
+	assert.Positive(t, got[0].Failed)
 }

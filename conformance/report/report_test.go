@@ -3,11 +3,15 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func sample() *Report {
@@ -69,4 +73,17 @@ func TestWriters(t *testing.T) {
 			t.Error(err)
 		}
 	}
+}
+
+// failingWriter refuses every write, like stdout piped into a closed reader.
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("broken pipe") }
+
+// TestWriteTableReportsWriteErrors: a table that could not be written must
+// not look like success to the command, which exits 2 on this error.
+func TestWriteTableReportsWriteErrors(t *testing.T) {
+	err := sample().WriteTable(failingWriter{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "broken pipe")
 }

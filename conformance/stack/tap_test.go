@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 func TestTapRecordsRefreshTokensPerClient(t *testing.T) {
@@ -13,11 +15,11 @@ func TestTapRecordsRefreshTokensPerClient(t *testing.T) {
 	up := httptest.NewServer(tp.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		if r.URL.Path == "/token" && r.FormValue("fail") == "" {
-			io.WriteString(w, `{"access_token":"a","refresh_token":"rt-`+r.FormValue("n")+`"}`)
+			_, _ = io.WriteString(w, `{"access_token":"a","refresh_token":"rt-`+r.FormValue("n")+`"}`) // a failed write shows up as the client's error
 			return
 		}
 		w.WriteHeader(http.StatusBadRequest)
-		io.WriteString(w, `{"error":"invalid_grant","refresh_token":"never"}`)
+		_, _ = io.WriteString(w, `{"error":"invalid_grant","refresh_token":"never"}`) // a failed write shows up as the client's error
 	})))
 	defer up.Close()
 	post := func(path, body string, basic bool) string {
@@ -30,7 +32,7 @@ func TestTapRecordsRefreshTokensPerClient(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer resp.Body.Close()
+		defer func() { assert.NoError(t, resp.Body.Close()) }()
 		b, _ := io.ReadAll(resp.Body)
 		return string(b)
 	}

@@ -87,6 +87,11 @@ func (e Endpoint) name() string {
 	return "authorization server"
 }
 
+// closeBody closes a response body after it was read. The error is dropped
+// on purpose: the caller has the body it read (or reports the read error),
+// and closing only hands the connection back to the transport.
+func closeBody(body io.Closer) { _ = body.Close() }
+
 // Post sends form as application/x-www-form-urlencoded and decodes a 2xx
 // JSON answer into out (nil: the body is ignored). A 4xx OAuth error body
 // becomes *Error; network failures, 5xx and unparseable answers wrap
@@ -112,7 +117,7 @@ func (e Endpoint) Post(ctx context.Context, form url.Values, out any) error {
 		}
 		return fmt.Errorf("%w: %s: %v", ErrUnavailable, e.name(), redactURLError(err))
 	}
-	defer resp.Body.Close()
+	defer closeBody(resp.Body)
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	if err != nil {
 		return fmt.Errorf("%w: %s: reading the response: %v", ErrUnavailable, e.name(), err)

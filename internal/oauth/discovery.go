@@ -148,7 +148,7 @@ func FetchMetadata(ctx context.Context, hc *http.Client, metadataURL, issuer str
 	if err != nil {
 		return nil, fmt.Errorf("%w: fetching metadata: %v", ErrUnavailable, redactURLError(err))
 	}
-	defer resp.Body.Close()
+	defer closeBody(resp.Body)
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("%w: reading metadata: %v", ErrUnavailable, err)

@@ -15,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/idp"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/idp/idptest"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/oauth"
@@ -86,7 +89,7 @@ func newStack(t *testing.T, mutate ...func(*idp.Config)) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { store.Close() })
+	t.Cleanup(func() { assert.NoError(t, store.Close()) })
 	return &stack{
 		fake: fake, meta: meta, clk: clk, keys: keys, flow1: flow1, forNC: forNC, store: store, intro: intro,
 		revoke: oauth.Endpoint{URL: meta.RevocationEndpoint, Client: serverCreds},
@@ -401,7 +404,7 @@ func browse(t *testing.T, authURL, callbackPrefix string) url.Values {
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp.Body.Close()
+		require.NoError(t, resp.Body.Close())
 		loc := resp.Header.Get("Location")
 		if resp.StatusCode/100 != 3 || loc == "" {
 			t.Fatalf("authorization stopped at HTTP %d", resp.StatusCode)

@@ -86,7 +86,7 @@ func TestDiscoverFallsBackToOIDC(t *testing.T) {
 			http.NotFound(w, r)
 			return
 		}
-		fmt.Fprintf(w, `{"issuer":%q,"token_endpoint":%q}`, srv.URL+"/realms/x", srv.URL+"/token")
+		_, _ = fmt.Fprintf(w, `{"issuer":%q,"token_endpoint":%q}`, srv.URL+"/realms/x", srv.URL+"/token") // a failed write shows up as the client's error
 	}))
 	t.Cleanup(srv.Close)
 	m, err := oauth.Discover(context.Background(), nil, srv.URL+"/realms/x")
@@ -120,10 +120,10 @@ func TestDiscoverRefuses(t *testing.T) {
 			srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				w.WriteHeader(tc.status)
 				if tc.issuerX {
-					fmt.Fprintf(w, tc.body, srv.URL)
+					_, _ = fmt.Fprintf(w, tc.body, srv.URL) // a failed write shows up as the client's error
 					return
 				}
-				fmt.Fprint(w, tc.body)
+				_, _ = fmt.Fprint(w, tc.body) // a failed write shows up as the client's error
 			}))
 			t.Cleanup(srv.Close)
 			_, err := oauth.Discover(context.Background(), nil, srv.URL)
@@ -184,7 +184,7 @@ func TestEndpointPost(t *testing.T) {
 					w.Header().Set("Location", "/elsewhere")
 				}
 				w.WriteHeader(tc.status)
-				fmt.Fprint(w, tc.body)
+				_, _ = fmt.Fprint(w, tc.body) // a failed write shows up as the client's error
 			}))
 			t.Cleanup(srv.Close)
 			ep := oauth.Endpoint{Name: "token endpoint", URL: srv.URL, Client: oauth.ClientCredentials{ID: "my client", Secret: secret}, HTTPClient: oauth.NewHTTPClient(0)}

@@ -1,4 +1,4 @@
-// Package scopes names the soft scopes of architecture §3 and the set
+// Package scopes names the soft scopes of docs/architecture.md §3 and the set
 // operations the server needs to enforce them. Nextcloud ignores these
 // scopes; this server enforces them in OAuth modes.
 package scopes

@@ -97,7 +97,9 @@ func RunListener(ctx context.Context, ln net.Listener, baseURL string, opts Opti
 	}
 	if opts.OnListen != nil {
 		if err := opts.OnListen(baseURL); err != nil {
-			ln.Close()
+			// Nothing was served on ln: the hook's error is the news, and a
+			// failure to close an idle listener would only bury it.
+			_ = ln.Close()
 			return err
 		}
 	}
@@ -116,12 +118,10 @@ func RunListener(ctx context.Context, ln net.Listener, baseURL string, opts Opti
 	}
 	line, err := ReadyLine(baseURL, extra)
 	if err != nil {
-		srv.Close()
-		return err
+		return errors.Join(err, srv.Close())
 	}
 	if _, err := stdout.Write(line); err != nil {
-		srv.Close()
-		return fmt.Errorf("serve: write ready line: %w", err)
+		return errors.Join(fmt.Errorf("serve: write ready line: %w", err), srv.Close())
 	}
 	logger.Info("listening", "url", baseURL)
 
@@ -134,8 +134,8 @@ func RunListener(ctx context.Context, ln net.Listener, baseURL string, opts Opti
 	sctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
-		srv.Close()
-		return fmt.Errorf("serve: shutdown: %w", err)
+		// Graceful shutdown ran out of time: cut the remaining connections.
+		return errors.Join(fmt.Errorf("serve: shutdown: %w", err), srv.Close())
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 func TestRunPrintsReadyLineAndShutsDown(t *testing.T) {
@@ -20,12 +22,15 @@ func TestRunPrintsReadyLineAndShutsDown(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- Run(ctx, Options{
-			Addr:    "127.0.0.1:0",
-			Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }),
-			Ready:   func(base string) map[string]any { return map[string]any{"issuer": base + "/x"} },
-			Stdout:  pw,
+			Addr: "127.0.0.1:0",
+			Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, _ = io.WriteString(w, "ok") // a failed write shows up as the client's error
+			}),
+			Ready:  func(base string) map[string]any { return map[string]any{"issuer": base + "/x"} },
+			Stdout: pw,
 		})
-		pw.Close()
+		// Ends the reader below; closing a pipe writer never fails.
+		_ = pw.Close()
 	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')
 	if err != nil {
@@ -46,8 +51,9 @@ func TestRunPrintsReadyLineAndShutsDown(t *testing.T) {
 	if err != nil {
 		t.Fatalf("GET: %v", err)
 	}
-	resp.Body.Close()
-	go io.Copy(io.Discard, pr)
+	require.NoError(t, resp.Body.Close())
+	// Keep the pipe drained until Run closes it; there is nothing to check.
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
 	cancel()
 	select {
 	case err := <-done:

@@ -7,7 +7,7 @@ import (
 )
 
 // CallAuth is what must hold for how one tool call authenticated at
-// Nextcloud and the IdP, per mode (architecture §2).
+// Nextcloud and the IdP, per mode (docs/architecture.md §2.1).
 type CallAuth struct {
 	Mode Mode
 	// User is the Nextcloud user (= the token's sub with the fakes).

@@ -7,7 +7,7 @@ import (
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/modules"
 )
 
-// The progressive-consent tools (issue 4 §6); they need no scope.
+// The progressive-consent tools (docs/architecture.md §1.2); they need no scope.
 const (
 	ToolProvision = "provision_nextcloud_access"
 	ToolStatus    = "check_provisioning_status"

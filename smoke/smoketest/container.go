@@ -111,7 +111,9 @@ func LogText(ctx context.Context, c testcontainers.Container) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer rc.Close()
+	// The log is read to the end below and that read's error is returned;
+	// closing the stream afterwards has nothing to add.
+	defer func() { _ = rc.Close() }()
 	b, err := io.ReadAll(rc)
 	return string(b), err
 }
@@ -156,7 +158,9 @@ func FreePorts(n int) ([]int, error) {
 	var lns []net.Listener
 	defer func() {
 		for _, ln := range lns {
-			ln.Close()
+			// Closing only frees the port for a container to bind; a
+			// failure would leave nothing for the caller to do.
+			_ = ln.Close()
 		}
 	}()
 	ports := make([]int, 0, n)
@@ -206,7 +210,7 @@ func (h HTTPReady) WaitUntilReady(ctx context.Context, target wait.StrategyTarge
 		resp, err := hc.Do(req)
 		if err == nil {
 			b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-			resp.Body.Close()
+			_ = resp.Body.Close() // read above; closing only releases the connection
 			if resp.StatusCode == http.StatusOK && strings.Contains(string(b), h.Contains) {
 				return nil
 			}

@@ -104,7 +104,7 @@ func (c Control) do(ctx context.Context, method, path string, in, out any) error
 	if err != nil {
 		return fmt.Errorf("control API %s %s: %w", method, path, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // closing only releases the connection
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
 	if resp.StatusCode/100 != 2 {
 		return fmt.Errorf("control API %s %s: %s: %s", method, path, resp.Status, bytes.TrimSpace(b))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"sync/atomic"
@@ -29,11 +30,15 @@ const (
 // TESTCONTAINERS_HOST_OVERRIDE defaults to the loopback address (otherwise
 // testcontainers dials a private gateway address); a value the caller set
 // is kept, for engines on other hosts.
-func SetEnvDefaults() {
-	os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
+func SetEnvDefaults() error {
+	err := os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
 	if _, ok := os.LookupEnv("TESTCONTAINERS_HOST_OVERRIDE"); !ok {
-		os.Setenv("TESTCONTAINERS_HOST_OVERRIDE", "127.0.0.1")
+		err = errors.Join(err, os.Setenv("TESTCONTAINERS_HOST_OVERRIDE", "127.0.0.1"))
 	}
+	if err != nil {
+		return fmt.Errorf("smoketest: setting the testcontainers environment: %w", err)
+	}
+	return nil
 }
 
 // RunID identifies this run's containers: SMOKE_RUN_ID when set (make
@@ -56,7 +61,7 @@ func CheckEngine(ctx context.Context) error {
 	defer cancel()
 	c, err := testcontainers.NewDockerClientWithOpts(ctx)
 	if err == nil {
-		defer c.Close()
+		defer closeDocker(c)
 		_, err = c.Ping(ctx, client.PingOptions{})
 	}
 	if err != nil {
@@ -66,6 +71,11 @@ func CheckEngine(ctx context.Context) error {
 	return nil
 }
 
+// closeDocker releases a Docker client's connections. Its error is dropped
+// on purpose: the answers the caller needed have arrived (or their errors
+// are reported), and a client that fails to close holds nothing of value.
+func closeDocker(c io.Closer) { _ = c.Close() }
+
 // Sweep force-removes every container labelled with this run id and
 // returns how many there were. TestMain calls it after the suites as a
 // backstop for t.Cleanup; a non-zero count means a cleanup was missed.
@@ -74,7 +84,7 @@ func Sweep(ctx context.Context, runID string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer c.Close()
+	defer closeDocker(c)
 	list, err := c.ContainerList(ctx, client.ContainerListOptions{All: true,
 		Filters: make(client.Filters).Add("label", LabelRun+"="+runID)})
 	if err != nil {

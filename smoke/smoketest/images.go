@@ -51,7 +51,7 @@ func Dockerfile(binary string) ([]byte, error) {
 // skips the build, and any change to either gets a new image.
 func ImageTag(dockerfile, binary []byte) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%d\n", len(dockerfile))
+	h.Write(fmt.Appendf(nil, "%d\n", len(dockerfile))) // hash writes never fail
 	h.Write(dockerfile)
 	h.Write(binary)
 	return "sha-" + hex.EncodeToString(h.Sum(nil))[:20]
@@ -109,7 +109,9 @@ func BuildImages(ctx context.Context, binDir string, binaries []string, buildLog
 	if err != nil {
 		return nil, nil, fmt.Errorf("smoketest: docker provider: %w", err)
 	}
-	defer provider.Close()
+	// The provider only carries the Docker client; the builds' own errors
+	// are what this function reports, so a failed close is dropped.
+	defer func() { _ = provider.Close() }()
 	if buildLog == nil {
 		buildLog = io.Discard
 	}

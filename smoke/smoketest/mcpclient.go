@@ -49,7 +49,9 @@ func (b *bearerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		return resp, err
 	}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	resp.Body.Close()
+	// The body read is handed on in its place; closing the original only
+	// releases the connection.
+	_ = resp.Body.Close()
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	b.mu.Lock()
 	b.rejections = append(b.rejections, Rejection{RPCMethod: method, Status: resp.StatusCode,
@@ -67,7 +69,7 @@ func rpcMethod(r *http.Request) string {
 	if err != nil {
 		return ""
 	}
-	defer body.Close()
+	defer func() { _ = body.Close() }() // an in-memory copy of the request body
 	var msg struct {
 		Method string `json:"method"`
 	}

@@ -8,9 +8,9 @@ import (
 )
 
 // Module is one registry module's share of every suite: one writing and
-// one reading tool call (docs/architecture.md §4, smoke suites). Write runs
-// first and hands Read what it needs to find what it wrote. When the
-// registry (server/modules) gains a module with tools, add a row here;
+// one reading tool call (docs/architecture.md §4.7). Write runs first and
+// hands Read what it needs to find what it wrote. When the registry
+// (server/modules) gains a module with tools, add a row here;
 // TestModulesCoverRegistry fails until then.
 type Module struct {
 	// ID is the module's registry id (tools.Module.ID): membership is

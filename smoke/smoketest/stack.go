@@ -16,7 +16,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
-// Mode is the MCP server's token mode (architecture §2).
+// Mode is the MCP server's token mode (docs/architecture.md §2.1).
 type Mode string
 
 // The three modes.
@@ -406,7 +406,7 @@ func HTTPGet(ctx context.Context, url string) (int, string, error) {
 	if err != nil {
 		return 0, "", err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // closing only releases the connection
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	return resp.StatusCode, string(b), err
 }

@@ -55,7 +55,7 @@ func Discover(ctx context.Context, hc *http.Client, issuer string) (*Endpoints, 
 	if err != nil {
 		return nil, fmt.Errorf("IdP discovery: %w", err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // closing only releases the connection
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("IdP discovery at %s: %s", u, resp.Status)
 	}
@@ -162,8 +162,9 @@ func authorize(ctx context.Context, hc *http.Client, authURL string) (*url.URL, 
 	if err != nil {
 		return nil, fmt.Errorf("authorization request: %w", err)
 	}
-	defer resp.Body.Close()
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	defer func() { _ = resp.Body.Close() }() // closing only releases the connection
+	// Drained only so the connection can be reused; the redirect is in the headers.
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode/100 != 3 {
 		if resp.StatusCode == http.StatusOK {
 			return nil, errors.New("the IdP answered the authorization request with a page (an interactive login or consent); the smoke suites need an IdP that approves at once (fake IdP: --auto-approve)")
@@ -227,7 +228,7 @@ func postToken(ctx context.Context, hc *http.Client, endpoint string, form url.V
 	if err != nil {
 		return nil, fmt.Errorf("token request: %w", err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // closing only releases the connection
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode != http.StatusOK {
 		// RFC 6749 §5.2 error bodies hold no secret; show code and text.
@@ -272,7 +273,7 @@ func FollowAuthorization(ctx context.Context, authURL string, onCode func(string
 			return hops, 0, "", fmt.Errorf("following the authorization URL: %w", err)
 		}
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		resp.Body.Close()
+		_ = resp.Body.Close() // read above; closing only releases the connection
 		u := *req.URL
 		u.RawQuery = ""
 		hops = append(hops, Hop{URL: u.String(), Status: resp.StatusCode})

@@ -77,9 +77,12 @@ func TestPasswordGrant(t *testing.T) {
 		switch r.URL.Path {
 		case "/realms/r/.well-known/openid-configuration":
 			w.Header().Set("Content-Type", "application/json")
-			w.Write([]byte(`{"issuer":"` + srv.URL + `/realms/r","token_endpoint":"` + srv.URL + `/realms/r/token"}`))
+			_, _ = w.Write([]byte(`{"issuer":"` + srv.URL + `/realms/r","token_endpoint":"` + srv.URL + `/realms/r/token"}`)) // a failed write shows up as the client's error
 		case "/realms/r/token":
-			r.ParseForm()
+			if err := r.ParseForm(); err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
 			// RFC 6749 §2.3.1: id and secret are form-encoded inside Basic.
 			id, secret, _ := r.BasicAuth()
 			id, _ = url.QueryUnescape(id)
@@ -88,11 +91,11 @@ func TestPasswordGrant(t *testing.T) {
 				r.PostForm.Get("password") != "pw-of-alice" || id != "mcp-client" || secret != "s3cret!" ||
 				r.PostForm.Get("scope") != "openid notes:read" {
 				w.WriteHeader(400)
-				w.Write([]byte(`{"error":"invalid_grant","error_description":"Invalid user credentials"}`))
+				_, _ = w.Write([]byte(`{"error":"invalid_grant","error_description":"Invalid user credentials"}`)) // a failed write shows up as the client's error
 				return
 			}
 			w.Header().Set("Content-Type", "application/json")
-			w.Write([]byte(`{"access_token":"at","refresh_token":"rt","token_type":"Bearer","expires_in":300}`))
+			_, _ = w.Write([]byte(`{"access_token":"at","refresh_token":"rt","token_type":"Bearer","expires_in":300}`)) // a failed write shows up as the client's error
 		default:
 			http.NotFound(w, r)
 		}
@@ -119,7 +122,7 @@ func TestFollowAuthorization(t *testing.T) {
 		http.Redirect(w, r, srv.URL+"/oauth/callback?code=the-code-123&state="+url.QueryEscape(r.URL.Query().Get("state")), http.StatusFound)
 	})
 	mux.HandleFunc("/oauth/callback", func(w http.ResponseWriter, r *http.Request) {
-		w.Write([]byte("provisioned " + r.URL.Query().Get("state")))
+		_, _ = w.Write([]byte("provisioned " + r.URL.Query().Get("state"))) // a failed write shows up as the client's error
 	})
 	var code string
 	hops, status, body, err := FollowAuthorization(context.Background(), srv.URL+"/authorize?state=s1", func(c string) { code = c })
@@ -147,7 +150,7 @@ func TestNextcloudControl(t *testing.T) {
 	req.Header.Set("OCS-APIRequest", "true")
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
-	resp.Body.Close()
+	require.NoError(t, resp.Body.Close())
 	assert.Equal(t, 200, resp.StatusCode, "the new app password logs in")
 
 	log, err := ctl.Log(ctx)

@@ -9,6 +9,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -46,17 +47,22 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		return 2
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "conformance: unexpected arguments %q\n", fs.Args())
+		say(stderr, "conformance: unexpected arguments %q\n", fs.Args())
 		return 2
 	}
 	reqs := conformance.Catalogue()
 	if *list {
+		var b bytes.Buffer
 		for _, r := range reqs {
-			fmt.Fprintf(stdout, "%-16s %-9s %s\n", r.ID, r.Level, r.Statement)
+			fmt.Fprintf(&b, "%-16s %-9s %s\n", r.ID, r.Level, r.Statement)
 		}
-		fmt.Fprintln(stdout, "\nEnvironment for an external deployment:")
+		b.WriteString("\nEnvironment for an external deployment:\n")
 		for _, e := range conformance.EnvVars {
-			fmt.Fprintf(stdout, "  %-36s %s\n", e.Name, e.Meaning)
+			fmt.Fprintf(&b, "  %-36s %s\n", e.Name, e.Meaning)
+		}
+		if _, err := stdout.Write(b.Bytes()); err != nil {
+			say(stderr, "conformance: -list: %v\n", err)
+			return 2
 		}
 		return 0
 	}
@@ -64,7 +70,7 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	if *runRE != "" {
 		re, err := regexp.Compile(*runRE)
 		if err != nil {
-			fmt.Fprintf(stderr, "conformance: -run: %v\n", err)
+			say(stderr, "conformance: -run: %v\n", err)
 			return 2
 		}
 		filter = func(r conformance.Requirement) bool { return re.MatchString(r.ID) }
@@ -73,11 +79,11 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	if *official {
 		abs, err := filepath.Abs(*script)
 		if err != nil {
-			fmt.Fprintf(stderr, "conformance: %v\n", err)
+			say(stderr, "conformance: %v\n", err)
 			return 2
 		}
 		if _, err := os.Stat(abs); err != nil {
-			fmt.Fprintf(stderr, "conformance: -official-script: %v\n", err)
+			say(stderr, "conformance: -official-script: %v\n", err)
 			return 2
 		}
 		officialScript = abs
@@ -86,12 +92,12 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	var specs []conformance.TargetSpec
 	if conformance.ExternalRequested(getenv) {
 		if *targets != "" {
-			fmt.Fprintln(stderr, "conformance: -targets selects in-process stacks; unset the CONFORMANCE_* URLs to use it")
+			say(stderr, "conformance: -targets selects in-process stacks; unset the CONFORMANCE_* URLs to use it\n")
 			return 2
 		}
 		spec, err := conformance.ExternalSpec(getenv, officialScript)
 		if err != nil {
-			fmt.Fprintf(stderr, "conformance: %v\n", err)
+			say(stderr, "conformance: %v\n", err)
 			return 2
 		}
 		specs = append(specs, spec)
@@ -108,7 +114,7 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		for _, w := range want {
 			i := slices.IndexFunc(all, func(o stack.Options) bool { return o.Name == strings.TrimSpace(w) })
 			if i < 0 {
-				fmt.Fprintf(stderr, "conformance: unknown target %q (have %s)\n", w, strings.Join(names, ", "))
+				say(stderr, "conformance: unknown target %q (have %s)\n", w, strings.Join(names, ", "))
 				return 2
 			}
 			specs = append(specs, inProcess(all[i]))
@@ -121,20 +127,28 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	defer cancelT()
 	rep := conformance.Run(ctx, specs, reqs, conformance.Options{Parallel: *parallel, Filter: filter})
 	if err := rep.WriteTable(stdout); err != nil {
-		fmt.Fprintf(stderr, "conformance: %v\n", err)
+		say(stderr, "conformance: %v\n", err)
 		return 2
 	}
 	paths, err := rep.WriteFiles(*out)
 	if err != nil {
-		fmt.Fprintf(stderr, "conformance: writing reports: %v\n", err)
+		say(stderr, "conformance: writing reports: %v\n", err)
 		return 2
 	}
-	fmt.Fprintf(stdout, "reports: %s\n", strings.Join(paths, ", "))
+	if _, err := fmt.Fprintf(stdout, "reports: %s\n", strings.Join(paths, ", ")); err != nil {
+		say(stderr, "conformance: %v\n", err)
+		return 2
+	}
 	if len(rep.Blocking) > 0 {
 		return 1
 	}
 	return 0
 }
+
+// say writes a diagnostic for the person at the terminal. A failed write
+// is dropped on purpose: the exit status still says what happened, and
+// there is nowhere left to report the write failure to.
+func say(w io.Writer, format string, args ...any) { _, _ = fmt.Fprintf(w, format, args...) }
 
 func inProcess(o stack.Options) conformance.TargetSpec {
 	spec := conformance.TargetSpec{

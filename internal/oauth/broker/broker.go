@@ -38,7 +38,7 @@ import (
 // ErrNotProvisioned: the user has no usable grant (never provisioned,
 // revoked, or unprovisioned because the IdP refused the refresh token).
 // The user has to run provision_nextcloud_access again.
-var ErrNotProvisioned = errors.New("Nextcloud access is not provisioned for this user; run provision_nextcloud_access")
+var ErrNotProvisioned = errors.New("broker: Nextcloud access is not provisioned for this user; run provision_nextcloud_access")
 
 // ErrForeground: TokenFor was called from a request's context.
 var ErrForeground = errors.New("broker: refresh grants are only for the background worker (use broker.WorkerContext in the worker; never call the broker from a tool call)")

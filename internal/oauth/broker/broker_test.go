@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/oauth"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/oauth/internal/testas"
@@ -47,7 +49,7 @@ func newFixture(t *testing.T, mutate func(*Config), opts ...testas.Option) *fixt
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { store.Close() })
+	t.Cleanup(func() { assert.NoError(t, store.Close()) })
 	clk := &clock{t: time.Now()}
 	v, err := verify.New(verify.Config{
 		Issuer: as.Issuer, Audiences: []string{testas.NextcloudAudience},
@@ -178,7 +180,7 @@ func postRefresh(t *testing.T, as *testas.Server, rt string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
+	require.NoError(t, resp.Body.Close())
 	return resp.StatusCode
 }
 

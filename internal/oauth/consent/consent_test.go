@@ -14,6 +14,9 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/oauth"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/oauth/internal/testas"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/oauth/tokenstore"
@@ -45,7 +48,7 @@ func newStore(t *testing.T) *tokenstore.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Close() })
+	t.Cleanup(func() { assert.NoError(t, s.Close()) })
 	return s
 }
 
@@ -93,7 +96,7 @@ func approve(t *testing.T, authURL string) Callback {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
+	require.NoError(t, resp.Body.Close())
 	if resp.StatusCode != http.StatusFound {
 		t.Fatalf("authorize answered %d", resp.StatusCode)
 	}
@@ -275,12 +278,12 @@ func TestCompleteRefusals(t *testing.T) {
 		{name: "no refresh token", setup: func(f *fixture) {
 			f.as.Override("/token", func(w http.ResponseWriter, _ *http.Request) {
 				w.Header().Set("Content-Type", "application/json")
-				fmt.Fprintf(w, `{"access_token":%q,"token_type":"Bearer","expires_in":300}`, f.as.AccessToken("alice", testas.NextcloudAudience))
+				_, _ = fmt.Fprintf(w, `{"access_token":%q,"token_type":"Bearer","expires_in":300}`, f.as.AccessToken("alice", testas.NextcloudAudience)) // a failed write shows up as the client's error
 			})
 		}, is: ErrNoRefreshToken, want: "offline_access allowed for client nextcloud-mcp-server"},
 		{name: "not a bearer token", setup: func(f *fixture) {
 			f.as.Override("/token", func(w http.ResponseWriter, _ *http.Request) {
-				fmt.Fprintf(w, `{"access_token":"x","token_type":"DPoP","refresh_token":"r"}`)
+				_, _ = fmt.Fprint(w, `{"access_token":"x","token_type":"DPoP","refresh_token":"r"}`) // a failed write shows up as the client's error
 			})
 		}, is: ErrBadGrant, want: "token_type DPoP"},
 		{name: "access token not for nextcloud", opts: []testas.Option{testas.WithCodeAudience("mcp-server")}, is: ErrBadGrant, want: "does not include nextcloud"},

@@ -256,7 +256,9 @@ func TestExchangeBadResponses(t *testing.T) {
 			if tc.body != nil {
 				as.Override("/token", respond(tc.body, as))
 			} else {
-				as.Override("/token", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("{oops")) })
+				as.Override("/token", func(w http.ResponseWriter, _ *http.Request) {
+					_, _ = w.Write([]byte("{oops")) // a failed write shows up as the client's error
+				})
 			}
 			e := newExchanger(t, as, nil)
 			_, err := e.Exchange(context.Background(), as.AccessToken("alice", testas.MCPResource), "alice")

@@ -167,15 +167,13 @@ func Open(ctx context.Context, path string, key Key, opts Options) (*Store, erro
 	db.SetMaxOpenConns(1)
 	s := &Store{db: db, key: key, now: opts.Now, path: path}
 	if err := s.init(ctx); err != nil {
-		db.Close()
-		return nil, err
+		return nil, errors.Join(err, db.Close())
 	}
 	// The WAL and SHM files exist now; SQLite gives them the database's
 	// mode, but make sure.
 	for _, p := range []string{path + "-wal", path + "-shm"} {
 		if err := narrowMode(p, opts.Logger); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			db.Close()
-			return nil, err
+			return nil, errors.Join(err, db.Close())
 		}
 	}
 	return s, nil
@@ -278,7 +276,7 @@ func (s *Store) Save(ctx context.Context, g Grant) error {
 	if err != nil {
 		return fmt.Errorf("tokenstore: %w", err)
 	}
-	defer tx.Rollback()
+	defer rollback(tx)
 	_, err = tx.ExecContext(ctx, `
 		INSERT INTO grants(subject, refresh_token, scopes, client_id, refresh_expires_at, created_at, updated_at, generation)
 		VALUES(?, ?, ?, ?, ?, ?, ?, 1)
@@ -356,7 +354,7 @@ func (s *Store) Rotate(ctx context.Context, g *Grant, next string, refreshExpire
 	if err != nil {
 		return fmt.Errorf("tokenstore: %w", err)
 	}
-	defer tx.Rollback()
+	defer rollback(tx)
 	res, err := tx.ExecContext(ctx, `
 		UPDATE grants SET refresh_token = ?, refresh_expires_at = ?, updated_at = ?, generation = generation + 1
 		WHERE subject = ? AND generation = ?`, sealed, ms(refreshExpiresAt), now, g.Subject, g.generation)
@@ -380,6 +378,12 @@ func (s *Store) Rotate(ctx context.Context, g *Grant, next string, refreshExpire
 	return nil
 }
 
+// rollback ends tx when Commit was not reached. Its error is dropped on
+// purpose: after a Commit it is only sql.ErrTxDone, and otherwise the caller
+// is already returning the error that abandoned the transaction (SQLite
+// discards an unfinished transaction with the connection anyway).
+func rollback(tx *sql.Tx) { _ = tx.Rollback() }
+
 func (s *Store) hasTx(ctx context.Context, tx *sql.Tx, subject string) (bool, error) {
 	var one int
 	err := tx.QueryRowContext(ctx, `SELECT 1 FROM grants WHERE subject = ?`, subject).Scan(&one)
@@ -394,7 +398,7 @@ func (s *Store) Delete(ctx context.Context, subject, reason string) (bool, error
 	if err != nil {
 		return false, fmt.Errorf("tokenstore: %w", err)
 	}
-	defer tx.Rollback()
+	defer rollback(tx)
 	res, err := tx.ExecContext(ctx, `DELETE FROM grants WHERE subject = ?`, subject)
 	if err != nil {
 		return false, fmt.Errorf("tokenstore: deleting grant: %w", err)
@@ -437,7 +441,7 @@ func (s *Store) List(ctx context.Context) ([]Info, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tokenstore: listing: %w", err)
 	}
-	defer rows.Close()
+	defer closeRows(rows)
 	var out []Info
 	for rows.Next() {
 		var (
@@ -454,6 +458,11 @@ func (s *Store) List(ctx context.Context) ([]Info, error) {
 	}
 	return out, rows.Err()
 }
+
+// closeRows releases rows. Its error is dropped on purpose: the loops read
+// every row and return rows.Err(), which reports what went wrong while
+// reading; closing fully read rows has nothing to add.
+func closeRows(rows *sql.Rows) { _ = rows.Close() }
 
 // Audit records an event for subject. detail is free text for people:
 // never put a token, code or secret in it (anything shaped like a JWT is
@@ -497,7 +506,7 @@ func (s *Store) AuditEvents(ctx context.Context, subject string, limit int) ([]A
 	if err != nil {
 		return nil, fmt.Errorf("tokenstore: reading audit: %w", err)
 	}
-	defer rows.Close()
+	defer closeRows(rows)
 	var out []AuditEvent
 	for rows.Next() {
 		var e AuditEvent

@@ -14,6 +14,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func testKey(t testing.TB) Key {
@@ -35,7 +38,7 @@ func openStore(t testing.TB, dir string, key Key) *Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Close() })
+	t.Cleanup(func() { assert.NoError(t, s.Close()) })
 	return s
 }
 
@@ -155,13 +158,13 @@ func TestOpenNarrowsWideMode(t *testing.T) {
 	if err := os.WriteFile(path, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	os.Chmod(path, 0o644) // umask-proof
+	require.NoError(t, os.Chmod(path, 0o644)) // umask-proof
 	var logs bytes.Buffer
 	s, err := Open(context.Background(), path, testKey(t), Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	defer func() { assert.NoError(t, s.Close()) }()
 	st, _ := os.Stat(path)
 	if st.Mode().Perm() != 0o600 {
 		t.Fatalf("mode %v", st.Mode().Perm())
@@ -189,7 +192,7 @@ func TestOpenRefuses(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			s, err := Open(context.Background(), tc.path, tc.key, Options{})
 			if err == nil {
-				s.Close()
+				assert.NoError(t, s.Close())
 				t.Fatal("opened")
 			}
 			if !strings.Contains(err.Error(), tc.want) {
@@ -205,7 +208,7 @@ func TestWrongKey(t *testing.T) {
 	if err := s.Save(context.Background(), Grant{Subject: "alice", RefreshToken: "rt"}); err != nil {
 		t.Fatal(err)
 	}
-	s.Close()
+	require.NoError(t, s.Close())
 	_, err := Open(context.Background(), filepath.Join(dir, "tokens.db"), testKey(t), Options{})
 	if !errors.Is(err, ErrWrongKey) {
 		t.Fatalf("err = %v", err)
@@ -220,7 +223,7 @@ func TestGrantLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	defer func() { assert.NoError(t, s.Close()) }()
 	if _, err := s.Get(ctx, "alice"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("empty store: %v", err)
 	}
@@ -334,7 +337,7 @@ func TestNoPlaintextAtRest(t *testing.T) {
 	if err := s.Rotate(ctx, g, rotated, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
-	s.Audit(ctx, "bob", "note", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJib2IifQ.c2lnbmF0dXJlLXNpZw leaked by a careless caller")
+	require.NoError(t, s.Audit(ctx, "bob", "note", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJib2IifQ.c2lnbmF0dXJlLXNpZw leaked by a careless caller"))
 	check := func(stage string) {
 		entries, _ := os.ReadDir(dir)
 		for _, e := range entries {
@@ -358,7 +361,7 @@ func TestNoPlaintextAtRest(t *testing.T) {
 	if _, err := s.Delete(ctx, "carol", "test"); err != nil {
 		t.Fatal(err)
 	}
-	s.Close()
+	require.NoError(t, s.Close())
 	check("closed")
 }
 
@@ -366,8 +369,8 @@ func TestRowsCannotBeSwapped(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	s := openStore(t, dir, testKey(t))
-	s.Save(ctx, Grant{Subject: "alice", RefreshToken: "alice-token"})
-	s.Save(ctx, Grant{Subject: "mallory", RefreshToken: "mallory-token"})
+	require.NoError(t, s.Save(ctx, Grant{Subject: "alice", RefreshToken: "alice-token"}))
+	require.NoError(t, s.Save(ctx, Grant{Subject: "mallory", RefreshToken: "mallory-token"}))
 	// Someone with write access to the file copies alice's ciphertext onto
 	// mallory's row.
 	if _, err := s.db.ExecContext(ctx, `UPDATE grants SET refresh_token = (SELECT refresh_token FROM grants WHERE subject = 'alice') WHERE subject = 'mallory'`); err != nil {
@@ -390,8 +393,8 @@ func TestAuditRedactsAndBounds(t *testing.T) {
 	ctx := context.Background()
 	s := openStore(t, t.TempDir(), testKey(t))
 	jwtish := "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlc2lnbmF0dXJl"
-	s.Audit(ctx, "alice", "x", "token was "+jwtish)
-	s.Audit(ctx, "alice", "y", strings.Repeat("é", 800))
+	require.NoError(t, s.Audit(ctx, "alice", "x", "token was "+jwtish))
+	require.NoError(t, s.Audit(ctx, "alice", "y", strings.Repeat("é", 800)))
 	ev, _ := s.AuditEvents(ctx, "alice", 10)
 	if strings.Contains(ev[1].Detail, jwtish) || !strings.Contains(ev[1].Detail, "[redacted]") {
 		t.Fatalf("detail %q", ev[1].Detail)
@@ -440,8 +443,8 @@ func TestReopenKeepsData(t *testing.T) {
 	dir := t.TempDir()
 	k := testKey(t)
 	s := openStore(t, dir, k)
-	s.Save(ctx, Grant{Subject: "alice", RefreshToken: "rt"})
-	s.Close()
+	require.NoError(t, s.Save(ctx, Grant{Subject: "alice", RefreshToken: "rt"}))
+	require.NoError(t, s.Close())
 	s2 := openStore(t, dir, k)
 	if g, err := s2.Get(ctx, "alice"); err != nil || g.RefreshToken != "rt" {
 		t.Fatal(err)
@@ -451,7 +454,7 @@ func TestReopenKeepsData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	defer func() { assert.NoError(t, db.Close()) }()
 	var n int
 	if err := db.QueryRow(`SELECT count(*) FROM audit`).Scan(&n); err != nil || n == 0 {
 		t.Fatal(n, err)

@@ -188,7 +188,9 @@ func (l *fetchLimiter) RoundTrip(req *http.Request) (*http.Response, error) {
 		return resp, err
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	resp.Body.Close()
+	// The body is read (or the read failed, which is reported below);
+	// closing only hands the connection back, so its error is dropped.
+	_ = resp.Body.Close()
 	if err != nil {
 		l.setFailed(true)
 		return nil, err

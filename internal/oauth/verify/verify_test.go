@@ -364,7 +364,7 @@ func TestJWKSConcurrentUnknownKidOneFetch(t *testing.T) {
 func TestJWKSUnavailable(t *testing.T) {
 	f := newFixture(t, func(c *Config) { c.CacheSize = -1 })
 	ctx := context.Background()
-	f.as.Override("/jwks", func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "boom", 503) })
+	f.as.Override("/jwks", func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "boom", http.StatusServiceUnavailable) })
 	token := f.as.AccessToken("alice", serverClientID)
 	_, err := f.v.Verify(ctx, token)
 	checkOutcome(t, token, err, down, "JWKS")
@@ -401,7 +401,7 @@ func TestVerifyContextCanceled(t *testing.T) {
 		case <-release:
 		case <-r.Context().Done():
 		}
-		http.Error(w, "late", 503)
+		http.Error(w, "late", http.StatusServiceUnavailable)
 	})
 	t.Cleanup(func() { close(release) })
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
@@ -502,8 +502,10 @@ func TestVerifyIntrospectionFailuresAreOutages(t *testing.T) {
 		creds   *oauth.ClientCredentials
 		reason  string
 	}{
-		{"503", func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "down", 503) }, nil, "HTTP 503"},
-		{"garbage 200", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("<html>")) }, nil, "not the expected JSON"},
+		{"503", func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "down", http.StatusServiceUnavailable) }, nil, "HTTP 503"},
+		{"garbage 200", func(w http.ResponseWriter, _ *http.Request) {
+			_, _ = w.Write([]byte("<html>")) // a failed write shows up as the client's error
+		}, nil, "not the expected JSON"},
 		{"our credentials refused", nil, &oauth.ClientCredentials{ID: testas.ServerClientID, Secret: "wrong"}, "invalid_client"},
 	}
 	for _, tc := range cases {

@@ -63,9 +63,10 @@ type Server struct {
 	accessTTL   time.Duration
 }
 
+// codeGrant is a pending authorization code; redeeming it deletes it, which
+// is what makes it single-use.
 type codeGrant struct {
 	clientID, redirectURI, challenge, sub, scope string
-	used                                         bool
 }
 
 type refreshGrant struct {
