@@ -23,7 +23,7 @@ import (
 const tokenHashKey = "nextcloud-mcp/token-sha256"
 
 // clientSource is the one call tools make to get their Nextcloud client
-// (architecture §2); each mode implements it. Tool code never knows which.
+// (docs/architecture.md §2.1); each mode implements it. Tool code never knows which.
 type clientSource func(ctx context.Context, extra *mcp.RequestExtra) (*nextcloud.Client, error)
 
 // basicClients serves every request with the one shared Basic-auth client.

@@ -13,7 +13,7 @@ import (
 )
 
 // Mode is how the server obtains the credentials it sends to Nextcloud
-// (docs/architecture.md §2). Tool code never sees it.
+// (docs/architecture.md §2.1). Tool code never sees it.
 type Mode string
 
 const (

@@ -31,7 +31,7 @@ const (
 	toolRevoke      = "revoke_nextcloud_access"
 )
 
-// consentService is progressive consent (docs/architecture.md §1, Flow 2): the
+// consentService is progressive consent (docs/architecture.md §1.2): the
 // provisioning tools, the /oauth/callback endpoint, the gate that refuses
 // unprovisioned users on every Nextcloud tool, and the encrypted grant
 // store with the background broker that alone turns grants into tokens.

@@ -1,5 +1,5 @@
 // Package server wires the Nextcloud MCP server: configuration, the three
-// token modes behind one client call (docs/architecture.md §2), the OAuth resource-
+// token modes behind one client call (docs/architecture.md §2.1), the OAuth resource-
 // server surface (server/bearer), soft-scope policy, progressive consent,
 // the background worker, and the tools of server/tools.
 package server

@@ -12,7 +12,7 @@ import (
 
 // Run is the background worker: until ctx ends it runs the modules'
 // background work (tools.Background; the notes search index) for each user
-// with background access (docs/architecture.md §1: background work is what
+// with background access (docs/architecture.md §1.3: background work is what
 // offline grants are for). In basic mode that is the one configured
 // account; with progressive consent every provisioned user, whose tokens
 // come from the broker's refresh grants — the only place refresh grants
