@@ -6,6 +6,10 @@ import (
 	"regexp"
 	"slices"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/modules"
 )
 
 func TestCatalogueWellFormed(t *testing.T) {
@@ -60,7 +64,11 @@ func TestRequirementsFileIsCurrent(t *testing.T) {
 func TestRenderRequirementsListsEveryRequirement(t *testing.T) {
 	out := RenderRequirements(Catalogue())
 	for _, r := range Catalogue() {
-		if !bytes.Contains(out, []byte("| "+r.ID+" | "+string(r.Level)+" |")) {
+		id := r.ID
+		if r.Module != "" {
+			id += " (module `" + r.Module + "`)"
+		}
+		if !bytes.Contains(out, []byte("| "+id+" | "+string(r.Level)+" |")) {
 			t.Errorf("%s missing from the rendering", r.ID)
 		}
 		if !bytes.Contains(out, []byte("`"+r.CheckName()+"`")) {
@@ -79,5 +87,31 @@ func TestReadmeDocumentsEveryVariable(t *testing.T) {
 		if !bytes.Contains(readme, []byte("| `"+e.Name+"` |")) {
 			t.Errorf("README.md does not document %s", e.Name)
 		}
+	}
+}
+
+// TestModuleRequirements keys the contract rows by the registry: every
+// Module a requirement names is a module of server/modules, and every
+// module with tools has at least one requirement about its Nextcloud app.
+func TestModuleRequirements(t *testing.T) {
+	registry := map[string]bool{}
+	withTools := map[string]bool{}
+	for _, m := range modules.Set().Modules() {
+		registry[m.ID] = true
+		if len(m.Tools) > 0 {
+			withTools[m.ID] = true
+		}
+	}
+	covered := map[string]bool{}
+	for _, r := range Catalogue() {
+		if r.Module == "" {
+			continue
+		}
+		assert.True(t, registry[r.Module], "%s names module %q, which the registry does not have", r.ID, r.Module)
+		assert.Equal(t, AreaNC, r.Area, "%s: module requirements are Nextcloud contract rows", r.ID)
+		covered[r.Module] = true
+	}
+	for id := range withTools {
+		assert.True(t, covered[id], "module %q has tools but no conformance requirement about its Nextcloud app: add NC rows with Module %q", id, id)
 	}
 }

@@ -32,7 +32,11 @@ func RenderRequirements(reqs []Requirement) []byte {
 		}
 		fmt.Fprintf(&b, "\n## %s\n\n| ID | level | source | requirement | check |\n|---|---|---|---|---|\n", area)
 		for _, r := range rows {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | `%s` |\n", r.ID, r.Level, cell(r.Source), cell(r.Statement), r.CheckName())
+			id := r.ID
+			if r.Module != "" {
+				id += " (module `" + r.Module + "`)"
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | `%s` |\n", id, r.Level, cell(r.Source), cell(r.Statement), r.CheckName())
 		}
 	}
 	return b.Bytes()

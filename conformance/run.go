@@ -102,7 +102,7 @@ func Grade(ctx context.Context, t *grade.Target, reqs []Requirement, opts Option
 		c0 := time.Now()
 		o := runCheck(ctx, t, r, opts.CheckTimeout)
 		out = append(out, report.Result{
-			ID: r.ID, Level: string(r.Level), Area: r.Area, Statement: r.Statement, Source: r.Source,
+			ID: r.ID, Level: string(r.Level), Area: r.Area, Module: r.Module, Statement: r.Statement, Source: r.Source,
 			Status: string(o.Status), Evidence: o.Evidence, Details: o.Details, Millis: time.Since(c0).Milliseconds(),
 		})
 	}

@@ -21,6 +21,7 @@ type Result struct {
 	ID        string   `json:"id"`
 	Level     string   `json:"level"`
 	Area      string   `json:"area"`
+	Module    string   `json:"module,omitempty"` // registry id of the module the requirement is about
 	Statement string   `json:"statement"`
 	Source    string   `json:"source"`
 	Status    string   `json:"status"`
