@@ -3,7 +3,6 @@ package nextcloud
 import (
 	"net/http"
 	"net/url"
-	"sort"
 	"strings"
 
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/nextcloud/davxml"
@@ -606,9 +605,4 @@ func parseIfHeader(h string) ([]ifCondition, bool) {
 		}
 	}
 	return out, len(out) > 0
-}
-
-// sortedResponses orders multistatus responses by href for stable output.
-func sortedResponses(rs []davxml.Response) {
-	sort.SliceStable(rs, func(i, j int) bool { return rs[i].Href < rs[j].Href })
 }

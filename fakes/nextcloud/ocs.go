@@ -127,7 +127,8 @@ func (n *Nextcloud) serveOCS(w http.ResponseWriter, r *http.Request) {
 		if !ok {
 			continue
 		}
-		if rt.method != r.Method && !(r.Method == http.MethodHead && rt.method == http.MethodGet) {
+		headOnGet := r.Method == http.MethodHead && rt.method == http.MethodGet
+		if rt.method != r.Method && !headOnGet {
 			methodMismatch = true
 			continue
 		}

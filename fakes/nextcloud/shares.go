@@ -549,13 +549,14 @@ func (n *Nextcloud) ocsUpdateShare(c *ocsCtx) ocsResult {
 		}
 		updated := *sh
 		if havePublicUpload && sh.Type == shareTypeLink {
-			if publicUpload == "true" {
+			switch publicUpload {
+			case "true":
 				if !node.Dir {
 					res = ocsErr(http.StatusBadRequest, "Public upload is only possible for publicly shared folders")
 					return false
 				}
 				updated.Permissions = permRead | permCreate | permUpdate | permDelete
-			} else if publicUpload == "false" {
+			case "false":
 				updated.Permissions = permRead
 			}
 		}
