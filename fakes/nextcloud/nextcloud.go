@@ -26,6 +26,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/internal/fault"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/internal/reqlog"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/nextcloud/bearer"
 )
 
@@ -112,11 +114,8 @@ type Nextcloud struct {
 	seed  Seed
 	store *persister
 
-	logMu  sync.Mutex
-	reqLog []LogEntry
-
-	faultMu sync.Mutex
-	faults  []*faultState
+	reqLog *reqlog.Log[LogEntry]
+	faults fault.Queue[Fault]
 }
 
 // New builds a fake from cfg.
@@ -146,7 +145,7 @@ func New(cfg Config) (*Nextcloud, error) {
 	if cfg.LogLimit <= 0 {
 		cfg.LogLimit = 10000
 	}
-	n := &Nextcloud{cfg: cfg, logger: cfg.Logger, now: cfg.Now, mode: cfg.BearerOnAppRoutes}
+	n := &Nextcloud{cfg: cfg, logger: cfg.Logger, now: cfg.Now, mode: cfg.BearerOnAppRoutes, reqLog: reqlog.New[LogEntry](cfg.LogLimit)}
 	if n.logger == nil {
 		n.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -288,30 +287,6 @@ func (n *Nextcloud) AppPassword(uid string) (string, bool) {
 	return u.AppPasswords[0], true
 }
 
-// recorder captures the status for the request log.
-type recorder struct {
-	http.ResponseWriter
-	status      int
-	wroteHeader bool
-}
-
-func (r *recorder) WriteHeader(code int) {
-	if !r.wroteHeader {
-		r.status = code
-		r.wroteHeader = true
-	}
-	r.ResponseWriter.WriteHeader(code)
-}
-
-func (r *recorder) Write(b []byte) (int, error) {
-	if !r.wroteHeader {
-		r.WriteHeader(http.StatusOK)
-	}
-	return r.ResponseWriter.Write(b)
-}
-
-func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
-
 // dialect is how a route family reports errors.
 type dialect int
 
@@ -351,7 +326,7 @@ func (n *Nextcloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+	rec := reqlog.NewRecorder(w)
 	entry := &LogEntry{Time: n.now().UTC(), Method: r.Method, Path: p, AuthKind: authNone,
 		OCSAPIRequest: r.Header.Get("OCS-APIRequest") != ""}
 	ctx := context.WithValue(r.Context(), entryKey{}, entry)
@@ -359,25 +334,21 @@ func (n *Nextcloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if v := recover(); v != nil {
 			n.logger.Error("handler panic", "method", r.Method, "path", p, "panic", fmt.Sprint(v))
-			if !rec.wroteHeader {
+			if !rec.Written() {
 				writeServerError(rec, dialectOf(p))
 			}
-			rec.status = http.StatusInternalServerError
+			entry.Status = http.StatusInternalServerError
+			n.reqLog.Append(*entry)
+			return
 		}
-		entry.Status = rec.status
-		n.appendLog(*entry)
+		entry.Status = rec.Status()
+		n.reqLog.Append(*entry)
 	}()
 
 	d := dialectOf(p)
 	if f := n.takeFault(r); f != nil {
-		if f.Delay > 0 {
-			t := time.NewTimer(f.Delay)
-			select {
-			case <-t.C:
-			case <-r.Context().Done():
-				t.Stop()
-				return
-			}
+		if !fault.Wait(r.Context(), f.Delay) {
+			return
 		}
 		if f.Status != 0 {
 			writeFault(rec, d, f)
