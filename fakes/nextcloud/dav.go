@@ -72,6 +72,11 @@ func writeDAVError(w http.ResponseWriter, e *davError) {
 	_, _ = w.Write(davxml.ErrorBody(e.exception, e.message, extra, rootAttrs))
 }
 
+// davNamespaces are the prefixes Nextcloud declares on multistatus roots
+// beyond sabre's d and s (apps/dav/lib/Server.php and FilesPlugin).
+var davNamespaces = davxml.Namespaces{{Prefix: "oc", URI: davxml.NSOwnCloud}, {Prefix: "nc", URI: davxml.NSNextcloud},
+	{Prefix: "ocs", URI: davxml.NSOCS}, {Prefix: "ocm", URI: davxml.NSOCM}}
+
 // DAV resource kinds below /remote.php/dav.
 type resKind int
 

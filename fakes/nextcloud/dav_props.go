@@ -337,7 +337,7 @@ func (d *davReq) writeMultistatus(rs []davxml.Response) {
 	h.Set("Vary", "Brief,Prefer")
 	h.Set("DAV", "1, 3, extended-mkcol, access-control, calendarserver-principal-property-search, nextcloud-checksum-update")
 	d.w.WriteHeader(http.StatusMultiStatus)
-	_, _ = d.w.Write(davxml.Multistatus(rs))
+	_, _ = d.w.Write(davNamespaces.Multistatus(rs))
 }
 
 // proppatch is CorePlugin::httpPropPatch with Nextcloud's handlers: the

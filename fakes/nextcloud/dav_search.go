@@ -115,7 +115,7 @@ func (d *davReq) search() *davError {
 	}
 	d.w.Header().Set("Content-Type", `application/xml; charset="utf-8"`)
 	d.w.WriteHeader(http.StatusMultiStatus)
-	_, _ = d.w.Write(davxml.Multistatus(responses))
+	_, _ = d.w.Write(davNamespaces.Multistatus(responses))
 	return nil
 }
 
