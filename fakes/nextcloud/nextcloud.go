@@ -103,6 +103,11 @@ type Nextcloud struct {
 	routesOnce sync.Once
 	routes     []appRoute
 
+	// apps are the registered apps (apps.go) and, in tests, extra ones;
+	// dav is the DAV tree they make.
+	apps []app
+	dav  *davServer
+
 	cfg    Config
 	logger *slog.Logger
 	now    func() time.Time
@@ -119,7 +124,11 @@ type Nextcloud struct {
 }
 
 // New builds a fake from cfg.
-func New(cfg Config) (*Nextcloud, error) {
+func New(cfg Config) (*Nextcloud, error) { return newWithApps(cfg) }
+
+// newWithApps builds a fake serving the registered apps and extra ones
+// (tests prove the app seam with apps of their own).
+func newWithApps(cfg Config, extra ...app) (*Nextcloud, error) {
 	if cfg.OIDCClientID == "" {
 		cfg.OIDCClientID = "nextcloud"
 	}
@@ -146,6 +155,19 @@ func New(cfg Config) (*Nextcloud, error) {
 		cfg.LogLimit = 10000
 	}
 	n := &Nextcloud{cfg: cfg, logger: cfg.Logger, now: cfg.Now, mode: cfg.BearerOnAppRoutes, reqLog: reqlog.New[LogEntry](cfg.LogLimit)}
+	n.apps = append(append([]app{}, apps...), extra...)
+	seen := map[string]bool{}
+	for _, a := range n.apps {
+		if a.id() == "" || seen[a.id()] {
+			return nil, fmt.Errorf("nextcloud: app id %q is empty or registered twice", a.id())
+		}
+		seen[a.id()] = true
+	}
+	dav, err := newDAVServer(n.apps)
+	if err != nil {
+		return nil, err
+	}
+	n.dav = dav
 	if n.logger == nil {
 		n.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -371,8 +393,7 @@ func (n *Nextcloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(p, "/apps/"):
 		// Pretty URLs: the same routes without /index.php.
 		n.serveIndex(rec, r, p)
-	case p == "/remote.php/dav" || strings.HasPrefix(p, "/remote.php/dav/") ||
-		p == "/remote.php/webdav" || strings.HasPrefix(p, "/remote.php/webdav/"):
+	case n.dav.serves(p):
 		n.serveDAV(rec, r)
 	default:
 		writeNotFoundPage(rec)

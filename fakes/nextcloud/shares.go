@@ -73,6 +73,31 @@ func (sh *share) receivedBy(st *state, uid string) bool {
 	return false
 }
 
+func (sh *share) mountType() string { return "shared" }
+func (sh *share) note() string      { return sh.Note }
+func (sh *share) reshareable() bool { return sh.Permissions&permShare != 0 }
+
+// unmount is a recipient deleting the mount point: a user share is gone, a
+// group member leaves the group share.
+func (sh *share) unmount(st *state, uid string) {
+	if sh.Type == shareTypeGroup {
+		if sh.Left == nil {
+			sh.Left = map[string]bool{}
+		}
+		sh.Left[uid] = true
+		return
+	}
+	delete(st.shares, sh.ID)
+}
+
+// rename is file_target: the recipient's name of the mount point.
+func (sh *share) rename(_ *state, uid, name string) {
+	if sh.Targets == nil {
+		sh.Targets = map[string]string{}
+	}
+	sh.Targets[uid] = name
+}
+
 // effectivePerms are the share's permissions as the node allows them.
 func (sh *share) effectivePerms(node *vfs.Node) int {
 	p := sh.Permissions
@@ -178,8 +203,8 @@ func (st *state) formatShare(sh *share, uid string, r *http.Request) obj {
 		path, perms, mountType := node.Path(), 0, ""
 		if e != nil {
 			path, perms = e.path, e.filePerms()
-			if e.share != nil {
-				mountType = "shared"
+			if e.mount != nil {
+				mountType = e.mount.mountType()
 			}
 		}
 		itemType := "file"

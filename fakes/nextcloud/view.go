@@ -19,16 +19,34 @@ const (
 	permAll    = 31
 )
 
-// entry is a node as one user sees it: in their own tree, or inside a share
-// they received (mounted at the root of their tree under a target name).
+// entry is a node as one user sees it: in their own tree, or inside a
+// mount (another user's node an app mounts at the root of the viewer's
+// tree under a target name, like a received share).
 type entry struct {
 	node      *vfs.Node
 	perms     int    // effective permissions for the viewer
-	share     *share // received share the entry lies in; nil for own nodes
-	mountRoot bool   // entry is the mount point of share
+	mount     mount  // the mount the entry lies in; nil for own nodes
+	mountRoot bool   // entry is the mount point itself
 	name      string // name in the viewer's tree
 	path      string // viewer-relative path: "" for the home, else "/a/b"
 	uid       string // viewer
+}
+
+// mount is what an app mounts into users' trees (Nextcloud's
+// IMountProvider; files_sharing's MountProvider mounts received shares).
+// The view asks the apps for the mounts of a user (app.mounts).
+type mount interface {
+	// mountType is nc:mount-type ("shared").
+	mountType() string
+	// note is nc:note, the sharer's note ("" for none).
+	note() string
+	// reshareable: the viewer may share it on (ocs:share-permissions).
+	reshareable() bool
+	// unmount removes the mount from uid's tree (DELETE of the mount point).
+	unmount(st *state, uid string)
+	// rename gives the mount point in uid's tree a new name (MOVE of the
+	// mount point within the root).
+	rename(st *state, uid, name string)
 }
 
 func (e *entry) isHome() bool { return e.path == "" }
@@ -81,7 +99,7 @@ func (st *state) child(dir *entry, name string) (*entry, error) {
 		return nil, errNotAFold
 	}
 	if c := dir.node.Child(name); c != nil {
-		return &entry{node: c, perms: dir.perms, share: dir.share, name: name, path: dir.path + "/" + name, uid: dir.uid}, nil
+		return &entry{node: c, perms: dir.perms, mount: dir.mount, name: name, path: dir.path + "/" + name, uid: dir.uid}, nil
 	}
 	if dir.isHome() {
 		for _, m := range st.mounts(dir.uid) {
@@ -98,7 +116,7 @@ func (st *state) child(dir *entry, name string) (*entry, error) {
 func (st *state) children(dir *entry) []*entry {
 	var out []*entry
 	for _, c := range dir.node.Children() {
-		out = append(out, &entry{node: c, perms: dir.perms, share: dir.share, name: c.Name, path: dir.path + "/" + c.Name, uid: dir.uid})
+		out = append(out, &entry{node: c, perms: dir.perms, mount: dir.mount, name: c.Name, path: dir.path + "/" + c.Name, uid: dir.uid})
 	}
 	if dir.isHome() {
 		out = append(out, st.mounts(dir.uid)...)
@@ -119,7 +137,7 @@ func (st *state) mounts(uid string) []*entry {
 			continue
 		}
 		target := st.shareTarget(sh, uid)
-		out = append(out, &entry{node: node, perms: sh.effectivePerms(node), share: sh, mountRoot: true,
+		out = append(out, &entry{node: node, perms: sh.effectivePerms(node), mount: sh, mountRoot: true,
 			name: target, path: "/" + target, uid: uid})
 	}
 	return out
@@ -157,7 +175,7 @@ func (st *state) entryForNode(uid string, node *vfs.Node) *entry {
 		}
 		if m.node.IsAncestorOf(node) {
 			rel := strings.TrimPrefix(node.Path(), m.node.Path())
-			return &entry{node: node, perms: m.perms, share: m.share, name: node.Name, path: m.path + rel, uid: uid}
+			return &entry{node: node, perms: m.perms, mount: m.mount, name: node.Name, path: m.path + rel, uid: uid}
 		}
 	}
 	return nil
@@ -169,13 +187,13 @@ func (st *state) entryForNode(uid string, node *vfs.Node) *entry {
 func davPermissions(e *entry) string {
 	p := e.filePerms()
 	var b strings.Builder
-	if e.share != nil {
+	if e.mount != nil {
 		b.WriteString("S")
 	}
 	if p&permShare != 0 {
 		b.WriteString("R")
 	}
-	if e.share != nil {
+	if e.mount != nil {
 		b.WriteString("M")
 	}
 	if p&permRead != 0 {
@@ -204,7 +222,7 @@ func sharePermissions(e *entry) int {
 	if !e.node.Dir {
 		p &^= permCreate | permDelete
 	}
-	if e.share != nil && e.share.Permissions&permShare == 0 {
+	if e.mount != nil && !e.mount.reshareable() {
 		return 0
 	}
 	return p
