@@ -7,4 +7,6 @@ var apps = []app{
 	davApp{},
 	filesApp{},
 	sharingApp{},
+	themingApp{},
+	notesApp{},
 }

@@ -99,14 +99,13 @@ func DefaultConfig() Config {
 
 // Nextcloud is a running fake. It is an http.Handler.
 type Nextcloud struct {
-	// routes is the index.php route table, compiled once.
-	routesOnce sync.Once
-	routes     []appRoute
-
 	// apps are the registered apps (apps.go) and, in tests, extra ones;
-	// dav is the DAV tree they make.
-	apps []app
-	dav  *davServer
+	// routes, ocs and dav are the index.php routes, OCS routes and DAV
+	// tree they make, built once.
+	apps   []app
+	routes []appRoute
+	ocs    []ocsRoute
+	dav    *davServer
 
 	cfg    Config
 	logger *slog.Logger
@@ -156,18 +155,14 @@ func newWithApps(cfg Config, extra ...app) (*Nextcloud, error) {
 	}
 	n := &Nextcloud{cfg: cfg, logger: cfg.Logger, now: cfg.Now, mode: cfg.BearerOnAppRoutes, reqLog: reqlog.New[LogEntry](cfg.LogLimit)}
 	n.apps = append(append([]app{}, apps...), extra...)
-	seen := map[string]bool{}
-	for _, a := range n.apps {
-		if a.id() == "" || seen[a.id()] {
-			return nil, fmt.Errorf("nextcloud: app id %q is empty or registered twice", a.id())
-		}
-		seen[a.id()] = true
+	if err := checkApps(n.apps); err != nil {
+		return nil, err
 	}
 	dav, err := newDAVServer(n.apps)
 	if err != nil {
 		return nil, err
 	}
-	n.dav = dav
+	n.dav, n.routes, n.ocs = dav, indexRoutes(n.apps), n.ocsRoutes(n.apps)
 	if n.logger == nil {
 		n.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -178,7 +173,7 @@ func newWithApps(cfg Config, extra ...app) (*Nextcloud, error) {
 		n.oidc = bearer.New(bearer.Config{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID,
 			SkipAudienceCheck: cfg.SkipAudienceCheck, HTTPClient: cfg.HTTPClient, Now: n.now})
 	}
-	n.seed = DefaultSeed()
+	n.seed = defaultSeedFor(n.apps)
 	if cfg.Seed != nil {
 		n.seed = *cfg.Seed
 	}
@@ -188,7 +183,7 @@ func newWithApps(cfg Config, extra ...app) (*Nextcloud, error) {
 			return nil, err
 		}
 		n.store = p
-		st, err := p.load(n.now)
+		st, err := p.load(n.now, n.apps)
 		if err != nil {
 			return nil, err
 		}
@@ -228,7 +223,7 @@ func newInstanceID() string {
 }
 
 func (n *Nextcloud) freshState(seed Seed) (*state, error) {
-	st := newState(newInstanceID(), n.now)
+	st := newState(newInstanceID(), n.now, n.apps)
 	if err := st.applySeed(seed); err != nil {
 		return nil, err
 	}

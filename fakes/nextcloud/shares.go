@@ -299,7 +299,8 @@ func (n *Nextcloud) shareByID(c *ocsCtx, st *state) (*share, *ocsResult) {
 }
 
 // ocsListShares is GET /shares (shared_with_me, reshares, subfiles, path).
-func (n *Nextcloud) ocsListShares(c *ocsCtx) ocsResult {
+func ocsListShares(c *ocsCtx) ocsResult {
+	n := c.n
 	withMe, _ := c.p.str("shared_with_me")
 	reshares, _ := c.p.str("reshares")
 	subfiles, _ := c.p.str("subfiles")
@@ -347,7 +348,8 @@ func (n *Nextcloud) ocsListShares(c *ocsCtx) ocsResult {
 }
 
 // ocsGetShare is GET /shares/{id}: a one-element list.
-func (n *Nextcloud) ocsGetShare(c *ocsCtx) ocsResult {
+func ocsGetShare(c *ocsCtx) ocsResult {
+	n := c.n
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	sh, fail := n.shareByID(c, n.st)
@@ -378,7 +380,8 @@ func parseExpireDate(s string, now time.Time) (string, *ocsResult) {
 
 // ocsCreateShare is POST /shares, with ShareAPIController::createShare's
 // checks in its order, then the share manager's.
-func (n *Nextcloud) ocsCreateShare(c *ocsCtx) ocsResult {
+func ocsCreateShare(c *ocsCtx) ocsResult {
+	n := c.n
 	uid := c.auth.uid
 	path, havePath := c.p.str("path")
 	var res ocsResult
@@ -543,7 +546,8 @@ func (st *state) shareManagerChecks(sh *share, e *entry) *ocsResult {
 }
 
 // ocsUpdateShare is PUT /shares/{id}.
-func (n *Nextcloud) ocsUpdateShare(c *ocsCtx) ocsResult {
+func ocsUpdateShare(c *ocsCtx) ocsResult {
+	n := c.n
 	uid := c.auth.uid
 	var res ocsResult
 	n.withState(func(st *state) bool {
@@ -645,7 +649,8 @@ func (n *Nextcloud) ocsUpdateShare(c *ocsCtx) ocsResult {
 
 // ocsDeleteShare is DELETE /shares/{id}: the sharer deletes it, a
 // recipient removes it from their own tree (deleteFromSelf).
-func (n *Nextcloud) ocsDeleteShare(c *ocsCtx) ocsResult {
+func ocsDeleteShare(c *ocsCtx) ocsResult {
+	n := c.n
 	uid := c.auth.uid
 	var res ocsResult
 	n.withState(func(st *state) bool {

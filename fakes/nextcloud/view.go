@@ -247,7 +247,7 @@ func ocmPermissions(p int) string {
 func (st *state) fileID(id int64) string { return fmt.Sprintf("%08d%s", id, st.InstanceID) }
 
 // deleteNode removes node with its subtree and everything that refers to it
-// (shares, favourites, notes metadata).
+// (shares, favourites, and what apps keep: nodesDeleted).
 func (st *state) deleteNode(node *vfs.Node) error {
 	ids := map[int64]bool{}
 	vfs.Walk(node, func(m *vfs.Node) bool { ids[m.ID] = true; return true })
@@ -271,12 +271,8 @@ func (st *state) forgetIDs(ids map[int64]bool) {
 			}
 		}
 	}
-	for _, metas := range st.notesMeta {
-		for id := range metas {
-			if ids[id] {
-				delete(metas, id)
-			}
-		}
+	for _, s := range st.appStates() {
+		s.nodesDeleted(ids)
 	}
 }
 
@@ -296,6 +292,7 @@ func (st *state) deleteUser(uid string) {
 	}
 	delete(st.users, uid)
 	delete(st.favorites, uid)
-	delete(st.notesMeta, uid)
-	delete(st.settings, uid)
+	for _, s := range st.appStates() {
+		s.userDeleted(uid)
+	}
 }
