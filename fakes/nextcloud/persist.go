@@ -38,8 +38,6 @@ type persisted struct {
 	FS         vfs.Snapshot       `json:"fs"`
 	Users      []*user            `json:"users"`
 	Groups     []string           `json:"groups"`
-	Shares     []*share           `json:"shares"`
-	NextShare  int64              `json:"next_share"`
 	Favorites  map[string][]int64 `json:"favorites"`
 	// Apps are the apps' sections by app id (appState.snapshot).
 	Apps map[string]json.RawMessage `json:"apps"`
@@ -47,7 +45,7 @@ type persisted struct {
 
 func (p *persister) save(st *state) error {
 	doc := persisted{Version: stateVersion, InstanceID: st.InstanceID, FS: st.fs.Snapshot(), Groups: st.sortedGroups(),
-		Shares: st.sortedShares(), NextShare: st.nextShare, Favorites: map[string][]int64{}, Apps: map[string]json.RawMessage{}}
+		Favorites: map[string][]int64{}, Apps: map[string]json.RawMessage{}}
 	for _, uid := range st.sortedUIDs() {
 		doc.Users = append(doc.Users, st.users[uid])
 	}
@@ -112,13 +110,6 @@ func (p *persister) load(now func() time.Time, list []app) (*state, error) {
 	}
 	for _, g := range doc.Groups {
 		st.groups[g] = true
-	}
-	for _, sh := range doc.Shares {
-		st.shares[sh.ID] = sh
-	}
-	st.nextShare = doc.NextShare
-	if st.nextShare < 1 {
-		st.nextShare = 1
 	}
 	for uid, ids := range doc.Favorites {
 		for _, id := range ids {

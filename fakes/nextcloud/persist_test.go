@@ -14,14 +14,16 @@ import (
 )
 
 // TestStateFileSections: every app with state writes a section of its own
-// under "apps" (version 2); the notes section survives a restart with the
-// oc_notes_meta rows.
+// under "apps" (version 2): notes with the oc_notes_meta rows, which
+// survive a restart, and files_sharing with the shares.
 func TestStateFileSections(t *testing.T) {
 	dir := t.TempDir()
 	cfg := func(c *nextcloud.Config) { c.DataDir = dir }
 	s1 := nctest.Start(t, cfg)
 	list := do(t, s1, "GET", "/index.php/apps/notes/api/v1/notes", "", alice)
 	require.Equal(t, 200, list.status, list.String())
+	created := do(t, s1, "POST", "/ocs/v2.php/apps/files_sharing/api/v1/shares?format=json&path=/Readme.md&shareType=0&shareWith=bob", "", alice, ocsHeader())
+	require.Equal(t, 200, created.status, created.String())
 	require.NoError(t, s1.Close())
 
 	raw, err := os.ReadFile(filepath.Join(dir, "state.json"))
@@ -40,6 +42,17 @@ func TestStateFileSections(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal(doc.Apps["notes"], &notes))
 	assert.Len(t, notes.Meta["alice"], 3, "one oc_notes_meta row per seeded note")
+	require.Contains(t, doc.Apps, "files_sharing")
+	var sharing struct {
+		Shares []struct {
+			ShareWith string `json:"share_with"`
+		} `json:"shares"`
+		NextShare int `json:"next_share"`
+	}
+	require.NoError(t, json.Unmarshal(doc.Apps["files_sharing"], &sharing))
+	require.Len(t, sharing.Shares, 1)
+	assert.Equal(t, "bob", sharing.Shares[0].ShareWith)
+	assert.Equal(t, 2, sharing.NextShare)
 
 	s2 := nctest.Start(t, cfg)
 	again := do(t, s2, "GET", "/index.php/apps/notes/api/v1/notes", "", alice)

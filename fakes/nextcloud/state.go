@@ -48,8 +48,6 @@ type state struct {
 	fs         *vfs.FS
 	users      map[string]*user
 	groups     map[string]bool
-	shares     map[int64]*share
-	nextShare  int64
 	favorites  map[string]map[int64]bool
 	now        func() time.Time
 
@@ -60,7 +58,7 @@ type state struct {
 func newState(instanceID string, now func() time.Time, list []app) *state {
 	st := &state{
 		InstanceID: instanceID, fs: vfs.New(instanceID, now), users: map[string]*user{}, groups: map[string]bool{},
-		shares: map[int64]*share{}, nextShare: 1, favorites: map[string]map[int64]bool{}, now: now,
+		favorites: map[string]map[int64]bool{}, now: now,
 		appList: list, apps: map[string]appState{},
 	}
 	for _, a := range list {

@@ -125,20 +125,11 @@ func (st *state) children(dir *entry) []*entry {
 	return out
 }
 
-// mounts returns the mount points of the shares uid received.
+// mounts returns the mount points the apps put at the root of uid's tree.
 func (st *state) mounts(uid string) []*entry {
 	var out []*entry
-	for _, sh := range st.sortedShares() {
-		if !sh.receivedBy(st, uid) {
-			continue
-		}
-		node := st.fs.ByID(sh.NodeID)
-		if node == nil {
-			continue
-		}
-		target := st.shareTarget(sh, uid)
-		out = append(out, &entry{node: node, perms: sh.effectivePerms(node), mount: sh, mountRoot: true,
-			name: target, path: "/" + target, uid: uid})
+	for _, a := range st.appList {
+		out = append(out, a.mounts(st, uid)...)
 	}
 	return out
 }
@@ -247,7 +238,7 @@ func ocmPermissions(p int) string {
 func (st *state) fileID(id int64) string { return fmt.Sprintf("%08d%s", id, st.InstanceID) }
 
 // deleteNode removes node with its subtree and everything that refers to it
-// (shares, favourites, and what apps keep: nodesDeleted).
+// (favourites, and what apps keep: nodesDeleted).
 func (st *state) deleteNode(node *vfs.Node) error {
 	ids := map[int64]bool{}
 	vfs.Walk(node, func(m *vfs.Node) bool { ids[m.ID] = true; return true })
@@ -259,11 +250,6 @@ func (st *state) deleteNode(node *vfs.Node) error {
 }
 
 func (st *state) forgetIDs(ids map[int64]bool) {
-	for id, sh := range st.shares {
-		if ids[sh.NodeID] {
-			delete(st.shares, id)
-		}
-	}
 	for _, favs := range st.favorites {
 		for id := range favs {
 			if ids[id] {
@@ -276,19 +262,14 @@ func (st *state) forgetIDs(ids map[int64]bool) {
 	}
 }
 
-// deleteUser removes an account with its files and the shares it made or
-// received.
+// deleteUser removes an account with its files, its favourites and what
+// the apps keep for it (userDeleted: e.g. the shares it made or received).
 func (st *state) deleteUser(uid string) {
 	if h := st.fs.Home(uid); h != nil {
 		ids := map[int64]bool{}
 		vfs.Walk(h, func(m *vfs.Node) bool { ids[m.ID] = true; return true })
 		st.fs.DeleteHome(uid)
 		st.forgetIDs(ids)
-	}
-	for id, sh := range st.shares {
-		if sh.SharedBy == uid || sh.FileOwner == uid || (sh.Type == shareTypeUser && sh.ShareWith == uid) {
-			delete(st.shares, id)
-		}
 	}
 	delete(st.users, uid)
 	delete(st.favorites, uid)
