@@ -79,7 +79,7 @@ func (baseApp) newState() appState                       { return nil }
 func (baseApp) indexRoutes() []appRoute                  { return nil }
 func (baseApp) ocsRoutes() []ocsRoute                    { return nil }
 func (baseApp) dav() *davPlugin                          { return nil }
-func (baseApp) capabilities(*state, string) []capability { return nil } //nolint:unused // every registered app has capabilities today
+func (baseApp) capabilities(*state, string) []capability { return nil }
 func (baseApp) navigation() []navEntry                   { return nil }
 func (baseApp) defaultSeed(*Seed)                        {}
 func (baseApp) seed(*state, Seed) error                  { return nil }

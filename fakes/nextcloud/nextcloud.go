@@ -10,6 +10,14 @@
 // source in Nextcloud is cited in the contract tests. It is an independent
 // implementation and imports nothing from the server it is used to test.
 //
+// The core — authentication, error dialects, the OCS envelope, routing,
+// the state lock, persistence, the control API and a sabre-style DAV
+// server — never names a Nextcloud app. Each app (files, dav,
+// files_sharing, theming, notes) is a file of its own implementing the app
+// interface (app.go), listed once in the registry (apps.go). Adding an app
+// such as Deck is one file, its tests and one registry line; README.md,
+// "Adding an app", walks through it.
+//
 // Use New for an http.Handler, nctest.Start in Go tests, or the
 // fake-nextcloud binary.
 package nextcloud
