@@ -1,7 +1,9 @@
 package nextcloud
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 )
@@ -36,8 +38,11 @@ type app interface {
 	navigation() []navEntry
 	// defaultSeed adds the app's part of the default seed.
 	defaultSeed(s *Seed)
-	// seed applies the app's part of s (after users and files).
-	seed(st *state, s Seed) error
+	// seed applies the app's part of s after the users and files: raw is
+	// its section Seed.Apps[id], nil when absent (decode it with
+	// decodeSeed). An app that takes no seed data returns errNoSeed for a
+	// section.
+	seed(st *state, s Seed, raw json.RawMessage) error
 	// mounts are the nodes the app mounts at the root of uid's tree
 	// (IMountProvider).
 	mounts(st *state, uid string) []*entry
@@ -82,8 +87,24 @@ func (baseApp) dav() *davPlugin                          { return nil }
 func (baseApp) capabilities(*state, string) []capability { return nil }
 func (baseApp) navigation() []navEntry                   { return nil }
 func (baseApp) defaultSeed(*Seed)                        {}
-func (baseApp) seed(*state, Seed) error                  { return nil }
-func (baseApp) mounts(*state, string) []*entry           { return nil }
+func (baseApp) seed(_ *state, _ Seed, raw json.RawMessage) error {
+	if raw != nil {
+		return errNoSeed
+	}
+	return nil
+}
+func (baseApp) mounts(*state, string) []*entry { return nil }
+
+// errNoSeed is an app's answer to seed data it does not take.
+var errNoSeed = errors.New("the app takes no seed data")
+
+// decodeSeed decodes an app's seed section strictly, as the control API
+// decodes the rest of the seed: unknown fields are errors.
+func decodeSeed(raw json.RawMessage, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
 
 // stateOf returns the state of app id in st; it panics when the app keeps
 // none of type S, which is a programming error.

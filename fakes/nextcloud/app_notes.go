@@ -84,11 +84,19 @@ func (notesApp) defaultSeed(s *Seed) {
 	)
 }
 
-// seed creates Seed.Notes as the app would (titles and categories
-// sanitised, folders created).
-func (notesApp) seed(st *state, s Seed) error {
+// seed creates Seed.Notes and the notes of its section as the app would
+// (titles and categories sanitised, folders created).
+func (notesApp) seed(st *state, s Seed, raw json.RawMessage) error {
+	list := s.Notes
+	if raw != nil {
+		var more []SeedNote
+		if err := decodeSeed(raw, &more); err != nil {
+			return fmt.Errorf("seed notes: %w", err)
+		}
+		list = append(append([]SeedNote{}, list...), more...)
+	}
 	nt := notesOf(st)
-	for _, sn := range s.Notes {
+	for _, sn := range list {
 		if st.users[sn.Owner] == nil {
 			return fmt.Errorf("seed note %q: unknown owner %q", sn.Title, sn.Owner)
 		}

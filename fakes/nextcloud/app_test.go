@@ -144,13 +144,12 @@ func (boardsApp) defaultSeed(s *Seed) {
 	s.Apps["boards"] = json.RawMessage(`[{"owner":"alice","title":"Roadmap"}]`)
 }
 
-func (boardsApp) seed(st *state, s Seed) error {
-	raw, ok := s.Apps["boards"]
-	if !ok {
+func (boardsApp) seed(st *state, _ Seed, raw json.RawMessage) error {
+	if raw == nil {
 		return nil
 	}
 	var list []board
-	if err := json.Unmarshal(raw, &list); err != nil {
+	if err := decodeSeed(raw, &list); err != nil {
 		return fmt.Errorf("seed boards: %w", err)
 	}
 	for _, b := range list {
@@ -368,9 +367,20 @@ func TestAppSeam(t *testing.T) {
 		w = seamReq(t, n, "bob", "GET", "/apps/boards/api/v1/boards", "")
 		assert.JSONEq(t, `[{"id":3,"title":"Bob's"}]`, w.Body.String())
 
-		w = seamReq(t, n, "", "POST", "/_fake/seed", `{"apps":{"nope":[]}}`, "Content-Type", "application/json")
-		assert.Equal(t, http.StatusBadRequest, w.Code)
-		assert.Contains(t, w.Body.String(), `no app \"nope\"`)
+		for _, tc := range []struct{ name, body, wantErr string }{
+			{name: "unknown app", body: `{"apps":{"nope":[]}}`, wantErr: `no app \"nope\"`},
+			{name: "app without seed", body: `{"apps":{"theming":{}}}`, wantErr: `app \"theming\" takes no seed data`},
+			{name: "unknown field in a section", body: `{"apps":{"boards":[{"owner":"bob","name":"x"}]}}`, wantErr: `unknown field \"name\"`},
+		} {
+			w = seamReq(t, n, "", "POST", "/_fake/seed", tc.body, "Content-Type", "application/json")
+			assert.Equal(t, http.StatusBadRequest, w.Code, tc.name)
+			assert.Contains(t, w.Body.String(), tc.wantErr, tc.name)
+		}
+		// The Notes app takes its list in its section too.
+		w = seamReq(t, n, "", "POST", "/_fake/seed", `{"apps":{"notes":[{"owner":"bob","title":"From the section"}]}}`, "Content-Type", "application/json")
+		require.Equal(t, http.StatusNoContent, w.Code, w.Body.String())
+		w = seamReq(t, n, "bob", "GET", "/index.php/apps/notes/api/v1/notes?exclude=content", "")
+		assert.Contains(t, w.Body.String(), `"title":"From the section"`)
 	})
 
 	t.Run("state.json section and restart", func(t *testing.T) {

@@ -2,6 +2,7 @@ package nextcloud
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -14,7 +15,8 @@ type Seed struct {
 	Users []SeedUser `json:"users,omitempty"`
 	Files []SeedFile `json:"files,omitempty"`
 	// Notes are the Notes app's seed. They keep a field of their own
-	// because they had one before apps had sections.
+	// because they had one before apps had sections; Apps["notes"] takes
+	// the same list.
 	Notes []SeedNote `json:"notes,omitempty"`
 	// Apps holds every other app's seed by app id ({"deck": …}), in the
 	// shape that app documents; an id no app has is an error.
@@ -122,7 +124,11 @@ func (st *state) applySeed(s Seed) error {
 		}
 	}
 	for _, a := range st.appList {
-		if err := a.seed(st, s); err != nil {
+		err := a.seed(st, s, s.Apps[a.id()])
+		if errors.Is(err, errNoSeed) {
+			return fmt.Errorf("seed: app %q takes no seed data", a.id())
+		}
+		if err != nil {
 			return err
 		}
 	}
