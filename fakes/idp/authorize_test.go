@@ -75,7 +75,7 @@ func TestAuthorizeErrors(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			if tc.html {
 				if resp.StatusCode != 400 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") || resp.Header.Get("Location") != "" {
 					t.Fatalf("want HTML 400, got %d %s %q", resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Location"))
@@ -124,7 +124,7 @@ func TestRedirectMatching(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			got := resp.StatusCode == http.StatusFound && strings.HasPrefix(resp.Header.Get("Location"), tc.redirect)
 			if got != tc.ok {
 				t.Errorf("accepted=%v (status %d), want %v", got, resp.StatusCode, tc.ok)

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/internal/fault"
 )
 
 // LogEntry is one request as the request log records it: never a secret, a
@@ -40,34 +42,22 @@ func (p *IdP) record(e *LogEntry, status int) {
 			e.Outcome = http.StatusText(status)
 		}
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	e.Time = p.nowLocked()
+	e.Time = p.Now()
 	e.Audience = slices.Clone(e.Audience)
-	if len(p.reqlog) >= p.logSize {
-		p.reqlog = slices.Delete(p.reqlog, 0, len(p.reqlog)-p.logSize+1)
-	}
-	p.reqlog = append(p.reqlog, *e)
+	p.reqlog.Append(*e)
 }
 
 // RequestLog returns a copy of the request log, oldest first.
 func (p *IdP) RequestLog() []LogEntry {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	out := make([]LogEntry, len(p.reqlog))
-	for i, e := range p.reqlog {
-		e.Audience = slices.Clone(e.Audience)
-		out[i] = e
+	out := p.reqlog.Entries()
+	for i := range out {
+		out[i].Audience = slices.Clone(out[i].Audience)
 	}
 	return out
 }
 
 // ResetLog empties the request log.
-func (p *IdP) ResetLog() {
-	p.mu.Lock()
-	p.reqlog = nil
-	p.mu.Unlock()
-}
+func (p *IdP) ResetLog() { p.reqlog.Reset() }
 
 // Fault makes the next Count requests to Endpoint wait Delay and then, if
 // Status is set, answer Status with an OAuth error body instead of the
@@ -87,11 +77,6 @@ type Fault struct {
 	Error string
 }
 
-type faultState struct {
-	Fault
-	left int
-}
-
 // FaultEndpoints lists the endpoint names a Fault may name.
 var FaultEndpoints = []string{
 	epToken, epAuthorize, epLogin, epConsent, epJWKS, epIntrospect, epRevoke, epUserinfo,
@@ -99,37 +84,24 @@ var FaultEndpoints = []string{
 }
 
 // InjectFault queues a fault; faults for the same endpoint apply in order.
+// Endpoint is matched as a glob, so "*" (the only name with a star)
+// matches every endpoint.
 func (p *IdP) InjectFault(f Fault) {
 	if f.Count <= 0 {
 		f.Count = 1
 	}
-	p.mu.Lock()
-	p.faults = append(p.faults, &faultState{Fault: f, left: f.Count})
-	p.mu.Unlock()
+	p.faults.Arm(fault.Match{Pattern: f.Endpoint}, f.Count, f)
 }
 
 // ClearFaults drops every queued fault.
-func (p *IdP) ClearFaults() {
-	p.mu.Lock()
-	p.faults = nil
-	p.mu.Unlock()
-}
+func (p *IdP) ClearFaults() { p.faults.Clear() }
 
-func (p *IdP) takeFault(endpoint string) *Fault {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for i, f := range p.faults {
-		if f.Endpoint != endpoint && f.Endpoint != "*" {
-			continue
-		}
-		f.left--
-		if f.left <= 0 {
-			p.faults = slices.Delete(p.faults, i, i+1)
-		}
-		cp := f.Fault
-		return &cp
+func (p *IdP) takeFault(r *http.Request, endpoint string) *Fault {
+	f, ok := p.faults.Take(r.Method, endpoint)
+	if !ok {
+		return nil
 	}
-	return nil
+	return &f
 }
 
 func writeFault(w http.ResponseWriter, f *Fault) {
@@ -247,7 +219,7 @@ func (p *IdP) handleControl(w http.ResponseWriter, r *http.Request, rel string) 
 			fail(errInvalidRequest("endpoint must be one of " + strings.Join(FaultEndpoints, ", ")))
 			return
 		}
-		if (in.Status != 0 && (in.Status < 100 || in.Status > 599)) || in.DelayMS < 0 || in.Count < 0 || (in.Status == 0 && in.DelayMS == 0) {
+		if in.DelayMS < 0 || !fault.ValidSpec(in.Status, time.Duration(in.DelayMS)*time.Millisecond, in.Count) {
 			fail(errInvalidRequest("a fault needs a status (100-599) or a positive delay_ms; count must not be negative"))
 			return
 		}

@@ -209,7 +209,7 @@ func jwks(t *testing.T, s *idptest.Server) jose.JSONWebKeySet {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	var set jose.JSONWebKeySet
 	if err := jsonDecode(resp.Body, &set); err != nil {
 		t.Fatal(err)
@@ -219,7 +219,7 @@ func jwks(t *testing.T, s *idptest.Server) jose.JSONWebKeySet {
 
 func verifyWith(t *testing.T, set jose.JSONWebKeySet, tok string) error {
 	t.Helper()
-	jws, err := jose.ParseSigned(tok, []jose.SignatureAlgorithm{jose.RS256, jose.ES256})
+	jws, err := jose.ParseSignedCompact(tok, []jose.SignatureAlgorithm{jose.RS256, jose.ES256})
 	if err != nil {
 		return err
 	}

@@ -183,7 +183,7 @@ func TestDynamicClientRegistration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	code := strings.TrimPrefix(resp.Header.Get("Location"), "http://127.0.0.1:4321/cb?code=")
 	code = strings.SplitN(code, "&", 2)[0]
 	tr := post(t, s, "/token", form("grant_type", "authorization_code", "code", code, "redirect_uri", "http://127.0.0.1:4321/cb",

@@ -49,8 +49,9 @@ func postMap(t *testing.T, s *idptest.Server, m map[string]string, user, pass st
 	return post(t, s, "/token", f, user, pass)
 }
 
-// TestTokenExchangeRules covers the Keycloak standard token exchange v2
-// rules of issue 2 point 4, one case per rule.
+// TestTokenExchangeRules covers the rules of Keycloak's standard token
+// exchange v2 (RFC 8693 with the restrictions grantTokenExchange lists),
+// one case per rule.
 func TestTokenExchangeRules(t *testing.T) {
 	s, subject := exchangeFixture(t, func(c *idp.Config) {
 		c.Clients = append(c.Clients, idp.Client{ID: "other-rs", Secret: "other-secret", ExchangeAudiences: []string{idp.ClientNextcloud}})

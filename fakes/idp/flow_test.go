@@ -57,7 +57,7 @@ func fullFlow(t *testing.T, alg string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	loc, _ := url.Parse(resp.Header.Get("Location"))
 	if loc == nil || loc.Query().Get("state") != "state-123" || loc.Query().Get("iss") != s.URL {
 		t.Fatalf("redirect %q lacks state or RFC 9207 iss", resp.Header.Get("Location"))

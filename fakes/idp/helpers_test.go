@@ -62,7 +62,7 @@ func getCode(t testing.TB, s *idptest.Server, extra ...string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	loc, err := url.Parse(resp.Header.Get("Location"))
 	if resp.StatusCode != http.StatusFound || err != nil {
 		t.Fatalf("authorize: status %d location %q", resp.StatusCode, resp.Header.Get("Location"))
@@ -103,7 +103,7 @@ func do(t testing.TB, req *http.Request) result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	b, _ := io.ReadAll(resp.Body)
 	r := result{Status: resp.StatusCode, Header: resp.Header, Raw: string(b)}
 	_ = json.Unmarshal(b, &r.Body)

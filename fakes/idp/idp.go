@@ -28,6 +28,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/internal/fault"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/internal/reqlog"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/scopes"
 )
 
@@ -232,7 +234,6 @@ type IdP struct {
 	codeTTL           time.Duration
 	keyGrace          time.Duration
 	jwksMaxAge        time.Duration
-	logSize           int
 
 	// initial is the configuration Reset restores.
 	initial Config
@@ -248,8 +249,8 @@ type IdP struct {
 	keys            keyRing
 	unknownKey      *signingKey // lazily made key that is never published
 	state           store
-	faults          []*faultState
-	reqlog          []LogEntry
+	faults          fault.Queue[Fault]
+	reqlog          *reqlog.Log[LogEntry]
 }
 
 // New builds an IdP from cfg. It generates a fresh signing key.
@@ -271,7 +272,6 @@ func New(cfg Config) (*IdP, error) {
 		codeTTL:           orDefault(cfg.CodeTTL, 60*time.Second),
 		keyGrace:          orDefault(cfg.KeyGracePeriod, time.Hour),
 		jwksMaxAge:        orDefault(cfg.JWKSMaxAge, 300*time.Second),
-		logSize:           cfg.RequestLogSize,
 	}
 	p.idTokenTTL = orDefault(cfg.IDTokenTTL, p.accessTTL)
 	if p.log == nil {
@@ -289,9 +289,11 @@ func New(cfg Config) (*IdP, error) {
 	if p.dcrAudiences == nil {
 		p.dcrAudiences = []string{ClientMCPServer, ClientNextcloud}
 	}
-	if p.logSize <= 0 {
-		p.logSize = 10000
+	logSize := cfg.RequestLogSize
+	if logSize <= 0 {
+		logSize = 10000
 	}
+	p.reqlog = reqlog.New[LogEntry](logSize)
 	for name, d := range map[string]time.Duration{
 		"AccessTokenTTL": cfg.AccessTokenTTL, "ExchangedTokenTTL": cfg.ExchangedTokenTTL,
 		"RefreshTokenTTL": cfg.RefreshTokenTTL, "IDTokenTTL": cfg.IDTokenTTL, "CodeTTL": cfg.CodeTTL,
@@ -524,8 +526,8 @@ func (p *IdP) Reset() error {
 	}
 	p.offset = 0
 	p.state = store{}
-	p.faults = nil
-	p.reqlog = nil
+	p.faults.Clear()
+	p.reqlog.Reset()
 	return nil
 }
 
@@ -641,25 +643,19 @@ func (p *IdP) serveEndpoint(w http.ResponseWriter, r *http.Request, name string,
 		return
 	}
 	entry := &LogEntry{Endpoint: name, Method: r.Method}
-	rec := &statusRecorder{ResponseWriter: w}
-	if f := p.takeFault(name); f != nil {
-		if f.Delay > 0 {
-			t := time.NewTimer(f.Delay)
-			select {
-			case <-t.C:
-			case <-r.Context().Done():
-				t.Stop()
-			}
-		}
+	rec := reqlog.NewRecorder(w)
+	if f := p.takeFault(r, name); f != nil {
+		// A client that gave up still gets its answer (and its log entry).
+		fault.Wait(r.Context(), f.Delay)
 		if f.Status != 0 {
 			entry.Outcome = "fault"
 			writeFault(rec, f)
-			p.record(entry, rec.status)
+			p.record(entry, rec.Status())
 			return
 		}
 	}
 	h(rec, r.WithContext(context.WithValue(r.Context(), logKey{}, entry)))
-	p.record(entry, rec.status)
+	p.record(entry, rec.Status())
 }
 
 type logKey struct{}
@@ -672,25 +668,3 @@ func entryOf(r *http.Request) *LogEntry {
 	}
 	return &LogEntry{}
 }
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusRecorder) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return s.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the underlying writer.
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }

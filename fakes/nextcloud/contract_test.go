@@ -57,6 +57,7 @@ const (
 	srcNotModMW   = "nextcloud/server lib/private/AppFramework/Middleware/NotModifiedMiddleware.php"
 	srcDummyGet   = "nextcloud/server apps/dav/lib/Connector/Sabre/DummyGetResponsePlugin.php"
 	srcCopyEtag   = "nextcloud/server apps/dav/lib/Connector/Sabre/CopyEtagHeaderPlugin.php"
+	srcSabreNode  = "sabre-io/dav lib/DAV/{Node,Collection}.php (read-only nodes: Forbidden)"
 )
 
 var (
@@ -410,6 +411,25 @@ func contractCases() []contractCase {
 			body:   `<d:propfind xmlns:d="DAV:"><d:prop><d:displayname/><d:resourcetype/><d:principal-URL/></d:prop></d:propfind>`,
 			status: 207, contains: []string{"<d:displayname>Alice Doe</d:displayname>", "<d:resourcetype><d:principal/></d:resourcetype>",
 				"<d:principal-URL><d:href>/remote.php/dav/principals/users/alice/</d:href></d:principal-URL>"}},
+		{name: "PUT on a principal", source: srcCore + " httpPut",
+			method: "PUT", path: "/remote.php/dav/principals/users/alice/", opts: []reqOpt{alice}, body: "x",
+			status: 409, contains: []string{"<s:message>PUT is not allowed on non-files.</s:message>"}},
+		{name: "PUT below a principal ignores X-OC-MTime", source: srcSabreNode + "; only apps/dav/lib/Connector/Sabre/File.php put reads X-OC-MTime",
+			method: "PUT", path: "/remote.php/dav/principals/users/alice/x", opts: []reqOpt{alice, hdr("X-OC-MTime", "bad")}, body: "x",
+			status: 403, contains: []string{"<s:message>Permission denied to create file (filename x)</s:message>"}},
+		{name: "MKCOL below a principal", source: srcSabreNode + " createDirectory",
+			method: "MKCOL", path: "/remote.php/dav/principals/users/alice/x", opts: []reqOpt{alice},
+			status: 403, contains: []string{"<s:message>Permission denied to create directory</s:message>"}},
+		{name: "DELETE a principal", source: srcSabreNode + " delete",
+			method: "DELETE", path: "/remote.php/dav/principals/users/bob/", opts: []reqOpt{alice},
+			status: 403, contains: []string{"<s:message>Permission denied to delete node</s:message>"}},
+		{name: "MOVE a principal", source: srcSabreNode + " setName",
+			method: "MOVE", path: "/remote.php/dav/principals/users/bob/", opts: []reqOpt{alice, hdr("Destination", "/remote.php/dav/files/alice/bob")},
+			status: 403, contains: []string{"<s:message>Permission denied to rename file</s:message>"}},
+		{name: "PROPPATCH a principal", source: srcCore + " httpPropPatch; " + srcSabreNode,
+			method: "PROPPATCH", path: "/remote.php/dav/principals/users/alice/", opts: []reqOpt{alice},
+			body:   `<d:propertyupdate xmlns:d="DAV:"><d:set><d:prop><d:displayname>x</d:displayname><x:y xmlns:x="urn:x">v</x:y></d:prop></d:set></d:propertyupdate>`,
+			status: 207, contains: []string{"<d:prop><d:displayname/><x2:y xmlns:x2=\"urn:x\"/></d:prop><d:status>HTTP/1.1 403 Forbidden</d:status>"}},
 		{name: "SEARCH in another user's files", source: "nextcloud/server apps/dav/lib/Files/FileSearchBackend.php (scope must be the user's own files)",
 			method: "SEARCH", path: "/remote.php/dav/", opts: []reqOpt{alice, hdr("Content-Type", "text/xml")},
 			body:   `<d:searchrequest xmlns:d="DAV:"><d:basicsearch><d:select><d:allprop/></d:select><d:from><d:scope><d:href>/files/bob</d:href><d:depth>infinity</d:depth></d:scope></d:from><d:where><d:like><d:prop><d:displayname/></d:prop><d:literal>%</d:literal></d:like></d:where></d:basicsearch></d:searchrequest>`,

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/internal/fault"
 )
 
 type faultJSON struct {
@@ -83,11 +85,12 @@ func (n *Nextcloud) serveControl(w http.ResponseWriter, r *http.Request) {
 		if !decodeControl(w, r, &f) {
 			return
 		}
-		if f.Pattern == "" || (f.Status != 0 && (f.Status < 100 || f.Status > 599)) || f.DelayMS < 0 || f.Count < 0 || (f.Status == 0 && f.DelayMS == 0) {
+		delay := time.Duration(f.DelayMS) * time.Millisecond
+		if f.Pattern == "" || f.DelayMS < 0 || !fault.ValidSpec(f.Status, delay, f.Count) {
 			controlError(w, http.StatusBadRequest, "a fault needs a pattern and a status (100-599) or a positive delay_ms; count must not be negative")
 			return
 		}
-		n.InjectFault(Fault{Pattern: f.Pattern, Method: f.Method, Status: f.Status, Delay: time.Duration(f.DelayMS) * time.Millisecond,
+		n.InjectFault(Fault{Pattern: f.Pattern, Method: f.Method, Status: f.Status, Delay: delay,
 			Count: f.Count, Message: f.Message, Headers: f.Headers})
 		w.WriteHeader(http.StatusNoContent)
 	case rel == "/faults" && m == http.MethodDelete:

@@ -3,11 +3,9 @@ package nextcloud
 import (
 	"net/http"
 	"net/url"
-	"sort"
 	"strings"
 
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/nextcloud/davxml"
-	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/nextcloud/vfs"
 )
 
 // davError is a Sabre exception: status, class name and message, rendered
@@ -73,35 +71,20 @@ func writeDAVError(w http.ResponseWriter, e *davError) {
 	_, _ = w.Write(davxml.ErrorBody(e.exception, e.message, extra, rootAttrs))
 }
 
-// DAV resource kinds below /remote.php/dav.
-type resKind int
-
-const (
-	resRoot resKind = iota
-	resFilesColl
-	resPrincipalsColl
-	resPrincipalUsers
-	resPrincipal
-	resForeignHome
-	resEntry
-)
-
-type davRes struct {
-	kind resKind
-	e    *entry // resEntry
-	uid  string // resPrincipal, resForeignHome
-}
-
-func (r *davRes) isCollection() bool { return r.kind != resEntry || r.e.node.Dir }
+// davBase is the DAV root every collection is mounted below
+// (apps/dav/appinfo/v2/remote.php).
+const davBase = "/remote.php/dav"
 
 // davReq is one WebDAV request being served.
 type davReq struct {
-	n       *Nextcloud
-	w       http.ResponseWriter
-	r       *http.Request
-	auth    authInfo
-	legacy  bool   // /remote.php/webdav
-	base    string // "/remote.php/dav" or "/remote.php/webdav"
+	n    *Nextcloud
+	w    http.ResponseWriter
+	r    *http.Request
+	auth authInfo
+	// legacy is the endpoint serving the request when it is not the DAV
+	// root (remote.php/webdav); nil below /remote.php/dav.
+	legacy  davLegacyEndpoint
+	base    string // davBase or the legacy endpoint's base
 	segs    []string
 	body    []byte
 	changed bool // the state changed and must be persisted
@@ -161,13 +144,14 @@ func encodePath(p string) string {
 	return b.String()
 }
 
-// serveDAV is remote.php/dav and remote.php/webdav: authentication (sabre
-// Auth plugin with Nextcloud's backends), preconditions, then the method.
+// serveDAV is remote.php/dav and the legacy endpoints (remote.php/webdav):
+// authentication (sabre Auth plugin with Nextcloud's backends),
+// preconditions, then the method.
 func (n *Nextcloud) serveDAV(w http.ResponseWriter, r *http.Request) {
-	d := &davReq{n: n, w: w, r: r, base: "/remote.php/dav"}
+	d := &davReq{n: n, w: w, r: r, base: davBase}
 	esc := r.URL.EscapedPath()
-	if strings.HasPrefix(esc, "/remote.php/webdav") {
-		d.legacy, d.base = true, "/remote.php/webdav"
+	if ep := n.dav.legacyFor(esc); ep != nil {
+		d.legacy, d.base = ep, ep.legacyBase()
 	}
 	d.segs = davSegments(strings.TrimPrefix(esc, d.base))
 	d.auth = n.authenticate(r)
@@ -212,6 +196,11 @@ func (d *davReq) unauthorized() {
 		message: strings.Join([]string{public, basic, bearer, basic}, ", "), headers: map[string]string{"WWW-Authenticate": challenge}})
 }
 
+// dispatch runs a method under the state lock: OPTIONS, the preconditions,
+// then PROPFIND, REPORT and SEARCH (served for every collection, as sabre's
+// CorePlugin and its report and search plugins are), the methods the
+// owning collection handles itself, and sabre's CorePlugin over the node
+// interfaces (dav_node.go) for the rest.
 func (d *davReq) dispatch() *davError {
 	// The body is read before the state lock is taken, so a slow client
 	// never holds up others.
@@ -231,20 +220,31 @@ func (d *davReq) dispatch() *davError {
 		d.n.mu.Unlock()
 	}()
 	if d.r.Method == http.MethodOptions {
-		res, _ := d.resolve(d.segs)
-		d.options(res)
+		node, _ := d.resolve(d.segs)
+		d.options(node)
 		return nil
 	}
 	if err := d.checkPreconditions(); err != nil {
 		return err
 	}
 	switch d.r.Method {
-	case http.MethodPut:
-		return d.put()
-	case http.MethodGet, http.MethodHead:
-		return d.get()
 	case "PROPFIND":
 		return d.propfind()
+	case "REPORT":
+		return d.report()
+	case "SEARCH":
+		return d.search()
+	}
+	if c := d.owner(); c != nil {
+		if handled, err := c.serve(d); handled {
+			return err
+		}
+	}
+	switch d.r.Method {
+	case http.MethodGet, http.MethodHead:
+		return d.get()
+	case http.MethodPut:
+		return d.put()
 	case "PROPPATCH":
 		return d.proppatch()
 	case "MKCOL":
@@ -253,10 +253,6 @@ func (d *davReq) dispatch() *davError {
 		return d.delete()
 	case "MOVE", "COPY":
 		return d.moveCopy(d.r.Method == "MOVE")
-	case "SEARCH":
-		return d.search()
-	case "REPORT":
-		return d.report()
 	}
 	return errNotImplemented(d.r.Method)
 }
@@ -264,160 +260,90 @@ func (d *davReq) dispatch() *davError {
 // st is the state; callers hold n.mu.
 func (d *davReq) st() *state { return d.n.st }
 
-// resolve finds the resource at segs (below d.base).
-func (d *davReq) resolve(segs []string) (*davRes, *davError) {
-	st := d.st()
-	if d.legacy {
-		return d.resolveFiles(d.auth.uid, segs)
+// owner is the collection the request path lies in: the legacy endpoint,
+// or the collection named by the first segment; nil for the DAV root and
+// unknown names.
+func (d *davReq) owner() davCollection {
+	if d.legacy != nil {
+		return d.legacy
+	}
+	if len(d.segs) == 0 {
+		return nil
+	}
+	return d.n.dav.collection(d.segs[0])
+}
+
+// resolve finds the node at segs (below d.base).
+func (d *davReq) resolve(segs []string) (davNode, *davError) {
+	if d.legacy != nil {
+		return d.legacy.resolveLegacy(d, segs)
 	}
 	if len(segs) == 0 {
-		return &davRes{kind: resRoot}, nil
+		return davRoot{}, nil
 	}
-	switch segs[0] {
-	case "files":
-		if len(segs) == 1 {
-			return &davRes{kind: resFilesColl}, nil
-		}
-		uid := segs[1]
-		if uid == d.auth.uid {
-			return d.resolveFiles(uid, segs[2:])
-		}
-		if st.users[uid] == nil {
-			return nil, errNotFound("Principal with name " + uid + " not found")
-		}
-		// Files\RootCollection: another user's home is an empty collection.
-		if len(segs) > 2 {
-			return nil, errNotFound("File not found: " + segs[2] + " in '" + uid + "'")
-		}
-		return &davRes{kind: resForeignHome, uid: uid}, nil
-	case "principals":
-		switch {
-		case len(segs) == 1:
-			return &davRes{kind: resPrincipalsColl}, nil
-		case segs[1] != "users":
-			return nil, errNotFound("File not found: " + segs[1] + " in 'principals'")
-		case len(segs) == 2:
-			return &davRes{kind: resPrincipalUsers}, nil
-		case st.users[segs[2]] == nil:
-			return nil, errNotFound("Principal with name " + segs[2] + " not found")
-		case len(segs) == 3:
-			return &davRes{kind: resPrincipal, uid: segs[2]}, nil
-		}
-		return nil, errNotFound("File not found: " + segs[3] + " in '" + segs[2] + "'")
+	c := d.n.dav.collection(segs[0])
+	if c == nil {
+		return nil, errNotFound("File not found: " + segs[0] + " in 'root'")
 	}
-	return nil, errNotFound("File not found: " + segs[0] + " in 'root'")
+	return c.resolve(d, segs[1:])
 }
 
-// resolveFiles walks a user's files view. Names Nextcloud reserves are
-// refused even for lookups (View::verifyPath read-only: "Filename is a
-// reserved word"); "." and ".." never name anything.
-func (d *davReq) resolveFiles(uid string, segs []string) (*davRes, *davError) {
-	for _, s := range segs {
-		if vfs.IsForbiddenName(s) {
-			return nil, errInvalidPath("Filename is a reserved word")
-		}
-		if s == "." || s == ".." {
-			return nil, errNotFound("File with name /" + strings.Join(segs, "/") + " could not be located")
-		}
-	}
-	e, _, err := d.st().resolve(uid, segs)
-	if err != nil {
-		return nil, errNotFound("File with name /" + strings.Join(segs, "/") + " could not be located")
-	}
-	return &davRes{kind: resEntry, e: e}, nil
-}
+// href is the percent-encoded href of a node; collections end in a slash.
+func (d *davReq) href(node davNode) string { return encodePath(d.base + node.davPath(d)) }
 
-// href is the percent-encoded href of a resource, collections with a
-// trailing slash.
-func (d *davReq) href(res *davRes) string {
-	var p string
-	switch res.kind {
-	case resRoot:
-		p = "/"
-	case resFilesColl:
-		p = "/files/"
-	case resPrincipalsColl:
-		p = "/principals/"
-	case resPrincipalUsers:
-		p = "/principals/users/"
-	case resPrincipal:
-		p = "/principals/users/" + res.uid + "/"
-	case resForeignHome:
-		p = "/files/" + res.uid + "/"
-	case resEntry:
-		if d.legacy {
-			p = res.e.path
-		} else {
-			p = "/files/" + res.e.uid + res.e.path
-		}
-		if res.e.node.Dir {
-			p += "/"
-		}
-	}
-	return encodePath(d.base + p)
-}
+// davHeader is the DAV compliance header Nextcloud sends: classes 1 and 3
+// (no locking) and the features of the plugins it always loads.
+const davHeader = "1, 3, extended-mkcol, access-control, calendarserver-principal-property-search, nextcloud-checksum-update"
 
-// children lists a collection.
-func (d *davReq) children(res *davRes) []*davRes {
-	st := d.st()
-	var out []*davRes
-	switch res.kind {
-	case resRoot:
-		out = []*davRes{{kind: resFilesColl}, {kind: resPrincipalsColl}}
-	case resFilesColl:
-		out = []*davRes{{kind: resEntry, e: st.home(d.auth.uid)}}
-	case resPrincipalsColl:
-		out = []*davRes{{kind: resPrincipalUsers}}
-	case resPrincipalUsers:
-		for _, uid := range st.sortedUIDs() {
-			out = append(out, &davRes{kind: resPrincipal, uid: uid})
-		}
-	case resEntry:
-		if res.e.node.Dir {
-			for _, c := range st.children(res.e) {
-				out = append(out, &davRes{kind: resEntry, e: c})
-			}
-		}
-	}
-	return out
-}
-
-// allowedMethods is Server::getAllowedMethods for the request path.
-func (d *davReq) allowedMethods(res *davRes) string {
+// allowedMethods is Server::getAllowedMethods for the request path; node is
+// nil when nothing exists there. The owning collection may add methods
+// (sabre's ServerPlugin::getHTTPMethods).
+func (d *davReq) allowedMethods(node davNode) string {
 	m := []string{"OPTIONS", "GET", "HEAD", "DELETE", "PROPFIND", "PUT", "PROPPATCH", "COPY", "MOVE", "REPORT"}
-	if res == nil {
+	if node == nil {
 		m = append(m, "MKCOL")
 	}
-	if !d.legacy && len(d.segs) == 0 {
+	if d.searchable() {
 		m = append(m, "SEARCH")
+	}
+	if c := d.owner(); c != nil && node != nil {
+		m = append(m, c.methods(d, node)...)
 	}
 	return strings.Join(m, ", ")
 }
 
+// searchable: SEARCH (and the DASL header) is offered on the DAV root when
+// an app provides a search backend (SearchDAV's SearchPlugin).
+func (d *davReq) searchable() bool {
+	return d.legacy == nil && len(d.segs) == 0 && d.n.dav.search != nil
+}
+
 // options is CorePlugin::httpOptions.
-func (d *davReq) options(res *davRes) {
+func (d *davReq) options(node davNode) {
 	h := d.w.Header()
-	h.Set("Allow", d.allowedMethods(res))
-	h.Set("DAV", "1, 3, extended-mkcol, access-control, calendarserver-principal-property-search, nextcloud-checksum-update")
+	h.Set("Allow", d.allowedMethods(node))
+	h.Set("DAV", davHeader)
 	h.Set("MS-Author-Via", "DAV")
 	h.Set("Accept-Ranges", "bytes")
 	h.Set("Content-Length", "0")
-	if !d.legacy && len(d.segs) == 0 {
+	if d.searchable() {
 		h.Set("DASL", "<DAV:basicsearch>")
 	}
 	d.w.WriteHeader(http.StatusOK)
 }
 
-// etag is the quoted ETag of a resource ("" when it has none).
-func (d *davReq) etag(res *davRes) string {
-	if res.kind != resEntry {
-		return ""
+// search is SEARCH: the search backend on the DAV root, 501 anywhere else
+// (sabre's answer to a method no plugin handles).
+func (d *davReq) search() *davError {
+	if !d.searchable() {
+		return errNotImplemented("SEARCH")
 	}
-	return `"` + d.st().etagFor(res.e) + `"`
+	return d.n.dav.search(d)
 }
 
 // checkPreconditions is Server::checkPreconditions for the request path:
-// If-Match (only files have ETags there, so a folder never matches),
+// If-Match (only files have ETags there, so a folder never matches;
+// davConditional),
 // If-None-Match (304 for GET/HEAD), If-Unmodified-Since and the If header.
 func (d *davReq) checkPreconditions() *davError {
 	ifMatch := d.r.Header.Get("If-Match")
@@ -427,18 +353,18 @@ func (d *davReq) checkPreconditions() *davError {
 	if ifMatch == "" && ifNoneMatch == "" && ifUnmod == "" && ifHeader == "" {
 		return nil
 	}
-	res, lookupErr := d.resolve(d.segs)
+	node, lookupErr := d.resolve(d.segs)
 	if lookupErr != nil && lookupErr.status != http.StatusNotFound {
 		return lookupErr
 	}
 	fileETag := func() string {
-		if res != nil && res.kind == resEntry && !res.e.node.Dir {
-			return d.etag(res)
+		if c, ok := node.(davConditional); ok {
+			return c.fileETag(d)
 		}
 		return ""
 	}
 	if ifMatch != "" {
-		if res == nil {
+		if node == nil {
 			return errPrecondition("An If-Match header was specified and the resource did not exist", "If-Match")
 		}
 		if ifMatch != "*" {
@@ -459,7 +385,7 @@ func (d *davReq) checkPreconditions() *davError {
 			}
 		}
 	}
-	if ifNoneMatch != "" && res != nil {
+	if ifNoneMatch != "" && node != nil {
 		match := ifNoneMatch == "*"
 		etag := fileETag()
 		if !match {
@@ -483,8 +409,8 @@ func (d *davReq) checkPreconditions() *davError {
 			return e
 		}
 	}
-	if ifUnmod != "" && res != nil && res.kind == resEntry {
-		if t, err := http.ParseTime(ifUnmod); err == nil && res.e.node.MTime > t.Unix() {
+	if c, ok := node.(davConditional); ok && ifUnmod != "" {
+		if t, err := http.ParseTime(ifUnmod); err == nil && c.lastModified() > t.Unix() {
 			return errPrecondition("An If-Unmodified-Since header was specified, but the entity has been changed since the specified date.", "If-Unmodified-Since")
 		}
 	}
@@ -522,8 +448,10 @@ func (d *davReq) checkIfHeader(h string) *davError {
 			tokenValid := t.token == ""
 			etagValid := t.etag == ""
 			if t.etag != "" && tokenValid {
-				if res, err := d.resolve(segs); err == nil && res.kind == resEntry && !res.e.node.Dir {
-					etagValid = d.etag(res) == t.etag
+				if n, err := d.resolve(segs); err == nil {
+					if c, ok := n.(davConditional); ok && c.fileETag(d) != "" {
+						etagValid = c.fileETag(d) == t.etag
+					}
 				}
 			}
 			if (tokenValid && etagValid) != t.negate {
@@ -606,9 +534,4 @@ func parseIfHeader(h string) ([]ifCondition, bool) {
 		}
 	}
 	return out, len(out) > 0
-}
-
-// sortedResponses orders multistatus responses by href for stable output.
-func sortedResponses(rs []davxml.Response) {
-	sort.SliceStable(rs, func(i, j int) bool { return rs[i].Href < rs[j].Href })
 }

@@ -1,178 +1,61 @@
 package nextcloud
 
 import (
-	"errors"
 	"mime"
 	"net/http"
 	"net/url"
-	"regexp"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/nextcloud/davxml"
-	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/nextcloud/vfs"
 )
+
+// This file is sabre's CorePlugin for the methods a collection leaves to
+// the core: the checks sabre makes before it asks a node, then the node
+// interface (dav_node.go), and sabre's answer for nodes without it.
 
 // dummyGetBody is DummyGetResponsePlugin's answer to GET on a collection.
 const dummyGetBody = "This is the WebDAV interface. It can only be accessed by WebDAV clients such as the Nextcloud desktop sync client."
 
-func (d *davReq) setETag(etag string) {
-	if etag != "" {
-		// CopyEtagHeaderPlugin mirrors every ETag into OC-ETag.
-		d.w.Header().Set("ETag", etag)
-		d.w.Header().Set("OC-ETag", etag)
-	}
-}
-
-var numberRe = regexp.MustCompile(`^\s*-?[0-9]+(\.[0-9]*)?\s*$`)
-
-var rangeRe = regexp.MustCompile(`(?i)^bytes=([0-9]*)-([0-9]*)$`)
-
-// get is CorePlugin::httpGet (and httpHead) plus FilesPlugin::httpGet.
+// get is CorePlugin::httpGet (and httpHead): DummyGetResponsePlugin's page
+// for a collection, the content of a file.
 func (d *davReq) get() *davError {
-	res, err := d.resolve(d.segs)
+	node, err := d.resolve(d.segs)
 	if err != nil {
 		return err
 	}
-	head := d.r.Method == http.MethodHead
-	if res.isCollection() {
+	if node.isCollection() {
 		d.w.Header().Set("Content-Type", "text/html; charset=UTF-8")
 		d.w.WriteHeader(http.StatusOK)
-		if !head {
+		if d.r.Method != http.MethodHead {
 			_, _ = d.w.Write([]byte(dummyGetBody))
 		}
 		return nil
 	}
-	node := res.e.node
-	h := d.w.Header()
-	h.Set("Content-Type", node.MimeType)
-	lastMod := time.Unix(node.MTime, 0).UTC().Format(http.TimeFormat)
-	h.Set("Last-Modified", lastMod)
-	etag := d.etag(res)
-	d.setETag(etag)
-	name := url.PathEscape(node.Name)
-	h.Set("Content-Disposition", "attachment; filename*=UTF-8''"+name+`; filename="`+name+`"`)
-	h.Set("X-Accel-Buffering", "no")
-	size := int64(len(node.Content))
-	start, end := int64(0), size-1
-	partial := false
-	if m := rangeRe.FindStringSubmatch(d.r.Header.Get("Range")); m != nil && (m[1] != "" || m[2] != "") && size > 0 {
-		ignore := false
-		if ifRange := d.r.Header.Get("If-Range"); ifRange != "" {
-			if t, perr := http.ParseTime(ifRange); perr == nil {
-				ignore = time.Unix(node.MTime, 0).After(t)
-			} else {
-				ignore = ifRange != etag
-			}
-		}
-		if !ignore {
-			if m[1] != "" {
-				start, _ = strconv.ParseInt(m[1], 10, 64)
-				if m[2] != "" {
-					end, _ = strconv.ParseInt(m[2], 10, 64)
-				}
-				if start >= size {
-					return &davError{status: http.StatusRequestedRangeNotSatisfiable, exception: `Sabre\DAV\Exception\RequestedRangeNotSatisfiable`,
-						message: "The start offset (" + m[1] + ") exceeded the size of the entity (" + strconv.FormatInt(size, 10) + ")"}
-				}
-				if end < start {
-					return &davError{status: http.StatusRequestedRangeNotSatisfiable, exception: `Sabre\DAV\Exception\RequestedRangeNotSatisfiable`,
-						message: "The end offset (" + m[2] + ") is lower than the start offset (" + m[1] + ")"}
-				}
-				if end >= size {
-					end = size - 1
-				}
-			} else {
-				n, _ := strconv.ParseInt(m[2], 10, 64)
-				start = size - n
-				if start < 0 {
-					start = 0
-				}
-			}
-			partial = true
-		}
+	if g, ok := node.(davGettable); ok {
+		return g.get(d)
 	}
-	if partial {
-		h.Set("Content-Length", strconv.FormatInt(end-start+1, 10))
-		h.Set("Content-Range", "bytes "+strconv.FormatInt(start, 10)+"-"+strconv.FormatInt(end, 10)+"/"+strconv.FormatInt(size, 10))
-		d.w.WriteHeader(http.StatusPartialContent)
-		if !head {
-			_, _ = d.w.Write(node.Content[start : end+1])
-		}
-		return nil
-	}
-	h.Set("Content-Length", strconv.FormatInt(size, 10))
-	d.w.WriteHeader(http.StatusOK)
-	if !head {
-		_, _ = d.w.Write(node.Content)
-	}
-	return nil
+	return errNotImplemented(d.r.Method)
 }
 
-// mtimeHeader is X-OC-MTime through MtimeSanitizer.
-func (d *davReq) mtimeHeader() (int64, bool, *davError) {
-	v := d.r.Header.Get("X-OC-MTime")
-	if v == "" {
-		return 0, false, nil
-	}
-	if !numberRe.MatchString(v) {
-		return 0, false, errBadRequest("X-OC-MTime header must be an integer (unix timestamp).")
-	}
-	f, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
-	return int64(f), true, nil
-}
-
-func (d *davReq) fileIDHeader(node *vfs.Node) {
-	d.w.Header().Set("OC-FileId", d.st().fileID(node.ID))
-}
-
-// put is CorePlugin::httpPut: 204 for an existing file, 201 for a new one,
-// 409 when the parent is missing or the target is a collection.
+// put is CorePlugin::httpPut where the owning collection does not handle
+// PUT: nothing accepts new content, so an existing node refuses and a new
+// one is Sabre\DAV\Collection::createFile's Forbidden.
 func (d *davReq) put() *davError {
 	if d.r.Header.Get("Content-Range") != "" {
 		return errBadRequest("Content-Range on PUT requests are forbidden.")
 	}
-	mtime, haveMtime, merr := d.mtimeHeader()
-	if merr != nil {
-		return merr
-	}
-	st := d.st()
-	res, err := d.resolve(d.segs)
+	node, err := d.resolve(d.segs)
 	if err != nil && err.status != http.StatusNotFound {
 		return err
 	}
-	if res != nil {
-		if res.isCollection() {
+	if node != nil {
+		if node.isCollection() {
 			return errConflict("PUT is not allowed on non-files.")
 		}
-		e := res.e
-		if e.perms&permUpdate == 0 {
-			return errForbidden("Permission denied to write to " + e.node.Name)
-		}
-		if ferr := st.fs.WriteFile(e.node, d.body, mtime); ferr != nil {
-			return errConflict(ferr.Error())
-		}
-		d.changed = true
-		if haveMtime {
-			d.w.Header().Set("X-OC-MTime", "accepted")
-		}
-		d.setETag(`"` + e.node.ETag + `"`)
-		d.fileIDHeader(e.node)
-		d.w.Header().Set("Content-Length", "0")
-		d.w.WriteHeader(http.StatusNoContent)
-		return nil
-	}
-	if len(d.segs) == 0 {
-		return errConflict("PUT is not allowed on non-files.")
+		return errForbidden("Permission denied to change data")
 	}
 	parentSegs, name := d.segs[:len(d.segs)-1], d.segs[len(d.segs)-1]
 	parent, perr := d.resolve(parentSegs)
-	if perr != nil && perr.status == http.StatusNotFound && d.r.Header.Get("X-NC-WebDAV-AutoMkcol") == "1" {
-		if parent, perr = d.autoMkcol(parentSegs); perr != nil {
-			return perr
-		}
-	}
 	if perr != nil {
 		if perr.status == http.StatusNotFound {
 			return errConflict("Files cannot be created in non-existent collections")
@@ -182,63 +65,11 @@ func (d *davReq) put() *davError {
 	if !parent.isCollection() {
 		return errConflict("Files can only be created as children of collections")
 	}
-	if parent.kind != resEntry {
-		return errForbidden("Permission denied to create file (filename " + name + ")")
-	}
-	if verr := vfs.ValidateName(name); verr != nil {
-		return errInvalidPath(verr.Error())
-	}
-	if parent.e.perms&permCreate == 0 {
-		return errForbidden("Permission denied to create file (filename " + name + ")")
-	}
-	node, ferr := st.fs.CreateFile(parent.e.node, name, d.body, mtime)
-	if ferr != nil {
-		return errConflict(ferr.Error())
-	}
-	d.changed = true
-	if haveMtime {
-		d.w.Header().Set("X-OC-MTime", "accepted")
-	}
-	d.setETag(`"` + node.ETag + `"`)
-	d.fileIDHeader(node)
-	d.w.Header().Set("Content-Length", "0")
-	d.w.WriteHeader(http.StatusCreated)
-	return nil
+	return errForbidden("Permission denied to create file (filename " + name + ")")
 }
 
-// autoMkcol creates the missing parents of a PUT (X-NC-WebDAV-AutoMkcol).
-func (d *davReq) autoMkcol(segs []string) (*davRes, *davError) {
-	st := d.st()
-	for i := 1; i <= len(segs); i++ {
-		res, err := d.resolve(segs[:i])
-		if err == nil {
-			if !res.isCollection() {
-				return nil, errConflict("Files can only be created as children of collections")
-			}
-			continue
-		}
-		if err.status != http.StatusNotFound {
-			return nil, err
-		}
-		parent, perr := d.resolve(segs[:i-1])
-		if perr != nil || parent.kind != resEntry {
-			return nil, errConflict("Files cannot be created in non-existent collections")
-		}
-		if verr := vfs.ValidateName(segs[i-1]); verr != nil {
-			return nil, errInvalidPath(verr.Error())
-		}
-		if parent.e.perms&permCreate == 0 {
-			return nil, errForbidden("Permission denied to create directory " + segs[i-1])
-		}
-		if _, ferr := st.fs.Mkdir(parent.e.node, segs[i-1]); ferr != nil {
-			return nil, errConflict(ferr.Error())
-		}
-		d.changed = true
-	}
-	return d.resolve(segs)
-}
-
-// mkcol is CorePlugin::httpMkcol and Server::createCollection.
+// mkcol is CorePlugin::httpMkcol and Server::createCollection; the parent
+// creates the collection (davCollectionMaker).
 func (d *davReq) mkcol() *davError {
 	var props []davxml.PropOp
 	if len(d.body) > 0 {
@@ -257,7 +88,8 @@ func (d *davReq) mkcol() *davError {
 		props = m.Props
 	}
 	if len(d.segs) == 0 {
-		return d.methodNotAllowed("The resource you tried to create already exists")
+		root, _ := d.resolve(nil)
+		return d.methodNotAllowed(root, "The resource you tried to create already exists")
 	}
 	parentSegs, name := d.segs[:len(d.segs)-1], d.segs[len(d.segs)-1]
 	parent, perr := d.resolve(parentSegs)
@@ -270,81 +102,45 @@ func (d *davReq) mkcol() *davError {
 	if !parent.isCollection() {
 		return errConflict("Parent node is not a collection")
 	}
-	if _, err := d.resolve(d.segs); err == nil {
-		return d.methodNotAllowed("The resource you tried to create already exists")
+	if existing, err := d.resolve(d.segs); err == nil {
+		return d.methodNotAllowed(existing, "The resource you tried to create already exists")
 	} else if err.status != http.StatusNotFound {
 		return err
 	}
-	if parent.kind != resEntry {
+	maker, ok := parent.(davCollectionMaker)
+	if !ok {
 		return errForbidden("Permission denied to create directory")
 	}
-	if verr := vfs.ValidateName(name); verr != nil {
-		return errInvalidPath(verr.Error())
-	}
-	if parent.e.perms&permCreate == 0 {
-		return errForbidden("Permission denied to create directory " + name)
-	}
-	node, err := d.st().fs.Mkdir(parent.e.node, name)
-	if err != nil {
-		return errConflict(err.Error())
-	}
-	for _, p := range props {
-		v := p.Value
-		d.st().fs.SetProp(node, p.Name.Clark(), &v)
+	if err := maker.mkcol(d, name, props); err != nil {
+		return err
 	}
 	d.changed = true
-	d.fileIDHeader(node)
 	d.w.Header().Set("Content-Length", "0")
 	d.w.WriteHeader(http.StatusCreated)
 	return nil
 }
 
-func (d *davReq) methodNotAllowed(msg string) *davError {
+func (d *davReq) methodNotAllowed(node davNode, msg string) *davError {
 	return &davError{status: http.StatusMethodNotAllowed, exception: `Sabre\DAV\Exception\MethodNotAllowed`, message: msg,
-		headers: map[string]string{"Allow": d.allowedMethods(&davRes{})}}
+		headers: map[string]string{"Allow": d.allowedMethods(node)}}
 }
 
-// delete is CorePlugin::httpDelete: 204, or 404 for a missing resource.
+// delete is CorePlugin::httpDelete: 204, or 404 for a missing node.
 func (d *davReq) delete() *davError {
-	res, err := d.resolve(d.segs)
+	node, err := d.resolve(d.segs)
 	if err != nil {
 		return err
 	}
-	if res.kind != resEntry {
+	del, ok := node.(davDeletable)
+	if !ok {
 		return errForbidden("Permission denied to delete node")
 	}
-	if derr := d.removeEntry(res.e); derr != nil {
-		return derr
+	if err := del.delete(d); err != nil {
+		return err
 	}
 	d.changed = true
 	d.w.Header().Set("Content-Length", "0")
 	d.w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-// removeEntry deletes e; a share mount point is unshared from the viewer.
-func (d *davReq) removeEntry(e *entry) *davError {
-	st := d.st()
-	switch {
-	case e.isHome():
-		return errForbidden("Permission denied to delete your home folder")
-	case e.mountRoot:
-		sh := e.share
-		if sh.Type == shareTypeGroup {
-			if sh.Left == nil {
-				sh.Left = map[string]bool{}
-			}
-			sh.Left[e.uid] = true
-		} else {
-			delete(st.shares, sh.ID)
-		}
-		return nil
-	case e.perms&permDelete == 0:
-		return errForbidden(e.name + " cannot be deleted")
-	}
-	if err := st.deleteNode(e.node); err != nil {
-		return errForbidden(err.Error())
-	}
 	return nil
 }
 
@@ -370,151 +166,88 @@ func (d *davReq) calculateURI(dest string) ([]string, *davError) {
 	return nil, errForbidden("Requested uri (" + p + ") is out of base uri (" + d.base + "/)")
 }
 
-// moveCopy is CorePlugin::httpMove/httpCopy with Server::getCopyAndMoveInfo
-// (destination parent → overwrite → identical → subtree, in that order) and
-// FilesPlugin::checkMove/checkCopy.
-func (d *davReq) moveCopy(move bool) *davError {
-	st := d.st()
+// copyMove is Server::getCopyAndMoveInfo's result.
+type copyMove struct {
+	destSegs, parentSegs []string
+	parent               davNode // the destination's parent
+	dest                 davNode // the existing destination; nil when none
+	overwrite            bool
+	srcPath, destPath    string // the segments joined with "/"
+}
+
+// copyMoveInfo is Server::getCopyAndMoveInfo plus the two checks
+// CorePlugin::httpMove and httpCopy make before the tree is asked, in
+// sabre's order: destination parent → overwrite → identical → subtree.
+func (d *davReq) copyMoveInfo() (*copyMove, *davError) {
 	dest := d.r.Header.Get("Destination")
 	if dest == "" {
-		return errBadRequest("The destination header was not supplied")
+		return nil, errBadRequest("The destination header was not supplied")
 	}
 	destSegs, err := d.calculateURI(dest)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	overwrite := true
+	cm := &copyMove{destSegs: destSegs, overwrite: true}
 	switch strings.ToUpper(d.r.Header.Get("Overwrite")) {
 	case "", "T":
 	case "F":
-		overwrite = false
+		cm.overwrite = false
 	default:
-		return errBadRequest("The HTTP Overwrite header should be either T or F")
+		return nil, errBadRequest("The HTTP Overwrite header should be either T or F")
 	}
-	var parentSegs []string
 	if len(destSegs) > 0 {
-		parentSegs = destSegs[:len(destSegs)-1]
+		cm.parentSegs = destSegs[:len(destSegs)-1]
 	}
-	parent, perr := d.resolve(parentSegs)
+	parent, perr := d.resolve(cm.parentSegs)
 	if perr != nil {
 		if perr.status == http.StatusNotFound {
-			return errConflict("The destination node is not found")
+			return nil, errConflict("The destination node is not found")
 		}
-		return perr
+		return nil, perr
 	}
 	if !parent.isCollection() {
-		return errUnsupportedMedia("The destination node is not a collection")
+		return nil, errUnsupportedMedia("The destination node is not a collection")
 	}
-	destRes, derr := d.resolve(destSegs)
+	cm.parent = parent
+	destNode, derr := d.resolve(destSegs)
 	if derr != nil && derr.status != http.StatusNotFound {
-		return derr
+		return nil, derr
 	}
-	destExists := derr == nil
-	if destExists && !overwrite {
-		return errPrecondition("The destination node already exists, and the overwrite header is set to false", "Overwrite")
+	if derr == nil {
+		cm.dest = destNode
 	}
-	srcPath, destPath := strings.Join(d.segs, "/"), strings.Join(destSegs, "/")
-	if srcPath == destPath {
-		return errForbidden("Source and destination uri are identical.")
+	if cm.dest != nil && !cm.overwrite {
+		return nil, errPrecondition("The destination node already exists, and the overwrite header is set to false", "Overwrite")
 	}
-	if strings.HasPrefix(destPath, srcPath+"/") || (srcPath == "" && destPath != "") {
-		return errConflict("The destination may not be part of the same subtree as the source path.")
+	cm.srcPath, cm.destPath = strings.Join(d.segs, "/"), strings.Join(destSegs, "/")
+	if cm.srcPath == cm.destPath {
+		return nil, errForbidden("Source and destination uri are identical.")
 	}
-	// beforeMove/beforeCopy: FilesPlugin checks the source exists and the
-	// target name is valid.
+	if strings.HasPrefix(cm.destPath, cm.srcPath+"/") || (cm.srcPath == "" && cm.destPath != "") {
+		return nil, errConflict("The destination may not be part of the same subtree as the source path.")
+	}
+	return cm, nil
+}
+
+// moveCopy is CorePlugin::httpMove/httpCopy: sabre's checks, then the
+// source node moves or copies itself (davMovable); anything else is
+// Sabre\DAV\Collection's Forbidden.
+func (d *davReq) moveCopy(move bool) *davError {
+	cm, err := d.copyMoveInfo()
+	if err != nil {
+		return err
+	}
 	src, serr := d.resolve(d.segs)
 	if serr != nil {
 		return serr
 	}
-	if len(destSegs) == 0 {
+	if len(cm.destSegs) == 0 {
+		// The destination is the root, which cannot be replaced.
 		return errForbidden("Permission denied to delete node")
 	}
-	name := destSegs[len(destSegs)-1]
-	if verr := vfs.ValidateName(name); verr != nil {
-		return errInvalidPath(verr.Error())
-	}
-	for _, s := range parentSegs {
-		if vfs.ValidateName(s) != nil {
-			return errInvalidPath("Invalid target path")
-		}
-	}
-	if src.kind != resEntry || src.e.isHome() {
+	m, ok := src.(davMovable)
+	if !ok {
 		return errForbidden("Permission denied to rename file")
 	}
-	if parent.kind != resEntry {
-		if src.e.node.Dir {
-			return errForbidden("Permission denied to create directory")
-		}
-		return errForbidden("Permission denied to create file (filename " + name + ")")
-	}
-	se := src.e
-	if move {
-		sameDir := strings.Join(d.segs[:len(d.segs)-1], "/") == strings.Join(parentSegs, "/")
-		if sameDir && se.perms&permUpdate == 0 && !se.mountRoot {
-			return errForbidden(srcPath + " cannot be renamed")
-		}
-		if !sameDir && se.perms&permDelete == 0 && !se.mountRoot {
-			return errForbidden(srcPath + " cannot be deleted")
-		}
-		if strings.HasPrefix(srcPath, destPath+"/") {
-			return errForbidden(srcPath + " cannot be moved to it's parent")
-		}
-	}
-	pe := parent.e
-	if destExists {
-		if destRes.kind != resEntry || destRes.e.perms&permUpdate == 0 {
-			return errForbidden("No permissions to copy object.")
-		}
-	} else if pe.perms&permCreate == 0 {
-		return errForbidden("No permissions to copy object.")
-	}
-	if move && se.mountRoot && (!pe.isHome() || destExists) {
-		// Mount points live at the root of the recipient's tree here.
-		return errForbidden("A share can only be renamed at the root of your files")
-	}
-	if destExists {
-		if rerr := d.removeEntry(destRes.e); rerr != nil {
-			return rerr
-		}
-	}
-	var result *vfs.Node
-	switch {
-	case move && se.mountRoot:
-		se.share.Targets[se.uid] = name
-		result = se.node
-	case move:
-		if merr := st.fs.Move(se.node, pe.node, name); merr != nil {
-			return moveError(merr)
-		}
-		result = se.node
-	default:
-		deep := d.r.Header.Get("Depth") != "0"
-		c, cerr := st.fs.Copy(se.node, pe.node, name, deep)
-		if cerr != nil {
-			return moveError(cerr)
-		}
-		result = c
-	}
-	d.changed = true
-	d.fileIDHeader(result)
-	if move && !result.Dir {
-		d.setETag(`"` + result.ETag + `"`)
-	}
-	d.w.Header().Set("Content-Length", "0")
-	if destExists {
-		d.w.WriteHeader(http.StatusNoContent)
-	} else {
-		d.w.WriteHeader(http.StatusCreated)
-	}
-	return nil
-}
-
-func moveError(err error) *davError {
-	switch {
-	case errors.Is(err, vfs.ErrCycle):
-		return errConflict("The destination may not be part of the same subtree as the source path.")
-	case errors.Is(err, vfs.ErrIsHome):
-		return errForbidden("Permission denied to rename file")
-	}
-	return errConflict(err.Error())
+	return m.moveCopy(d, cm, move)
 }

@@ -21,203 +21,77 @@ var allProps = []davxml.Name{
 	nDAV("quota-available-bytes"), nDAV("getetag"), nDAV("getcontenttype"),
 }
 
-// protectedProps are Server::$protectedProperties plus the ones
-// FilesPlugin adds (getetag is taken off again): PROPPATCH answers 403.
+// protectedProps are sabre's Server::$protectedProperties (with the
+// CalDAV/CardDAV ctag and sync-token): PROPPATCH answers 403 for them on
+// any node. Collections protect their own live properties in checkPatch.
 var protectedProps = map[davxml.Name]bool{
 	nDAV("getcontentlength"): true, nDAV("lockdiscovery"): true, nDAV("supportedlock"): true,
 	nDAV("quota-available-bytes"): true, nDAV("quota-used-bytes"): true, nDAV("supported-privilege-set"): true,
 	nDAV("current-user-privilege-set"): true, nDAV("acl"): true, nDAV("acl-restrictions"): true, nDAV("inherited-acl-set"): true,
 	nDAV("supported-method-set"): true, nDAV("supported-report-set"): true, nDAV("sync-token"): true,
 	{Space: "http://calendarserver.org/ns/", Local: "ctag"}: true, {Space: davxml.NSSabre, Local: "sync-token"}: true,
-	nOC("id"): true, nOC("fileid"): true, nOC("permissions"): true, {Space: davxml.NSOCS, Local: "share-permissions"}: true,
-	{Space: davxml.NSOCM, Local: "share-permissions"}: true, nNC("share-attributes"): true, nOC("size"): true,
-	nOC("downloadURL"): true, nOC("owner-id"): true, nOC("owner-display-name"): true, nOC("checksums"): true,
-	nOC("data-fingerprint"): true, nNC("has-preview"): true, nNC("mount-type"): true, nNC("is-federated"): true, nNC("note"): true,
 }
 
 func httpDate(unix int64) string { return time.Unix(unix, 0).UTC().Format(http.TimeFormat) }
 
-func (d *davReq) principalHref(uid string) string {
-	return encodePath("/remote.php/dav/principals/users/" + uid + "/")
-}
-
-// liveProp computes a live property of res; ok false when the resource does
-// not have it (a 404 propstat unless a dead property of that name exists).
-// explicit marks properties named in the request (the folder counts are
-// only computed then, as in FilesPlugin).
-func (d *davReq) liveProp(res *davRes, n davxml.Name, explicit bool) (string, bool) {
-	st := d.st()
-	switch n {
-	case nDAV("current-user-principal"):
-		return "<d:href>" + d.principalHref(d.auth.uid) + "</d:href>", true
-	case nDAV("resourcetype"):
-		switch {
-		case res.kind == resPrincipal:
-			return "<d:principal/>", true
-		case res.isCollection():
+// liveProp computes a live property of node: the node's own, then the
+// plugins' (current-user-principal, share-types, …), then the default
+// resourcetype. ok false: the node does not have it (a 404 propstat unless
+// a dead property of that name exists).
+func (d *davReq) liveProp(node davNode, n davxml.Name, explicit bool) (string, bool) {
+	if v, ok := node.prop(d, n, explicit); ok {
+		return v, true
+	}
+	for _, p := range d.n.dav.plugins {
+		if p.prop == nil {
+			continue
+		}
+		if v, ok := p.prop(d, node, n); ok {
+			return v, true
+		}
+	}
+	if n == nDAV("resourcetype") {
+		if node.isCollection() {
 			return "<d:collection/>", true
 		}
 		return "", true
 	}
-	switch res.kind {
-	case resPrincipal:
-		u := st.users[res.uid]
-		switch n {
-		case nDAV("displayname"):
-			return davxml.EscapeText(u.DisplayName), true
-		case nDAV("principal-URL"):
-			return "<d:href>" + d.principalHref(res.uid) + "</d:href>", true
-		case davxml.Name{Space: davxml.NSSabre, Local: "email-address"}:
-			if u.Email != "" {
-				return davxml.EscapeText(u.Email), true
-			}
-		case nDAV("alternate-URI-set"):
-			if u.Email != "" {
-				return "<d:href>mailto:" + davxml.EscapeText(u.Email) + "</d:href>", true
-			}
-			return "", true
-		}
-		return "", false
-	case resEntry:
-	default:
-		return "", false
-	}
-	e := res.e
-	node := e.node
-	text := func(s string) (string, bool) { return davxml.EscapeText(s), true }
-	switch n {
-	case nDAV("getlastmodified"):
-		return text(httpDate(node.MTime))
-	case nDAV("getetag"):
-		return text(`"` + st.etagFor(e) + `"`)
-	case nDAV("getcontentlength"):
-		if !node.Dir {
-			return text(strconv.Itoa(len(node.Content)))
-		}
-	case nDAV("getcontenttype"):
-		if !node.Dir {
-			return text(node.MimeType)
-		}
-	case nDAV("displayname"):
-		return text(e.name)
-	case nDAV("creationdate"):
-		return text(time.Unix(node.CTime, 0).UTC().Format("2006-01-02T15:04:05+00:00"))
-	case nDAV("quota-used-bytes"):
-		if node.Dir {
-			return text(strconv.FormatInt(node.Size(), 10))
-		}
-	case nDAV("quota-available-bytes"):
-		if node.Dir {
-			return text("-3")
-		}
-	case nOC("id"):
-		return text(st.fileID(node.ID))
-	case nOC("fileid"):
-		return text(strconv.FormatInt(node.ID, 10))
-	case nOC("permissions"):
-		return text(davPermissions(e))
-	case nOC("size"):
-		return text(strconv.FormatInt(node.Size(), 10))
-	case nOC("favorite"):
-		if st.isFavorite(d.auth.uid, node.ID) {
-			return text("1")
-		}
-		return text("0")
-	case nOC("owner-id"):
-		return text(node.Owner)
-	case nOC("owner-display-name"):
-		if u := st.users[node.Owner]; u != nil {
-			return text(u.DisplayName)
-		}
-		return text(node.Owner)
-	case nOC("share-types"):
-		var b strings.Builder
-		seen := map[int]bool{}
-		for _, sh := range st.sortedShares() {
-			if sh.NodeID == node.ID && sh.SharedBy == d.auth.uid && !seen[sh.Type] {
-				seen[sh.Type] = true
-				b.WriteString("<oc:share-type>" + strconv.Itoa(sh.Type) + "</oc:share-type>")
-			}
-		}
-		return b.String(), true
-	case nOC("tags"):
-		return "", true
-	case nOC("data-fingerprint"):
-		return "", true
-	case nNC("has-preview"):
-		return text("false")
-	case nNC("mount-type"):
-		if e.share != nil {
-			return text("shared")
-		}
-		return "", true
-	case nNC("is-mount-root"):
-		if e.mountRoot {
-			return text("true")
-		}
-		return text("false")
-	case nNC("is-federated"):
-		return "", true
-	case nNC("hidden"):
-		return text("false")
-	case nNC("creation_time"):
-		return text(strconv.FormatInt(node.CTime, 10))
-	case nNC("upload_time"):
-		if !node.Dir {
-			return text(strconv.FormatInt(node.UTime, 10))
-		}
-	case nNC("last_activity"):
-		return text(strconv.FormatInt(node.MTime, 10))
-	case nNC("share-attributes"):
-		return text("[]")
-	case nNC("note"):
-		if e.share != nil && e.share.Note != "" {
-			return text(e.share.Note)
-		}
-	case nNC("contained-file-count"), nNC("contained-folder-count"):
-		if node.Dir && explicit {
-			files, folders := 0, 0
-			for _, c := range st.children(e) {
-				if c.node.Dir {
-					folders++
-				} else {
-					files++
-				}
-			}
-			if n.Local == "contained-file-count" {
-				return text(strconv.Itoa(files))
-			}
-			return text(strconv.Itoa(folders))
-		}
-	case davxml.Name{Space: davxml.NSOCS, Local: "share-permissions"}:
-		return text(strconv.Itoa(sharePermissions(e)))
-	case davxml.Name{Space: davxml.NSOCM, Local: "share-permissions"}:
-		return text(ocmPermissions(sharePermissions(e)))
-	}
 	return "", false
 }
 
-// deadProps returns the dead properties of res in name order.
-func (d *davReq) deadProps(res *davRes) []davxml.Prop {
-	if res.kind != resEntry {
+// deadProps returns the dead properties of node in name order.
+func deadProps(node davNode) []davxml.Prop {
+	dp, ok := node.(davDeadProps)
+	if !ok {
 		return nil
 	}
+	props := dp.deadProps()
 	var out []davxml.Prop
-	keys := make([]string, 0, len(res.e.node.Props))
-	for k := range res.e.node.Props {
+	keys := make([]string, 0, len(props))
+	for k := range props {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
 		if n, ok := davxml.ParseClark(k); ok {
-			out = append(out, davxml.Prop{Name: n, XML: res.e.node.Props[k]})
+			out = append(out, davxml.Prop{Name: n, XML: props[k]})
 		}
 	}
 	return out
 }
 
+// deadProp returns one dead property of node.
+func deadProp(node davNode, n davxml.Name) (string, bool) {
+	dp, ok := node.(davDeadProps)
+	if !ok {
+		return "", false
+	}
+	v, ok := dp.deadProps()[n.Clark()]
+	return v, ok
+}
+
 // propstats answers one PROPFIND for one resource.
-func (d *davReq) propstats(res *davRes, pf *davxml.Propfind, minimal bool) []davxml.Propstat {
+func (d *davReq) propstats(res davNode, pf *davxml.Propfind, minimal bool) []davxml.Propstat {
 	var ok, missing []davxml.Prop
 	switch {
 	case pf.PropName:
@@ -226,7 +100,7 @@ func (d *davReq) propstats(res *davRes, pf *davxml.Propfind, minimal bool) []dav
 				ok = append(ok, davxml.Prop{Name: n})
 			}
 		}
-		for _, p := range d.deadProps(res) {
+		for _, p := range deadProps(res) {
 			ok = append(ok, davxml.Prop{Name: p.Name})
 		}
 	case pf.AllProp:
@@ -241,7 +115,7 @@ func (d *davReq) propstats(res *davRes, pf *davxml.Propfind, minimal bool) []dav
 				ok = append(ok, davxml.Prop{Name: n, XML: v})
 			}
 		}
-		for _, p := range d.deadProps(res) {
+		for _, p := range deadProps(res) {
 			if !seen[p.Name] {
 				ok = append(ok, p)
 			}
@@ -252,11 +126,9 @@ func (d *davReq) propstats(res *davRes, pf *davxml.Propfind, minimal bool) []dav
 				ok = append(ok, davxml.Prop{Name: n, XML: v})
 				continue
 			}
-			if res.kind == resEntry {
-				if v, has := res.e.node.Props[n.Clark()]; has {
-					ok = append(ok, davxml.Prop{Name: n, XML: v})
-					continue
-				}
+			if v, has := deadProp(res, n); has {
+				ok = append(ok, davxml.Prop{Name: n, XML: v})
+				continue
 			}
 			missing = append(missing, davxml.Prop{Name: n})
 		}
@@ -303,13 +175,13 @@ func (d *davReq) propfind() *davError {
 	}
 	minimal := d.preferMinimal()
 	var responses []davxml.Response
-	var walk func(r *davRes, depth int)
-	walk = func(r *davRes, depth int) {
+	var walk func(r davNode, depth int)
+	walk = func(r davNode, depth int) {
 		responses = append(responses, davxml.Response{Href: d.href(r), Propstats: d.propstats(r, pf, minimal)})
 		if depth == 0 || !r.isCollection() {
 			return
 		}
-		for _, c := range d.children(r) {
+		for _, c := range r.children(d) {
 			next := depth - 1
 			if depth < 0 {
 				next = -1
@@ -335,15 +207,15 @@ func (d *davReq) writeMultistatus(rs []davxml.Response) {
 	h := d.w.Header()
 	h.Set("Content-Type", "application/xml; charset=utf-8")
 	h.Set("Vary", "Brief,Prefer")
-	h.Set("DAV", "1, 3, extended-mkcol, access-control, calendarserver-principal-property-search, nextcloud-checksum-update")
+	h.Set("DAV", davHeader)
 	d.w.WriteHeader(http.StatusMultiStatus)
-	_, _ = d.w.Write(davxml.Multistatus(rs))
+	_, _ = d.w.Write(d.n.dav.namespaces.Multistatus(rs))
 }
 
-// proppatch is CorePlugin::httpPropPatch with Nextcloud's handlers: the
-// protected properties fail with 403 (and everything else with 424), the
-// favourite is a tag, lastmodified touches, displayname is refused, the
-// rest are stored as dead properties.
+// proppatch is CorePlugin::httpPropPatch: every update is checked first
+// (the protected properties and every update of a node that stores none
+// fail with 403), and only when all pass are they applied; otherwise the
+// failures keep their status and the rest get 424.
 func (d *davReq) proppatch() *davError {
 	ops, perr := davxml.ParsePropertyUpdate(d.body)
 	if perr != nil {
@@ -353,49 +225,24 @@ func (d *davReq) proppatch() *davError {
 	if err != nil {
 		return err
 	}
+	patcher, patchable := res.(davPatchable)
 	results := make([]int, len(ops))
 	failed := false
 	for i, op := range ops {
 		switch {
-		case protectedProps[op.Name]:
+		case protectedProps[op.Name], !patchable:
 			results[i] = http.StatusForbidden
-		case op.Name == nDAV("displayname") && res.kind == resEntry:
-			results[i] = http.StatusForbidden
-		case res.kind != resEntry:
-			results[i] = http.StatusForbidden
-		case op.Name == nDAV("lastmodified") && !op.Remove:
-			if _, perr := strconv.ParseInt(strings.TrimSpace(op.Text), 10, 64); perr != nil {
-				if _, terr := http.ParseTime(strings.TrimSpace(op.Text)); terr != nil {
-					results[i] = http.StatusBadRequest
-				}
-			}
+		default:
+			results[i] = patcher.checkPatch(d, op)
 		}
 		if results[i] != 0 {
 			failed = true
 		}
 	}
 	if !failed {
-		st := d.st()
-		node := res.e.node
 		for i, op := range ops {
 			results[i] = http.StatusOK
-			switch {
-			case op.Name == nOC("favorite"):
-				v := strings.TrimSpace(op.Text)
-				st.setFavorite(d.auth.uid, node.ID, !op.Remove && (v == "1" || strings.EqualFold(v, "true")))
-			case op.Name == nDAV("lastmodified") && !op.Remove:
-				t, perr := strconv.ParseInt(strings.TrimSpace(op.Text), 10, 64)
-				if perr != nil {
-					pt, _ := http.ParseTime(strings.TrimSpace(op.Text))
-					t = pt.Unix()
-				}
-				st.fs.Touch(node, t)
-			case op.Remove:
-				st.fs.SetProp(node, op.Name.Clark(), nil)
-			default:
-				v := op.Value
-				st.fs.SetProp(node, op.Name.Clark(), &v)
-			}
+			patcher.applyPatch(d, op)
 		}
 		d.changed = true
 	} else {
@@ -426,43 +273,20 @@ func (d *davReq) proppatch() *davError {
 	return nil
 }
 
-// report handles REPORT: oc:filter-files (favourites), 415 for any other.
+// report is REPORT: the first plugin that knows the report serves it; 415
+// for any other (sabre's ReportNotSupported).
 func (d *davReq) report() *davError {
 	root, perr := davxml.ReportName(d.body)
 	if perr != nil {
 		return errBadRequest(perr.Error())
 	}
-	if root.Name != nOC("filter-files") {
-		return &davError{status: http.StatusUnsupportedMediaType, exception: `Sabre\DAV\Exception\ReportNotSupported`, message: ""}
-	}
-	res, err := d.resolve(d.segs)
-	if err != nil {
-		return err
-	}
-	ff := davxml.ParseFilterFiles(root)
-	if root.Child(nOC("filter-rules")) == nil {
-		return errBadRequest("Missing filter-rule block in request")
-	}
-	if len(ff.SystemTag) > 0 {
-		return errPrecondition("Cannot filter by non-existing tag", "")
-	}
-	var responses []davxml.Response
-	if ff.Favorite && res.kind == resEntry {
-		pf := &davxml.Propfind{Props: ff.Props, AllProp: len(ff.Props) == 0}
-		var walk func(e *entry)
-		walk = func(e *entry) {
-			for _, c := range d.st().children(e) {
-				if d.st().isFavorite(d.auth.uid, c.node.ID) {
-					r := &davRes{kind: resEntry, e: c}
-					responses = append(responses, davxml.Response{Href: d.href(r), Propstats: d.propstats(r, pf, false)})
-				}
-				if c.node.Dir {
-					walk(c)
-				}
-			}
+	for _, p := range d.n.dav.plugins {
+		if p.report == nil {
+			continue
 		}
-		walk(res.e)
+		if handled, err := p.report(d, root); handled {
+			return err
+		}
 	}
-	d.writeMultistatus(responses)
-	return nil
+	return &davError{status: http.StatusUnsupportedMediaType, exception: `Sabre\DAV\Exception\ReportNotSupported`, message: ""}
 }

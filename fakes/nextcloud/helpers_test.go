@@ -1,7 +1,6 @@
 package nextcloud_test
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -54,7 +53,7 @@ func do(t testing.TB, s *nctest.Server, method, path, body string, opts ...reqOp
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
-	defer res.Body.Close()
+	defer func() { _ = res.Body.Close() }()
 	b, err := io.ReadAll(res.Body)
 	if err != nil {
 		t.Fatal(err)
@@ -95,10 +94,6 @@ func jsonAt(t testing.TB, body []byte, path string) any {
 
 func startDefault(t testing.TB, mutate ...func(*nextcloud.Config)) *nctest.Server {
 	return nctest.Start(t, mutate...)
-}
-
-func basicHeader(user, pass string) string {
-	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
 }
 
 func jsonEqual(got, want any) bool {

@@ -28,22 +28,14 @@ type appCtx struct {
 	body []byte
 }
 
-func (n *Nextcloud) appRoutes() []appRoute {
-	notes := func(method, pattern string, h func(*appCtx)) appRoute {
-		return appRoute{method: method, re: regexp.MustCompile(`^/apps/notes/api/` + pattern + `$`), cors: true, h: h}
+// indexRoutes is the index.php route table: every app's routes in
+// registry order (the first match wins).
+func indexRoutes(list []app) []appRoute {
+	var out []appRoute
+	for _, a := range list {
+		out = append(out, a.indexRoutes()...)
 	}
-	return []appRoute{
-		notes("GET", `(v0\.2|v1)/notes`, n.notesIndex),
-		notes("GET", `(v0\.2|v1)/notes/(\d+)`, n.notesGet),
-		notes("POST", `(v1)/notes`, n.notesCreate),
-		notes("PUT", `(v1)/notes/(\d+)`, n.notesUpdate),
-		notes("DELETE", `(v0\.2|v1)/notes/(\d+)`, n.notesDestroy),
-		notes("GET", `(v1)/settings`, n.notesGetSettings),
-		notes("PUT", `(v1)/settings`, n.notesPutSettings),
-		// notes_api#fail: every other GET below /api answers 400 [].
-		{method: "GET", re: regexp.MustCompile(`^/apps/notes/api/.*$`), h: n.notesFail},
-		{method: "OPTIONS", re: regexp.MustCompile(`^/apps/notes/api/(v0\.2|v1)/.+$`), public: true, h: preflightedCORS},
-	}
+	return out
 }
 
 // serveIndex is index.php: login (wrong Basic credentials end here), route
@@ -64,7 +56,6 @@ func (n *Nextcloud) serveIndex(w http.ResponseWriter, r *http.Request, route str
 	var found *appRoute
 	var match []string
 	methodMismatch := false
-	n.routesOnce.Do(func() { n.routes = n.appRoutes() })
 	for _, rt := range n.routes {
 		m := rt.re.FindStringSubmatch(route)
 		if m == nil {

@@ -2,9 +2,9 @@ package nextcloud
 
 import (
 	"net/http"
-	"regexp"
-	"strings"
 	"time"
+
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/internal/fault"
 )
 
 // TokenClaims are the claims of a validated bearer token that the request
@@ -36,30 +36,11 @@ type LogEntry struct {
 	OCSAPIRequest bool `json:"ocs_apirequest"`
 }
 
-func (n *Nextcloud) appendLog(e LogEntry) {
-	n.logMu.Lock()
-	defer n.logMu.Unlock()
-	n.reqLog = append(n.reqLog, e)
-	if over := len(n.reqLog) - n.cfg.LogLimit; over > 0 {
-		n.reqLog = append([]LogEntry(nil), n.reqLog[over:]...)
-	}
-}
-
 // RequestLog returns a copy of the request log, oldest first.
-func (n *Nextcloud) RequestLog() []LogEntry {
-	n.logMu.Lock()
-	defer n.logMu.Unlock()
-	out := make([]LogEntry, len(n.reqLog))
-	copy(out, n.reqLog)
-	return out
-}
+func (n *Nextcloud) RequestLog() []LogEntry { return n.reqLog.Entries() }
 
 // ResetLog empties the request log.
-func (n *Nextcloud) ResetLog() {
-	n.logMu.Lock()
-	n.reqLog = nil
-	n.logMu.Unlock()
-}
+func (n *Nextcloud) ResetLog() { n.reqLog.Reset() }
 
 // Fault makes the next Count requests whose path matches Pattern (and whose
 // method is Method, when set) wait Delay and/or fail with Status.
@@ -81,73 +62,34 @@ type Fault struct {
 	Headers map[string]string `json:"headers,omitempty"`
 }
 
-type faultState struct {
-	Fault
-	re   *regexp.Regexp
-	left int
-}
-
-func globRegexp(glob string) (*regexp.Regexp, error) {
-	parts := strings.Split(glob, "*")
-	for i, p := range parts {
-		parts[i] = regexp.QuoteMeta(p)
-	}
-	return regexp.Compile("^" + strings.Join(parts, ".*") + "$")
-}
-
-// InjectFault arms f. An invalid pattern is impossible: every string is a
-// valid glob here.
+// InjectFault arms f. Every pattern is valid: only "*" is special.
 func (n *Nextcloud) InjectFault(f Fault) {
-	re, err := globRegexp(f.Pattern)
-	if err != nil {
-		return
-	}
 	if f.Count <= 0 {
 		f.Count = 1
 	}
-	n.faultMu.Lock()
-	n.faults = append(n.faults, &faultState{Fault: f, re: re, left: f.Count})
-	n.faultMu.Unlock()
+	n.faults.Arm(fault.Match{Pattern: f.Pattern, Method: f.Method}, f.Count, f)
 }
 
 // ClearFaults disarms every fault.
-func (n *Nextcloud) ClearFaults() {
-	n.faultMu.Lock()
-	n.faults = nil
-	n.faultMu.Unlock()
-}
+func (n *Nextcloud) ClearFaults() { n.faults.Clear() }
 
 // Faults returns the armed faults with their remaining counts.
 func (n *Nextcloud) Faults() []Fault {
-	n.faultMu.Lock()
-	defer n.faultMu.Unlock()
 	var out []Fault
-	for _, f := range n.faults {
-		c := f.Fault
-		c.Count = f.left
-		out = append(out, c)
+	for _, a := range n.faults.List() {
+		f := a.Fault
+		f.Count = a.Left
+		out = append(out, f)
 	}
 	return out
 }
 
 func (n *Nextcloud) takeFault(r *http.Request) *Fault {
-	n.faultMu.Lock()
-	defer n.faultMu.Unlock()
-	for i, f := range n.faults {
-		if f.Method != "" && !strings.EqualFold(f.Method, r.Method) {
-			continue
-		}
-		if !f.re.MatchString(r.URL.Path) {
-			continue
-		}
-		f.left--
-		if f.left <= 0 {
-			n.faults = append(n.faults[:i], n.faults[i+1:]...)
-		}
-		c := f.Fault
-		return &c
+	f, ok := n.faults.Take(r.Method, r.URL.Path)
+	if !ok {
+		return nil
 	}
-	return nil
+	return &f
 }
 
 // faultExceptions names the exception a real server would report for the

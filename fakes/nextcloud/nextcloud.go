@@ -10,6 +10,14 @@
 // source in Nextcloud is cited in the contract tests. It is an independent
 // implementation and imports nothing from the server it is used to test.
 //
+// The core — authentication, error dialects, the OCS envelope, routing,
+// the state lock, persistence, the control API and a sabre-style DAV
+// server — never names a Nextcloud app. Each app (files, dav,
+// files_sharing, theming, notes) is a file of its own implementing the app
+// interface (app.go), listed once in the registry (apps.go). Adding an app
+// such as Deck is one file, its tests and one registry line; README.md,
+// "Adding an app", walks through it.
+//
 // Use New for an http.Handler, nctest.Start in Go tests, or the
 // fake-nextcloud binary.
 package nextcloud
@@ -26,6 +34,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/internal/fault"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/internal/reqlog"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/nextcloud/bearer"
 )
 
@@ -97,9 +107,13 @@ func DefaultConfig() Config {
 
 // Nextcloud is a running fake. It is an http.Handler.
 type Nextcloud struct {
-	// routes is the index.php route table, compiled once.
-	routesOnce sync.Once
-	routes     []appRoute
+	// apps are the registered apps (apps.go) and, in tests, extra ones;
+	// routes, ocs and dav are the index.php routes, OCS routes and DAV
+	// tree they make, built once.
+	apps   []app
+	routes []appRoute
+	ocs    []ocsRoute
+	dav    *davServer
 
 	cfg    Config
 	logger *slog.Logger
@@ -112,15 +126,16 @@ type Nextcloud struct {
 	seed  Seed
 	store *persister
 
-	logMu  sync.Mutex
-	reqLog []LogEntry
-
-	faultMu sync.Mutex
-	faults  []*faultState
+	reqLog *reqlog.Log[LogEntry]
+	faults fault.Queue[Fault]
 }
 
 // New builds a fake from cfg.
-func New(cfg Config) (*Nextcloud, error) {
+func New(cfg Config) (*Nextcloud, error) { return newWithApps(cfg) }
+
+// newWithApps builds a fake serving the registered apps and extra ones
+// (tests prove the app seam with apps of their own).
+func newWithApps(cfg Config, extra ...app) (*Nextcloud, error) {
 	if cfg.OIDCClientID == "" {
 		cfg.OIDCClientID = "nextcloud"
 	}
@@ -146,7 +161,16 @@ func New(cfg Config) (*Nextcloud, error) {
 	if cfg.LogLimit <= 0 {
 		cfg.LogLimit = 10000
 	}
-	n := &Nextcloud{cfg: cfg, logger: cfg.Logger, now: cfg.Now, mode: cfg.BearerOnAppRoutes}
+	n := &Nextcloud{cfg: cfg, logger: cfg.Logger, now: cfg.Now, mode: cfg.BearerOnAppRoutes, reqLog: reqlog.New[LogEntry](cfg.LogLimit)}
+	n.apps = append(append([]app{}, apps...), extra...)
+	if err := checkApps(n.apps); err != nil {
+		return nil, err
+	}
+	dav, err := newDAVServer(n.apps)
+	if err != nil {
+		return nil, err
+	}
+	n.dav, n.routes, n.ocs = dav, indexRoutes(n.apps), n.ocsRoutes(n.apps)
 	if n.logger == nil {
 		n.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -157,7 +181,7 @@ func New(cfg Config) (*Nextcloud, error) {
 		n.oidc = bearer.New(bearer.Config{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID,
 			SkipAudienceCheck: cfg.SkipAudienceCheck, HTTPClient: cfg.HTTPClient, Now: n.now})
 	}
-	n.seed = DefaultSeed()
+	n.seed = defaultSeedFor(n.apps)
 	if cfg.Seed != nil {
 		n.seed = *cfg.Seed
 	}
@@ -167,7 +191,7 @@ func New(cfg Config) (*Nextcloud, error) {
 			return nil, err
 		}
 		n.store = p
-		st, err := p.load(n.now)
+		st, err := p.load(n.now, n.apps)
 		if err != nil {
 			return nil, err
 		}
@@ -207,7 +231,7 @@ func newInstanceID() string {
 }
 
 func (n *Nextcloud) freshState(seed Seed) (*state, error) {
-	st := newState(newInstanceID(), n.now)
+	st := newState(newInstanceID(), n.now, n.apps)
 	if err := st.applySeed(seed); err != nil {
 		return nil, err
 	}
@@ -288,30 +312,6 @@ func (n *Nextcloud) AppPassword(uid string) (string, bool) {
 	return u.AppPasswords[0], true
 }
 
-// recorder captures the status for the request log.
-type recorder struct {
-	http.ResponseWriter
-	status      int
-	wroteHeader bool
-}
-
-func (r *recorder) WriteHeader(code int) {
-	if !r.wroteHeader {
-		r.status = code
-		r.wroteHeader = true
-	}
-	r.ResponseWriter.WriteHeader(code)
-}
-
-func (r *recorder) Write(b []byte) (int, error) {
-	if !r.wroteHeader {
-		r.WriteHeader(http.StatusOK)
-	}
-	return r.ResponseWriter.Write(b)
-}
-
-func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
-
 // dialect is how a route family reports errors.
 type dialect int
 
@@ -351,7 +351,7 @@ func (n *Nextcloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+	rec := reqlog.NewRecorder(w)
 	entry := &LogEntry{Time: n.now().UTC(), Method: r.Method, Path: p, AuthKind: authNone,
 		OCSAPIRequest: r.Header.Get("OCS-APIRequest") != ""}
 	ctx := context.WithValue(r.Context(), entryKey{}, entry)
@@ -359,25 +359,21 @@ func (n *Nextcloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if v := recover(); v != nil {
 			n.logger.Error("handler panic", "method", r.Method, "path", p, "panic", fmt.Sprint(v))
-			if !rec.wroteHeader {
+			if !rec.Written() {
 				writeServerError(rec, dialectOf(p))
 			}
-			rec.status = http.StatusInternalServerError
+			entry.Status = http.StatusInternalServerError
+			n.reqLog.Append(*entry)
+			return
 		}
-		entry.Status = rec.status
-		n.appendLog(*entry)
+		entry.Status = rec.Status()
+		n.reqLog.Append(*entry)
 	}()
 
 	d := dialectOf(p)
 	if f := n.takeFault(r); f != nil {
-		if f.Delay > 0 {
-			t := time.NewTimer(f.Delay)
-			select {
-			case <-t.C:
-			case <-r.Context().Done():
-				t.Stop()
-				return
-			}
+		if !fault.Wait(r.Context(), f.Delay) {
+			return
 		}
 		if f.Status != 0 {
 			writeFault(rec, d, f)
@@ -400,8 +396,7 @@ func (n *Nextcloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(p, "/apps/"):
 		// Pretty URLs: the same routes without /index.php.
 		n.serveIndex(rec, r, p)
-	case p == "/remote.php/dav" || strings.HasPrefix(p, "/remote.php/dav/") ||
-		p == "/remote.php/webdav" || strings.HasPrefix(p, "/remote.php/webdav/"):
+	case n.dav.serves(p):
 		n.serveDAV(rec, r)
 	default:
 		writeNotFoundPage(rec)

@@ -56,8 +56,10 @@ type ocsRoute struct {
 	h        func(c *ocsCtx) ocsResult
 }
 
-func (n *Nextcloud) ocsRoutes() []ocsRoute {
-	return []ocsRoute{
+// ocsRoutes is the OCS route table: the core's (capabilities,
+// provisioning_api, core) and then every app's in registry order.
+func (n *Nextcloud) ocsRoutes(list []app) []ocsRoute {
+	routes := []ocsRoute{
 		{method: "GET", pattern: "/cloud/capabilities", public: true, h: n.ocsCapabilities},
 		{method: "GET", pattern: "/cloud/user", h: n.ocsCurrentUser},
 		{method: "GET", pattern: "/cloud/users", subadmin: true, h: n.ocsListUsers},
@@ -71,12 +73,11 @@ func (n *Nextcloud) ocsRoutes() []ocsRoute {
 		{method: "GET", pattern: "/core/navigation/apps", h: n.ocsNavigationApps},
 		{method: "GET", pattern: "/core/getapppassword", h: n.ocsGetAppPassword},
 		{method: "DELETE", pattern: "/core/apppassword", h: n.ocsDeleteAppPassword},
-		{method: "GET", pattern: "/apps/files_sharing/api/v1/shares", h: n.ocsListShares},
-		{method: "POST", pattern: "/apps/files_sharing/api/v1/shares", h: n.ocsCreateShare},
-		{method: "GET", pattern: "/apps/files_sharing/api/v1/shares/{id}", h: n.ocsGetShare},
-		{method: "PUT", pattern: "/apps/files_sharing/api/v1/shares/{id}", h: n.ocsUpdateShare},
-		{method: "DELETE", pattern: "/apps/files_sharing/api/v1/shares/{id}", h: n.ocsDeleteShare},
 	}
+	for _, a := range list {
+		routes = append(routes, a.ocsRoutes()...)
+	}
+	return routes
 }
 
 func matchRoute(pattern, path string) (map[string]string, bool) {
@@ -122,12 +123,13 @@ func (n *Nextcloud) serveOCS(w http.ResponseWriter, r *http.Request) {
 	var route *ocsRoute
 	var vars map[string]string
 	methodMismatch := false
-	for _, rt := range n.ocsRoutes() {
+	for _, rt := range n.ocs {
 		v, ok := matchRoute(rt.pattern, rest)
 		if !ok {
 			continue
 		}
-		if rt.method != r.Method && !(r.Method == http.MethodHead && rt.method == http.MethodGet) {
+		headOnGet := r.Method == http.MethodHead && rt.method == http.MethodGet
+		if rt.method != r.Method && !headOnGet {
 			methodMismatch = true
 			continue
 		}

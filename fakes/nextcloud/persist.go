@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"time"
 
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/nextcloud/vfs"
@@ -27,23 +26,26 @@ func newPersister(dir string) (*persister, error) {
 	return &persister{dir: dir}, nil
 }
 
+// stateVersion is the state.json format. Version 1 kept the Notes app's
+// rows at the top level; since version 2 every app has a section of its
+// own under "apps". A version 1 file is refused with an error that says
+// so rather than migrated: state files are test data.
+const stateVersion = 2
+
 type persisted struct {
-	Version    int                             `json:"version"`
-	InstanceID string                          `json:"instance_id"`
-	FS         vfs.Snapshot                    `json:"fs"`
-	Users      []*user                         `json:"users"`
-	Groups     []string                        `json:"groups"`
-	Shares     []*share                        `json:"shares"`
-	NextShare  int64                           `json:"next_share"`
-	Favorites  map[string][]int64              `json:"favorites"`
-	NotesMeta  map[string]map[string]*noteMeta `json:"notes_meta"`
-	Settings   map[string]*notesSettings       `json:"notes_settings"`
+	Version    int                `json:"version"`
+	InstanceID string             `json:"instance_id"`
+	FS         vfs.Snapshot       `json:"fs"`
+	Users      []*user            `json:"users"`
+	Groups     []string           `json:"groups"`
+	Favorites  map[string][]int64 `json:"favorites"`
+	// Apps are the apps' sections by app id (appState.snapshot).
+	Apps map[string]json.RawMessage `json:"apps"`
 }
 
 func (p *persister) save(st *state) error {
-	doc := persisted{Version: 1, InstanceID: st.InstanceID, FS: st.fs.Snapshot(), Groups: st.sortedGroups(),
-		Shares: st.sortedShares(), NextShare: st.nextShare, Favorites: map[string][]int64{},
-		NotesMeta: map[string]map[string]*noteMeta{}, Settings: st.settings}
+	doc := persisted{Version: stateVersion, InstanceID: st.InstanceID, FS: st.fs.Snapshot(), Groups: st.sortedGroups(),
+		Favorites: map[string][]int64{}, Apps: map[string]json.RawMessage{}}
 	for _, uid := range st.sortedUIDs() {
 		doc.Users = append(doc.Users, st.users[uid])
 	}
@@ -55,12 +57,12 @@ func (p *persister) save(st *state) error {
 		sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 		doc.Favorites[uid] = ids
 	}
-	for uid, metas := range st.notesMeta {
-		m := map[string]*noteMeta{}
-		for id, meta := range metas {
-			m[strconv.FormatInt(id, 10)] = meta
+	for id, s := range st.apps {
+		raw, err := s.snapshot()
+		if err != nil {
+			return fmt.Errorf("nextcloud: app %s: %w", id, err)
 		}
-		doc.NotesMeta[uid] = m
+		doc.Apps[id] = raw
 	}
 	b, err := json.Marshal(doc)
 	if err != nil {
@@ -71,19 +73,16 @@ func (p *persister) save(st *state) error {
 		return err
 	}
 	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
+		return errors.Join(err, tmp.Close(), os.Remove(tmp.Name()))
 	}
 	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
+		return errors.Join(err, os.Remove(tmp.Name()))
 	}
 	return os.Rename(tmp.Name(), filepath.Join(p.dir, stateFile))
 }
 
 // load returns the saved state, or nil when there is none yet.
-func (p *persister) load(now func() time.Time) (*state, error) {
+func (p *persister) load(now func() time.Time, list []app) (*state, error) {
 	b, err := os.ReadFile(filepath.Join(p.dir, stateFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -95,7 +94,11 @@ func (p *persister) load(now func() time.Time) (*state, error) {
 	if err := json.Unmarshal(b, &doc); err != nil {
 		return nil, fmt.Errorf("nextcloud: %s is corrupt: %w", stateFile, err)
 	}
-	st := newState(doc.InstanceID, now)
+	if doc.Version != stateVersion {
+		return nil, fmt.Errorf("nextcloud: %s has format version %d, this fake reads version %d (apps keep sections of their own since 2); remove it to start again from the seed",
+			filepath.Join(p.dir, stateFile), doc.Version, stateVersion)
+	}
+	st := newState(doc.InstanceID, now, list)
 	if err := st.fs.Restore(doc.FS); err != nil {
 		return nil, err
 	}
@@ -108,30 +111,19 @@ func (p *persister) load(now func() time.Time) (*state, error) {
 	for _, g := range doc.Groups {
 		st.groups[g] = true
 	}
-	for _, sh := range doc.Shares {
-		st.shares[sh.ID] = sh
-	}
-	st.nextShare = doc.NextShare
-	if st.nextShare < 1 {
-		st.nextShare = 1
-	}
 	for uid, ids := range doc.Favorites {
 		for _, id := range ids {
 			st.setFavorite(uid, id, true)
 		}
 	}
-	for uid, metas := range doc.NotesMeta {
-		m := map[int64]*noteMeta{}
-		for k, v := range metas {
-			id, err := strconv.ParseInt(k, 10, 64)
-			if err == nil {
-				m[id] = v
-			}
+	for id, raw := range doc.Apps {
+		s := st.apps[id]
+		if s == nil {
+			return nil, fmt.Errorf("nextcloud: %s has a section for app %q, which this fake does not serve or which keeps no state", stateFile, id)
 		}
-		st.notesMeta[uid] = m
-	}
-	if doc.Settings != nil {
-		st.settings = doc.Settings
+		if err := s.restore(raw); err != nil {
+			return nil, fmt.Errorf("nextcloud: %s: app %s: %w", stateFile, id, err)
+		}
 	}
 	return st, nil
 }

@@ -8,9 +8,6 @@ import (
 	"strings"
 )
 
-// notesAppVersion is the Notes app version the capabilities report.
-const notesAppVersion = "4.12.0"
-
 func (n *Nextcloud) versionParts() (int, int, int) {
 	parts := strings.SplitN(n.cfg.Version, ".", 3)
 	get := func(i int) int {
@@ -25,39 +22,29 @@ func (n *Nextcloud) versionParts() (int, int, int) {
 
 // ocsCapabilities is CapabilitiesController::getCapabilities: public
 // capabilities for anonymous callers, all of them for a logged-in user, and
-// an ETag of md5(json_encode($result)).
+// an ETag of md5(json_encode($result)). The core's blocks come first, then
+// the apps' public blocks, then (logged in) their other blocks, each in
+// registry order.
 func (n *Nextcloud) ocsCapabilities(c *ocsCtx) ocsResult {
 	major, minor, micro := n.versionParts()
 	caps := obj{
 		{"core", obj{{"pollinterval", 60}, {"webdav-root", "remote.php/webdav"}, {"reference-api", true}, {"mod-rewrite-working", false}}},
 		{"bruteforce", obj{{"delay", 0}, {"allow-listed", false}}},
-		{"files_sharing", obj{
-			{"api_enabled", true},
-			{"public", obj{{"enabled", true}, {"password", obj{{"enforced", false}, {"askForOptionalPassword", false}}},
-				{"expire_date", obj{{"enabled", false}}}, {"multiple_links", true}, {"expire_date_internal", obj{{"enabled", false}}},
-				{"expire_date_remote", obj{{"enabled", false}}}, {"send_mail", false}, {"upload", true}, {"upload_files_drop", true}}},
-			{"resharing", true},
-			{"user", obj{{"send_mail", false}, {"expire_date", obj{{"enabled", true}}}}},
-			{"group_sharing", true},
-			{"group", obj{{"enabled", true}, {"expire_date", obj{{"enabled", true}}}}},
-			{"default_permissions", 31},
-			{"federation", obj{{"outgoing", false}, {"incoming", false}, {"expire_date", obj{{"enabled", false}}}, {"expire_date_supported", obj{{"enabled", false}}}}},
-			{"sharee", obj{{"query_lookup_default", false}, {"always_show_unique", true}}},
-		}},
-		{"theming", obj{{"name", "Nextcloud"}, {"url", "https://nextcloud.com"}, {"slogan", "a safe home for all your data"}, {"color", "#00679e"}}},
 	}
-	if c.auth.loggedIn() {
-		n.mu.Lock()
-		settings := n.st.notesSettingsOf(c.auth.uid)
-		n.mu.Unlock()
-		caps = append(caps,
-			kv{"dav", obj{{"chunking", "1.0"}, {"bulkupload", "1.0"}, {"search_supports_creation_time", true}, {"search_supports_upload_time", true}}},
-			kv{"files", obj{{"bigfilechunking", true}, {"blacklisted_files", []any{".htaccess"}}, {"forbidden_filenames", []any{".htaccess"}},
-				{"forbidden_filename_basenames", []any{}}, {"forbidden_filename_characters", []any{"\\", "/"}},
-				{"forbidden_filename_extensions", []any{".filepart", ".part"}}, {"undelete", false}, {"versioning", false}}},
-			kv{"notes", obj{{"api_version", []any{"0.2", "1.3", "1.4"}}, {"version", notesAppVersion}, {"notes_path", settings.NotesPath}}},
-		)
+	var private obj
+	n.mu.Lock()
+	for _, a := range n.apps {
+		for _, cp := range a.capabilities(n.st, c.auth.uid) {
+			switch {
+			case cp.public:
+				caps = append(caps, kv{cp.name, cp.value})
+			case c.auth.loggedIn():
+				private = append(private, kv{cp.name, cp.value})
+			}
+		}
 	}
+	n.mu.Unlock()
+	caps = append(caps, private...)
 	result := obj{
 		{"version", obj{{"major", major}, {"minor", minor}, {"micro", micro}, {"string", n.cfg.Version}, {"edition", ""}, {"extendedSupport", false}}},
 		{"capabilities", caps},
@@ -333,14 +320,15 @@ func (n *Nextcloud) ocsGroupMembers(c *ocsCtx) ocsResult {
 	return ocsOK(obj{{"users", users}})
 }
 
-// ocsNavigationApps is GET /core/navigation/apps: the enabled apps the MCP
-// client uses to decide what to offer.
+// ocsNavigationApps is GET /core/navigation/apps: the enabled apps' entries
+// (NavigationManager), which the MCP client uses to decide what to offer.
 func (n *Nextcloud) ocsNavigationApps(c *ocsCtx) ocsResult {
-	entry := func(id, name string, order int) obj {
-		return obj{{"id", id}, {"order", order}, {"href", "/index.php/apps/" + id + "/"}, {"icon", "/apps/" + id + "/img/app.svg"},
-			{"type", "link"}, {"name", name}, {"app", id}, {"default", false}, {"active", false}, {"classes", ""}, {"unread", 0}}
+	out := []any{}
+	for _, e := range navigationOf(n.apps) {
+		out = append(out, obj{{"id", e.id}, {"order", e.order}, {"href", "/index.php/apps/" + e.id + "/"}, {"icon", "/apps/" + e.id + "/img/app.svg"},
+			{"type", "link"}, {"name", e.name}, {"app", e.id}, {"default", false}, {"active", false}, {"classes", ""}, {"unread", 0}})
 	}
-	return ocsOK([]any{entry("files", "Files", 0), entry("notes", "Notes", 10)})
+	return ocsOK(out)
 }
 
 // ocsGetAppPassword is GET /core/getapppassword: a new app password for a

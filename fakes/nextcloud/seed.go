@@ -1,18 +1,26 @@
 package nextcloud
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/nextcloud/vfs"
 )
 
-// Seed is data to load: users (with app passwords and groups), files and
-// notes. It is also the JSON body of POST /_fake/seed.
+// Seed is data to load: users (with app passwords and groups), files, and
+// the apps' data. It is also the JSON body of POST /_fake/seed.
 type Seed struct {
 	Users []SeedUser `json:"users,omitempty"`
 	Files []SeedFile `json:"files,omitempty"`
+	// Notes are the Notes app's seed. They keep a field of their own
+	// because they had one before apps had sections; Apps["notes"] takes
+	// the same list.
 	Notes []SeedNote `json:"notes,omitempty"`
+	// Apps holds every other app's seed by app id ({"deck": …}), in the
+	// shape that app documents; an id no app has is an error.
+	Apps map[string]json.RawMessage `json:"apps,omitempty"`
 }
 
 // SeedUser is an account. LoginName defaults to UID; membership of group
@@ -38,16 +46,6 @@ type SeedFile struct {
 	Modified int64 `json:"modified,omitempty"`
 }
 
-// SeedNote is a note, created as the Notes app would.
-type SeedNote struct {
-	Owner    string `json:"owner"`
-	Title    string `json:"title"`
-	Category string `json:"category,omitempty"`
-	Content  string `json:"content,omitempty"`
-	Favorite bool   `json:"favorite,omitempty"`
-	Modified int64  `json:"modified,omitempty"`
-}
-
 // DefaultAppPassword returns the app password the default seed gives uid:
 // 72 characters of [A-Za-z0-9], the shape of a real Nextcloud app password
 // ("<Uid>AppPassword" followed by zeros).
@@ -57,9 +55,12 @@ func DefaultAppPassword(uid string) string {
 }
 
 // DefaultSeed is alice, bob and admin (password = uid + "-password", as the
-// fake IdP), one app password each, groups "users" and "admin", and a few
-// notes and files for alice.
-func DefaultSeed() Seed {
+// fake IdP), one app password each, groups "users" and "admin", a few files
+// for alice, and each app's default data (a few notes for alice).
+func DefaultSeed() Seed { return defaultSeedFor(apps) }
+
+// coreSeed is the core's part of the default seed: users and files.
+func coreSeed() Seed {
 	s := Seed{}
 	for _, u := range []struct{ uid, name string }{{"alice", "Alice Doe"}, {"bob", "Bob Roe"}, {"admin", "Administrator"}} {
 		su := SeedUser{UID: u.uid, DisplayName: u.name, Email: u.uid + "@example.com", Password: u.uid + "-password",
@@ -76,17 +77,22 @@ func DefaultSeed() Seed {
 		{Owner: "alice", Path: "Photos/"},
 		{Owner: "bob", Path: "Documents/"},
 	}
-	s.Notes = []SeedNote{
-		{Owner: "alice", Title: "Welcome", Content: "Welcome\n\nThis is your first note."},
-		{Owner: "alice", Title: "Shopping list", Category: "Personal", Content: "Shopping list\n\n- milk\n- bread", Favorite: true},
-		{Owner: "alice", Title: "Meeting notes", Category: "Work/Projects", Content: "Meeting notes\n\nDiscussed the roadmap."},
-	}
 	return s
 }
 
-// applySeed adds s to the state. Existing users are left alone except that
-// new app passwords and groups are added.
+// applySeed adds s to the state: users, files, then each app's part.
+// Existing users are left alone except that new app passwords and groups
+// are added.
 func (st *state) applySeed(s Seed) error {
+	for id := range s.Apps {
+		known := false
+		for _, a := range st.appList {
+			known = known || a.id() == id
+		}
+		if !known {
+			return fmt.Errorf("seed: no app %q", id)
+		}
+	}
 	for _, su := range s.Users {
 		if u := st.users[su.UID]; u != nil {
 			for _, ap := range su.AppPasswords {
@@ -117,12 +123,13 @@ func (st *state) applySeed(s Seed) error {
 			return fmt.Errorf("seed file %s:%s: %w", f.Owner, f.Path, err)
 		}
 	}
-	for _, sn := range s.Notes {
-		if st.users[sn.Owner] == nil {
-			return fmt.Errorf("seed note %q: unknown owner %q", sn.Title, sn.Owner)
+	for _, a := range st.appList {
+		err := a.seed(st, s, s.Apps[a.id()])
+		if errors.Is(err, errNoSeed) {
+			return fmt.Errorf("seed: app %q takes no seed data", a.id())
 		}
-		if _, err := st.createNote(sn.Owner, sn.Title, sn.Category, sn.Content, sn.Modified, sn.Favorite); err != nil {
-			return fmt.Errorf("seed note %q: %w", sn.Title, err)
+		if err != nil {
+			return err
 		}
 	}
 	return nil

@@ -40,45 +40,44 @@ func (u *user) inGroup(g string) bool {
 
 func (u *user) isAdmin() bool { return u.inGroup("admin") }
 
-// noteMeta is the Notes app's oc_notes_meta row: the ETag it last saw for a
-// note and when it saw it change.
-type noteMeta struct {
-	ETag       string `json:"etag"`
-	LastUpdate int64  `json:"last_update"`
-}
-
-// notesSettings is the Notes app's per-user settings.
-type notesSettings struct {
-	NotesPath  string `json:"notesPath"`
-	FileSuffix string `json:"fileSuffix"`
-	NoteMode   string `json:"noteMode"`
-}
-
-func defaultNotesSettings() notesSettings {
-	return notesSettings{NotesPath: "Notes", FileSuffix: ".md", NoteMode: "rich"}
-}
-
-// state is everything the fake stores; one lock guards it.
+// state is everything the fake stores; one lock guards it. The core keeps
+// the accounts, the file store and the favourites; every app keeps its own
+// part in apps (stateOf).
 type state struct {
 	InstanceID string
 	fs         *vfs.FS
 	users      map[string]*user
 	groups     map[string]bool
-	shares     map[int64]*share
-	nextShare  int64
 	favorites  map[string]map[int64]bool
-	notesMeta  map[string]map[int64]*noteMeta
-	settings   map[string]*notesSettings
 	now        func() time.Time
+
+	appList []app               // the apps served, in registry order
+	apps    map[string]appState // by app id; apps without state are absent
 }
 
-func newState(instanceID string, now func() time.Time) *state {
+func newState(instanceID string, now func() time.Time, list []app) *state {
 	st := &state{
 		InstanceID: instanceID, fs: vfs.New(instanceID, now), users: map[string]*user{}, groups: map[string]bool{},
-		shares: map[int64]*share{}, nextShare: 1, favorites: map[string]map[int64]bool{},
-		notesMeta: map[string]map[int64]*noteMeta{}, settings: map[string]*notesSettings{}, now: now,
+		favorites: map[string]map[int64]bool{}, now: now,
+		appList: list, apps: map[string]appState{},
+	}
+	for _, a := range list {
+		if s := a.newState(); s != nil {
+			st.apps[a.id()] = s
+		}
 	}
 	return st
+}
+
+// appStates are the apps' states in registry order.
+func (st *state) appStates() []appState {
+	var out []appState
+	for _, a := range st.appList {
+		if s := st.apps[a.id()]; s != nil {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func (st *state) unix() int64 { return st.now().Unix() }
@@ -210,13 +209,6 @@ func (st *state) setFavorite(uid string, id int64, fav bool) {
 	} else {
 		delete(m, id)
 	}
-}
-
-func (st *state) notesSettingsOf(uid string) notesSettings {
-	if s := st.settings[uid]; s != nil {
-		return *s
-	}
-	return defaultNotesSettings()
 }
 
 // hashedUID is user_oidc's LocalIdService::getId with unique uids on and

@@ -19,16 +19,34 @@ const (
 	permAll    = 31
 )
 
-// entry is a node as one user sees it: in their own tree, or inside a share
-// they received (mounted at the root of their tree under a target name).
+// entry is a node as one user sees it: in their own tree, or inside a
+// mount (another user's node an app mounts at the root of the viewer's
+// tree under a target name, like a received share).
 type entry struct {
 	node      *vfs.Node
 	perms     int    // effective permissions for the viewer
-	share     *share // received share the entry lies in; nil for own nodes
-	mountRoot bool   // entry is the mount point of share
+	mount     mount  // the mount the entry lies in; nil for own nodes
+	mountRoot bool   // entry is the mount point itself
 	name      string // name in the viewer's tree
 	path      string // viewer-relative path: "" for the home, else "/a/b"
 	uid       string // viewer
+}
+
+// mount is what an app mounts into users' trees (Nextcloud's
+// IMountProvider; files_sharing's MountProvider mounts received shares).
+// The view asks the apps for the mounts of a user (app.mounts).
+type mount interface {
+	// mountType is nc:mount-type ("shared").
+	mountType() string
+	// note is nc:note, the sharer's note ("" for none).
+	note() string
+	// reshareable: the viewer may share it on (ocs:share-permissions).
+	reshareable() bool
+	// unmount removes the mount from uid's tree (DELETE of the mount point).
+	unmount(st *state, uid string)
+	// rename gives the mount point in uid's tree a new name (MOVE of the
+	// mount point within the root).
+	rename(st *state, uid, name string)
 }
 
 func (e *entry) isHome() bool { return e.path == "" }
@@ -81,7 +99,7 @@ func (st *state) child(dir *entry, name string) (*entry, error) {
 		return nil, errNotAFold
 	}
 	if c := dir.node.Child(name); c != nil {
-		return &entry{node: c, perms: dir.perms, share: dir.share, name: name, path: dir.path + "/" + name, uid: dir.uid}, nil
+		return &entry{node: c, perms: dir.perms, mount: dir.mount, name: name, path: dir.path + "/" + name, uid: dir.uid}, nil
 	}
 	if dir.isHome() {
 		for _, m := range st.mounts(dir.uid) {
@@ -98,7 +116,7 @@ func (st *state) child(dir *entry, name string) (*entry, error) {
 func (st *state) children(dir *entry) []*entry {
 	var out []*entry
 	for _, c := range dir.node.Children() {
-		out = append(out, &entry{node: c, perms: dir.perms, share: dir.share, name: c.Name, path: dir.path + "/" + c.Name, uid: dir.uid})
+		out = append(out, &entry{node: c, perms: dir.perms, mount: dir.mount, name: c.Name, path: dir.path + "/" + c.Name, uid: dir.uid})
 	}
 	if dir.isHome() {
 		out = append(out, st.mounts(dir.uid)...)
@@ -107,20 +125,11 @@ func (st *state) children(dir *entry) []*entry {
 	return out
 }
 
-// mounts returns the mount points of the shares uid received.
+// mounts returns the mount points the apps put at the root of uid's tree.
 func (st *state) mounts(uid string) []*entry {
 	var out []*entry
-	for _, sh := range st.sortedShares() {
-		if !sh.receivedBy(st, uid) {
-			continue
-		}
-		node := st.fs.ByID(sh.NodeID)
-		if node == nil {
-			continue
-		}
-		target := st.shareTarget(sh, uid)
-		out = append(out, &entry{node: node, perms: sh.effectivePerms(node), share: sh, mountRoot: true,
-			name: target, path: "/" + target, uid: uid})
+	for _, a := range st.appList {
+		out = append(out, a.mounts(st, uid)...)
 	}
 	return out
 }
@@ -157,7 +166,7 @@ func (st *state) entryForNode(uid string, node *vfs.Node) *entry {
 		}
 		if m.node.IsAncestorOf(node) {
 			rel := strings.TrimPrefix(node.Path(), m.node.Path())
-			return &entry{node: node, perms: m.perms, share: m.share, name: node.Name, path: m.path + rel, uid: uid}
+			return &entry{node: node, perms: m.perms, mount: m.mount, name: node.Name, path: m.path + rel, uid: uid}
 		}
 	}
 	return nil
@@ -169,13 +178,13 @@ func (st *state) entryForNode(uid string, node *vfs.Node) *entry {
 func davPermissions(e *entry) string {
 	p := e.filePerms()
 	var b strings.Builder
-	if e.share != nil {
+	if e.mount != nil {
 		b.WriteString("S")
 	}
 	if p&permShare != 0 {
 		b.WriteString("R")
 	}
-	if e.share != nil {
+	if e.mount != nil {
 		b.WriteString("M")
 	}
 	if p&permRead != 0 {
@@ -204,7 +213,7 @@ func sharePermissions(e *entry) int {
 	if !e.node.Dir {
 		p &^= permCreate | permDelete
 	}
-	if e.share != nil && e.share.Permissions&permShare == 0 {
+	if e.mount != nil && !e.mount.reshareable() {
 		return 0
 	}
 	return p
@@ -229,7 +238,7 @@ func ocmPermissions(p int) string {
 func (st *state) fileID(id int64) string { return fmt.Sprintf("%08d%s", id, st.InstanceID) }
 
 // deleteNode removes node with its subtree and everything that refers to it
-// (shares, favourites, notes metadata).
+// (favourites, and what apps keep: nodesDeleted).
 func (st *state) deleteNode(node *vfs.Node) error {
 	ids := map[int64]bool{}
 	vfs.Walk(node, func(m *vfs.Node) bool { ids[m.ID] = true; return true })
@@ -241,11 +250,6 @@ func (st *state) deleteNode(node *vfs.Node) error {
 }
 
 func (st *state) forgetIDs(ids map[int64]bool) {
-	for id, sh := range st.shares {
-		if ids[sh.NodeID] {
-			delete(st.shares, id)
-		}
-	}
 	for _, favs := range st.favorites {
 		for id := range favs {
 			if ids[id] {
@@ -253,17 +257,13 @@ func (st *state) forgetIDs(ids map[int64]bool) {
 			}
 		}
 	}
-	for _, metas := range st.notesMeta {
-		for id := range metas {
-			if ids[id] {
-				delete(metas, id)
-			}
-		}
+	for _, s := range st.appStates() {
+		s.nodesDeleted(ids)
 	}
 }
 
-// deleteUser removes an account with its files and the shares it made or
-// received.
+// deleteUser removes an account with its files, its favourites and what
+// the apps keep for it (userDeleted: e.g. the shares it made or received).
 func (st *state) deleteUser(uid string) {
 	if h := st.fs.Home(uid); h != nil {
 		ids := map[int64]bool{}
@@ -271,13 +271,9 @@ func (st *state) deleteUser(uid string) {
 		st.fs.DeleteHome(uid)
 		st.forgetIDs(ids)
 	}
-	for id, sh := range st.shares {
-		if sh.SharedBy == uid || sh.FileOwner == uid || (sh.Type == shareTypeUser && sh.ShareWith == uid) {
-			delete(st.shares, id)
-		}
-	}
 	delete(st.users, uid)
 	delete(st.favorites, uid)
-	delete(st.notesMeta, uid)
-	delete(st.settings, uid)
+	for _, s := range st.appStates() {
+		s.userDeleted(uid)
+	}
 }

@@ -85,7 +85,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve.ErrUsage
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "fake-idp: unexpected arguments %q\n", fs.Args())
+		_, _ = fmt.Fprintf(stderr, "fake-idp: unexpected arguments %q\n", fs.Args())
 		return serve.ErrUsage
 	}
 	if err := envflag.Apply(fs, envNames); err != nil {

@@ -40,7 +40,7 @@ func getJSON(t *testing.T, url string) map[string]any {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != 200 {
 		t.Fatalf("GET %s: %d", url, resp.StatusCode)
 	}
@@ -77,7 +77,7 @@ func TestRunInProcess(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"--listen", "127.0.0.1:0", "--control-api", "--signing-alg", "ES256",
 			"--config", cfgFile, "--server-resource-uri", "http://127.0.0.1:8000/mcp", "--log-level", "error"}, pw, io.Discard)
-		pw.Close()
+		_ = pw.Close()
 	}()
 	rl := readReady(t, pr)
 	go func() { _, _ = io.Copy(io.Discard, pr) }()

@@ -76,7 +76,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve.ErrUsage
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "fake-nextcloud: unexpected arguments %q\n", fs.Args())
+		_, _ = fmt.Fprintf(stderr, "fake-nextcloud: unexpected arguments %q\n", fs.Args())
 		return serve.ErrUsage
 	}
 	if err := envflag.Apply(fs, envNames); err != nil {
@@ -105,8 +105,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer n.Close()
-	return serve.Run(ctx, serve.Options{
+	runErr := serve.Run(ctx, serve.Options{
 		Addr:    *listen,
 		Handler: n,
 		Logger:  logger,
@@ -115,4 +114,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return map[string]any{"dav": baseURL + "/remote.php/dav", "bearer_on_app_routes": n.BearerOnAppRoutes()}
 		},
 	})
+	// Close flushes the state to --data-dir; a failed flush is an error
+	// even after a clean shutdown.
+	return errors.Join(runErr, n.Close())
 }

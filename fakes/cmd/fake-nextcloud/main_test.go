@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -28,7 +27,7 @@ func start(t *testing.T, args ...string) (map[string]any, context.CancelFunc, ch
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, args, pw, io.Discard)
-		pw.Close()
+		_ = pw.Close()
 	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')
 	if err != nil {
@@ -43,7 +42,9 @@ func start(t *testing.T, args ...string) (map[string]any, context.CancelFunc, ch
 	}
 	t.Cleanup(func() {
 		cancel()
-		<-done
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
 	})
 	return ready, cancel, done
 }
@@ -63,7 +64,7 @@ func TestRunReadyLineAndShutdown(t *testing.T) {
 		if err != nil || resp.StatusCode != 200 {
 			t.Fatalf("GET %s: %v %v", p, resp, err)
 		}
-		resp.Body.Close()
+		_ = resp.Body.Close()
 	}
 	cancel()
 	select {
@@ -120,7 +121,7 @@ func TestSeedFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if resp.StatusCode != 200 || string(b) != "hi zoe" {
 		t.Fatalf("%d %s", resp.StatusCode, b)
 	}
@@ -132,6 +133,17 @@ func TestSeedFile(t *testing.T) {
 	}
 }
 
+// goTool is the go command of the toolchain running the test: go test puts
+// its GOROOT/bin first on the test's PATH (Go 1.19 release notes).
+func goTool(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go command is not on PATH: %v", err)
+	}
+	return p
+}
+
 // TestSIGTERM builds the binary and checks it stops cleanly on SIGTERM,
 // flushing its state to --data-dir.
 func TestSIGTERM(t *testing.T) {
@@ -140,7 +152,7 @@ func TestSIGTERM(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "fake-nextcloud")
-	build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, ".")
+	build := exec.Command(goTool(t), "build", "-o", bin, ".")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)

@@ -4,6 +4,9 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestParseRejects(t *testing.T) {
@@ -168,8 +171,11 @@ func TestParseSearch(t *testing.T) {
 	}
 }
 
+// nextcloudNS is what Nextcloud's server declares beyond d and s.
+var nextcloudNS = Namespaces{{"oc", NSOwnCloud}, {"nc", NSNextcloud}, {"ocs", NSOCS}, {"ocm", NSOCM}}
+
 func TestMultistatus(t *testing.T) {
-	out := string(Multistatus([]Response{{
+	out := string(nextcloudNS.Multistatus([]Response{{
 		Href: "/remote.php/dav/files/alice/a%20b/",
 		Propstats: []Propstat{
 			{Status: 200, Props: []Prop{TextProp(Name{NSDAV, "getetag"}, `"abc"`), {Name: Name{NSDAV, "resourcetype"}, XML: "<d:collection/>"}, TextProp(Name{"urn:x", "p"}, "v"), TextProp(Name{"", "n"}, "1")}},
@@ -208,5 +214,35 @@ func TestErrorBody(t *testing.T) {
 `
 	if got != want {
 		t.Fatalf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestNamespacesPerServer(t *testing.T) {
+	cal := Namespaces{{"cal", "urn:ietf:params:xml:ns:caldav"}, {"cs", "http://calendarserver.org/ns/"}}
+	tests := []struct {
+		name     string
+		ns       Namespaces
+		wantRoot string
+		wantProp string
+	}{
+		{name: "core only", ns: nil,
+			wantRoot: `<d:multistatus xmlns:d="DAV:" xmlns:s="http://sabredav.org/ns">`,
+			wantProp: `<x1:calendar-color xmlns:x1="http://apple.com/ns/ical/">red</x1:calendar-color>`},
+		{name: "a collection's own prefixes", ns: append(append(Namespaces{}, cal...), Namespace{"x-apple", "http://apple.com/ns/ical/"}),
+			wantRoot: `<d:multistatus xmlns:d="DAV:" xmlns:s="http://sabredav.org/ns" xmlns:cal="urn:ietf:params:xml:ns:caldav" xmlns:cs="http://calendarserver.org/ns/" xmlns:x-apple="http://apple.com/ns/ical/">`,
+			wantProp: `<x-apple:calendar-color>red</x-apple:calendar-color>`},
+		{name: "duplicates keep the first mapping", ns: Namespaces{{"dav", NSDAV}, {"d", "urn:other"}, {"oc", NSOwnCloud}, {"own", NSOwnCloud}},
+			wantRoot: `<d:multistatus xmlns:d="DAV:" xmlns:s="http://sabredav.org/ns" xmlns:oc="http://owncloud.org/ns">`,
+			wantProp: `<x1:calendar-color xmlns:x1="http://apple.com/ns/ical/">red</x1:calendar-color>`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := string(tt.ns.Multistatus([]Response{{Href: "/c/", Propstats: []Propstat{{Status: 200,
+				Props: []Prop{TextProp(Name{"http://apple.com/ns/ical/", "calendar-color"}, "red")}}}}}))
+			assert.Contains(t, out, tt.wantRoot)
+			assert.Contains(t, out, tt.wantProp)
+			_, err := Parse([]byte(out))
+			require.NoError(t, err, "well-formed")
+		})
 	}
 }

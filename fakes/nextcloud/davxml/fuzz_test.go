@@ -61,7 +61,7 @@ func FuzzParseRequests(f *testing.F) {
 			_ = ParseFilterFiles(root)
 		}
 		// A multistatus built from arbitrary text must stay well-formed.
-		out := Multistatus([]Response{{Href: string(body), Propstats: []Propstat{{Status: 200, Props: []Prop{TextProp(Name{"urn:x", "p"}, string(body))}}}}})
+		out := nextcloudNS.Multistatus([]Response{{Href: string(body), Propstats: []Propstat{{Status: 200, Props: []Prop{TextProp(Name{"urn:x", "p"}, string(body))}}}}})
 		if !utf8.Valid(body) {
 			return
 		}

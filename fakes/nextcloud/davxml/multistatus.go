@@ -8,7 +8,8 @@ import (
 
 // Prop is one property of a response. XML is the property's inner XML,
 // already escaped; it may use the prefixes declared on the multistatus root
-// (d, s, oc, nc, ocs, ocm). An empty XML renders an empty element.
+// (d, s and those of the Namespaces rendering it). An empty XML renders an
+// empty element.
 type Prop struct {
 	Name Name
 	XML  string
@@ -30,14 +31,45 @@ type Response struct {
 	Status    int // optional <d:status> instead of propstats
 }
 
-var rootPrefixes = []struct{ prefix, ns string }{
-	{"d", NSDAV}, {"s", NSSabre}, {"oc", NSOwnCloud}, {"nc", NSNextcloud}, {"ocs", NSOCS}, {"ocm", NSOCM},
+// Namespace is a namespace a server maps to a fixed prefix.
+type Namespace struct {
+	Prefix string
+	URI    string
 }
 
-func prefixFor(ns string) (string, bool) {
-	for _, p := range rootPrefixes {
-		if p.ns == ns {
-			return p.prefix, true
+// coreNamespaces are sabre's own, always declared first: the multistatus
+// elements themselves use d, and errors use s (Sabre\DAV\Server's
+// $xml->namespaceMap starts with them).
+var coreNamespaces = Namespaces{{Prefix: "d", URI: NSDAV}, {Prefix: "s", URI: NSSabre}}
+
+// Namespaces are the prefixes a server declares on every multistatus root
+// beyond d and s, in order: sabre's namespaceMap, to which each plugin
+// adds its own (Nextcloud's FilesPlugin adds oc and nc, CalDAV's plugin cal
+// and cs). A URI or prefix listed twice keeps its first mapping.
+type Namespaces []Namespace
+
+// all returns d, s and ns without duplicate URIs or prefixes.
+func (ns Namespaces) all() Namespaces {
+	out := append(Namespaces{}, coreNamespaces...)
+	for _, n := range ns {
+		dup := false
+		for _, o := range out {
+			if o.URI == n.URI || o.Prefix == n.Prefix {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func (ns Namespaces) prefixFor(uri string) (string, bool) {
+	for _, p := range ns {
+		if p.URI == uri {
+			return p.Prefix, true
 		}
 	}
 	return "", false
@@ -49,13 +81,15 @@ func StatusLine(code int) string {
 }
 
 // Multistatus renders a 207 body the way sabre does: XML declaration, then
-// the whole document on one line, the namespaces sabre and Nextcloud map
-// declared on the root, empty propstat groups left out.
-func Multistatus(responses []Response) []byte {
+// the whole document on one line, d, s and ns declared on the root, empty
+// propstat groups left out. A property in a namespace without a prefix
+// declares its own (x1, x2, … by position).
+func (ns Namespaces) Multistatus(responses []Response) []byte {
+	all := ns.all()
 	var b bytes.Buffer
 	b.WriteString(`<?xml version="1.0"?>` + "\n" + `<d:multistatus`)
-	for _, p := range rootPrefixes {
-		b.WriteString(` xmlns:` + p.prefix + `="` + p.ns + `"`)
+	for _, p := range all {
+		b.WriteString(` xmlns:` + p.Prefix + `="` + EscapeAttr(p.URI) + `"`)
 	}
 	b.WriteString(">")
 	for _, r := range responses {
@@ -68,7 +102,7 @@ func Multistatus(responses []Response) []byte {
 			}
 			b.WriteString("<d:propstat><d:prop>")
 			for i, p := range ps.Props {
-				writeProp(&b, p, i)
+				writeProp(&b, all, p, i)
 			}
 			b.WriteString("</d:prop><d:status>" + StatusLine(ps.Status) + "</d:status></d:propstat>")
 		}
@@ -81,9 +115,9 @@ func Multistatus(responses []Response) []byte {
 	return b.Bytes()
 }
 
-func writeProp(b *bytes.Buffer, p Prop, i int) {
+func writeProp(b *bytes.Buffer, ns Namespaces, p Prop, i int) {
 	var open, close string
-	if prefix, ok := prefixFor(p.Name.Space); ok {
+	if prefix, ok := ns.prefixFor(p.Name.Space); ok {
 		open = "<" + prefix + ":" + p.Name.Local
 		close = "</" + prefix + ":" + p.Name.Local + ">"
 	} else if p.Name.Space == "" {

@@ -2,12 +2,14 @@ package nextcloud
 
 import (
 	"crypto/rand"
+	"encoding/json"
 	"net/http"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/nextcloud/davxml"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/nextcloud/vfs"
 )
 
@@ -17,6 +19,153 @@ const (
 	shareTypeGroup = 1
 	shareTypeLink  = 3
 )
+
+// sharingApp is files_sharing: user, group and public link shares
+// (oc_share) with the share API on OCS, received shares mounted at the
+// root of the recipients' trees (MountProvider), and SharesPlugin's
+// oc:share-types on DAV.
+type sharingApp struct{ baseApp }
+
+const sharingID = "files_sharing"
+
+func (sharingApp) id() string { return sharingID }
+
+func (sharingApp) newState() appState { return &sharingState{shares: map[int64]*share{}, next: 1} }
+
+func (sharingApp) dav() *davPlugin { return &davPlugin{prop: shareTypesProp} }
+
+// mounts are the shares uid received, at the root of their tree.
+func (sharingApp) mounts(st *state, uid string) []*entry { return sharesOf(st).receivedMounts(uid) }
+
+// sharingState is oc_share and its id sequence.
+type sharingState struct {
+	shares map[int64]*share
+	next   int64
+}
+
+// sharingSnapshot is the files_sharing section of state.json.
+type sharingSnapshot struct {
+	Shares    []*share `json:"shares"`
+	NextShare int64    `json:"next_share"`
+}
+
+func (ss *sharingState) snapshot() (json.RawMessage, error) {
+	return json.Marshal(sharingSnapshot{Shares: ss.sorted(), NextShare: ss.next})
+}
+
+func (ss *sharingState) restore(raw json.RawMessage) error {
+	var doc sharingSnapshot
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return err
+	}
+	for _, sh := range doc.Shares {
+		ss.shares[sh.ID] = sh
+	}
+	ss.next = max(doc.NextShare, 1)
+	return nil
+}
+
+// nodesDeleted: a share of a deleted node is gone.
+func (ss *sharingState) nodesDeleted(ids map[int64]bool) {
+	for id, sh := range ss.shares {
+		if ids[sh.NodeID] {
+			delete(ss.shares, id)
+		}
+	}
+}
+
+// userDeleted: the shares the user made or received (as a user) are gone.
+func (ss *sharingState) userDeleted(uid string) {
+	for id, sh := range ss.shares {
+		if sh.SharedBy == uid || sh.FileOwner == uid || (sh.Type == shareTypeUser && sh.ShareWith == uid) {
+			delete(ss.shares, id)
+		}
+	}
+}
+
+func (ss *sharingState) sorted() []*share {
+	out := make([]*share, 0, len(ss.shares))
+	for _, sh := range ss.shares {
+		out = append(out, sh)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// sharesTx is the state as a sharing request sees it while it holds the
+// state lock: the core state and the app's part.
+type sharesTx struct {
+	*state
+	ss *sharingState
+}
+
+func sharesOf(st *state) sharesTx {
+	return sharesTx{state: st, ss: stateOf[*sharingState](st, sharingID)}
+}
+
+// receivedMounts returns the mount points of the shares uid received.
+func (st sharesTx) receivedMounts(uid string) []*entry {
+	var out []*entry
+	for _, sh := range st.ss.sorted() {
+		if !sh.receivedBy(st, uid) {
+			continue
+		}
+		node := st.fs.ByID(sh.NodeID)
+		if node == nil {
+			continue
+		}
+		target := st.shareTarget(sh, uid)
+		out = append(out, &entry{node: node, perms: sh.effectivePerms(node), mount: sh, mountRoot: true,
+			name: target, path: "/" + target, uid: uid})
+	}
+	return out
+}
+
+// shareTypesProp is SharesPlugin's oc:share-types on files: the types of
+// the shares the viewer made of the node.
+func shareTypesProp(d *davReq, node davNode, n davxml.Name) (string, bool) {
+	e, ok := entryOf(node)
+	if !ok || n != nOC("share-types") {
+		return "", false
+	}
+	var b strings.Builder
+	seen := map[int]bool{}
+	for _, sh := range sharesOf(d.st()).ss.sorted() {
+		if sh.NodeID == e.node.ID && sh.SharedBy == d.auth.uid && !seen[sh.Type] {
+			seen[sh.Type] = true
+			b.WriteString("<oc:share-type>" + strconv.Itoa(sh.Type) + "</oc:share-type>")
+		}
+	}
+	return b.String(), true
+}
+
+// capabilities is files_sharing's Capabilities (public).
+func (sharingApp) capabilities(*state, string) []capability {
+	return []capability{{name: "files_sharing", public: true, value: obj{
+		{"api_enabled", true},
+		{"public", obj{{"enabled", true}, {"password", obj{{"enforced", false}, {"askForOptionalPassword", false}}},
+			{"expire_date", obj{{"enabled", false}}}, {"multiple_links", true}, {"expire_date_internal", obj{{"enabled", false}}},
+			{"expire_date_remote", obj{{"enabled", false}}}, {"send_mail", false}, {"upload", true}, {"upload_files_drop", true}}},
+		{"resharing", true},
+		{"user", obj{{"send_mail", false}, {"expire_date", obj{{"enabled", true}}}}},
+		{"group_sharing", true},
+		{"group", obj{{"enabled", true}, {"expire_date", obj{{"enabled", true}}}}},
+		{"default_permissions", 31},
+		{"federation", obj{{"outgoing", false}, {"incoming", false}, {"expire_date", obj{{"enabled", false}}}, {"expire_date_supported", obj{{"enabled", false}}}}},
+		{"sharee", obj{{"query_lookup_default", false}, {"always_show_unique", true}}},
+	}}}
+}
+
+// ocsRoutes are files_sharing's share API.
+func (sharingApp) ocsRoutes() []ocsRoute {
+	return []ocsRoute{
+		{method: "GET", pattern: "/apps/files_sharing/api/v1/shares", h: ocsListShares},
+		{method: "POST", pattern: "/apps/files_sharing/api/v1/shares", h: ocsCreateShare},
+		{method: "GET", pattern: "/apps/files_sharing/api/v1/shares/{id}", h: ocsGetShare},
+		{method: "PUT", pattern: "/apps/files_sharing/api/v1/shares/{id}", h: ocsUpdateShare},
+		{method: "DELETE", pattern: "/apps/files_sharing/api/v1/shares/{id}", h: ocsDeleteShare},
+	}
+}
 
 // share is an oc_share row.
 type share struct {
@@ -41,15 +190,6 @@ type share struct {
 	Left map[string]bool `json:"left,omitempty"`
 }
 
-func (st *state) sortedShares() []*share {
-	out := make([]*share, 0, len(st.shares))
-	for _, sh := range st.shares {
-		out = append(out, sh)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out
-}
-
 func (sh *share) expired(now time.Time) bool {
 	if sh.Expiration == "" {
 		return false
@@ -59,7 +199,7 @@ func (sh *share) expired(now time.Time) bool {
 }
 
 // receivedBy reports whether uid gets sh mounted in their tree.
-func (sh *share) receivedBy(st *state, uid string) bool {
+func (sh *share) receivedBy(st sharesTx, uid string) bool {
 	if sh.FileOwner == uid || sh.SharedBy == uid || sh.expired(st.now()) {
 		return false
 	}
@@ -71,6 +211,31 @@ func (sh *share) receivedBy(st *state, uid string) bool {
 		return u != nil && u.inGroup(sh.ShareWith) && !sh.Left[uid]
 	}
 	return false
+}
+
+func (sh *share) mountType() string { return "shared" }
+func (sh *share) note() string      { return sh.Note }
+func (sh *share) reshareable() bool { return sh.Permissions&permShare != 0 }
+
+// unmount is a recipient deleting the mount point: a user share is gone, a
+// group member leaves the group share.
+func (sh *share) unmount(st *state, uid string) {
+	if sh.Type == shareTypeGroup {
+		if sh.Left == nil {
+			sh.Left = map[string]bool{}
+		}
+		sh.Left[uid] = true
+		return
+	}
+	delete(sharesOf(st).ss.shares, sh.ID)
+}
+
+// rename is file_target: the recipient's name of the mount point.
+func (sh *share) rename(_ *state, uid, name string) {
+	if sh.Targets == nil {
+		sh.Targets = map[string]string{}
+	}
+	sh.Targets[uid] = name
 }
 
 // effectivePerms are the share's permissions as the node allows them.
@@ -85,7 +250,7 @@ func (sh *share) effectivePerms(node *vfs.Node) int {
 // shareTarget is the name the share is mounted under for uid, chosen once
 // like Nextcloud's file_target: the node's name, with " (2)", " (3)" … when
 // the recipient's root already has that name.
-func (st *state) shareTarget(sh *share, uid string) string {
+func (st sharesTx) shareTarget(sh *share, uid string) string {
 	if t, ok := sh.Targets[uid]; ok {
 		return t
 	}
@@ -99,7 +264,7 @@ func (st *state) shareTarget(sh *share, uid string) string {
 			taken[c.Name] = true
 		}
 	}
-	for _, other := range st.shares {
+	for _, other := range st.ss.shares {
 		if other != sh {
 			if t, ok := other.Targets[uid]; ok {
 				taken[t] = true
@@ -143,7 +308,7 @@ func baseURL(r *http.Request) string {
 }
 
 // formatShare is ShareAPIController::formatShare for the viewer uid.
-func (st *state) formatShare(sh *share, uid string, r *http.Request) obj {
+func (st sharesTx) formatShare(sh *share, uid string, r *http.Request) obj {
 	node := st.fs.ByID(sh.NodeID)
 	displayName := func(u string) string {
 		if x := st.users[u]; x != nil {
@@ -178,8 +343,8 @@ func (st *state) formatShare(sh *share, uid string, r *http.Request) obj {
 		path, perms, mountType := node.Path(), 0, ""
 		if e != nil {
 			path, perms = e.path, e.filePerms()
-			if e.share != nil {
-				mountType = "shared"
+			if e.mount != nil {
+				mountType = e.mount.mountType()
 			}
 		}
 		itemType := "file"
@@ -241,7 +406,7 @@ func parentID(n *vfs.Node) any {
 	return nil
 }
 
-func (st *state) emailOr(uid string) string {
+func (st sharesTx) emailOr(uid string) string {
 	if u := st.users[uid]; u != nil && u.Email != "" {
 		return u.Email
 	}
@@ -249,7 +414,7 @@ func (st *state) emailOr(uid string) string {
 }
 
 // canAccessShare: the sharer, the file owner or a recipient.
-func (st *state) canAccessShare(sh *share, uid string) bool {
+func (st sharesTx) canAccessShare(sh *share, uid string) bool {
 	if sh.SharedBy == uid || sh.FileOwner == uid {
 		return true
 	}
@@ -263,9 +428,9 @@ func (st *state) canAccessShare(sh *share, uid string) bool {
 	return false
 }
 
-func (n *Nextcloud) shareByID(c *ocsCtx, st *state) (*share, *ocsResult) {
+func shareByID(c *ocsCtx, st sharesTx) (*share, *ocsResult) {
 	id, err := strconv.ParseInt(c.vars["id"], 10, 64)
-	sh := st.shares[id]
+	sh := st.ss.shares[id]
 	if err != nil || sh == nil || !st.canAccessShare(sh, c.auth.uid) {
 		r := ocsErr(http.StatusNotFound, "Wrong share ID, share does not exist")
 		return nil, &r
@@ -274,7 +439,8 @@ func (n *Nextcloud) shareByID(c *ocsCtx, st *state) (*share, *ocsResult) {
 }
 
 // ocsListShares is GET /shares (shared_with_me, reshares, subfiles, path).
-func (n *Nextcloud) ocsListShares(c *ocsCtx) ocsResult {
+func ocsListShares(c *ocsCtx) ocsResult {
+	n := c.n
 	withMe, _ := c.p.str("shared_with_me")
 	reshares, _ := c.p.str("reshares")
 	subfiles, _ := c.p.str("subfiles")
@@ -282,7 +448,7 @@ func (n *Nextcloud) ocsListShares(c *ocsCtx) ocsResult {
 	uid := c.auth.uid
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	st := n.st
+	st := sharesOf(n.st)
 	var target *entry
 	if path != "" {
 		e, _, err := st.resolve(uid, splitPath(path))
@@ -292,7 +458,7 @@ func (n *Nextcloud) ocsListShares(c *ocsCtx) ocsResult {
 		target = e
 	}
 	out := []any{}
-	for _, sh := range st.sortedShares() {
+	for _, sh := range st.ss.sorted() {
 		node := st.fs.ByID(sh.NodeID)
 		if node == nil {
 			continue
@@ -322,14 +488,16 @@ func (n *Nextcloud) ocsListShares(c *ocsCtx) ocsResult {
 }
 
 // ocsGetShare is GET /shares/{id}: a one-element list.
-func (n *Nextcloud) ocsGetShare(c *ocsCtx) ocsResult {
+func ocsGetShare(c *ocsCtx) ocsResult {
+	n := c.n
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	sh, fail := n.shareByID(c, n.st)
+	st := sharesOf(n.st)
+	sh, fail := shareByID(c, st)
 	if fail != nil {
 		return *fail
 	}
-	return ocsOK([]any{n.st.formatShare(sh, c.auth.uid, c.r)})
+	return ocsOK([]any{st.formatShare(sh, c.auth.uid, c.r)})
 }
 
 func parseExpireDate(s string, now time.Time) (string, *ocsResult) {
@@ -353,11 +521,13 @@ func parseExpireDate(s string, now time.Time) (string, *ocsResult) {
 
 // ocsCreateShare is POST /shares, with ShareAPIController::createShare's
 // checks in its order, then the share manager's.
-func (n *Nextcloud) ocsCreateShare(c *ocsCtx) ocsResult {
+func ocsCreateShare(c *ocsCtx) ocsResult {
+	n := c.n
 	uid := c.auth.uid
 	path, havePath := c.p.str("path")
 	var res ocsResult
-	n.withState(func(st *state) bool {
+	n.withState(func(locked *state) bool {
+		st := sharesOf(locked)
 		if !havePath {
 			res = ocsErr(http.StatusNotFound, "Please specify a file or folder path")
 			return false
@@ -454,9 +624,9 @@ func (n *Nextcloud) ocsCreateShare(c *ocsCtx) ocsResult {
 			res = *fail
 			return false
 		}
-		sh.ID = st.nextShare
-		st.nextShare++
-		st.shares[sh.ID] = sh
+		sh.ID = st.ss.next
+		st.ss.next++
+		st.ss.shares[sh.ID] = sh
 		// Fix the recipients' mount names now, as Nextcloud stores
 		// file_target at creation.
 		for _, u := range st.sortedUIDs() {
@@ -473,7 +643,7 @@ func (n *Nextcloud) ocsCreateShare(c *ocsCtx) ocsResult {
 // shareManagerChecks are Share20\Manager::generalCreateChecks and the
 // per-type checks; InvalidArgumentException and GenericShareException
 // surface as 403 unless they carry a code (HintException: 404).
-func (st *state) shareManagerChecks(sh *share, e *entry) *ocsResult {
+func (st sharesTx) shareManagerChecks(sh *share, e *entry) *ocsResult {
 	fail := func(code int, msg string) *ocsResult { r := ocsErr(code, msg); return &r }
 	if e.isHome() {
 		return fail(http.StatusForbidden, "You cannot share your root folder")
@@ -498,7 +668,7 @@ func (st *state) shareManagerChecks(sh *share, e *entry) *ocsResult {
 		if sh.ShareWith == sh.FileOwner {
 			return fail(http.StatusForbidden, "You cannot share with the owner of the file")
 		}
-		for _, other := range st.shares {
+		for _, other := range st.ss.shares {
 			if other.NodeID == sh.NodeID && other.Type == shareTypeUser && other.ShareWith == sh.ShareWith {
 				name := sh.ShareWith
 				if u := st.users[sh.ShareWith]; u != nil {
@@ -508,7 +678,7 @@ func (st *state) shareManagerChecks(sh *share, e *entry) *ocsResult {
 			}
 		}
 	case shareTypeGroup:
-		for _, other := range st.shares {
+		for _, other := range st.ss.shares {
 			if other.NodeID == sh.NodeID && other.Type == shareTypeGroup && other.ShareWith == sh.ShareWith {
 				return fail(http.StatusForbidden, "Path is already shared with this group")
 			}
@@ -518,11 +688,13 @@ func (st *state) shareManagerChecks(sh *share, e *entry) *ocsResult {
 }
 
 // ocsUpdateShare is PUT /shares/{id}.
-func (n *Nextcloud) ocsUpdateShare(c *ocsCtx) ocsResult {
+func ocsUpdateShare(c *ocsCtx) ocsResult {
+	n := c.n
 	uid := c.auth.uid
 	var res ocsResult
-	n.withState(func(st *state) bool {
-		sh, fail := n.shareByID(c, st)
+	n.withState(func(locked *state) bool {
+		st := sharesOf(locked)
+		sh, fail := shareByID(c, st)
 		if fail != nil {
 			res = *fail
 			return false
@@ -549,13 +721,14 @@ func (n *Nextcloud) ocsUpdateShare(c *ocsCtx) ocsResult {
 		}
 		updated := *sh
 		if havePublicUpload && sh.Type == shareTypeLink {
-			if publicUpload == "true" {
+			switch publicUpload {
+			case "true":
 				if !node.Dir {
 					res = ocsErr(http.StatusBadRequest, "Public upload is only possible for publicly shared folders")
 					return false
 				}
 				updated.Permissions = permRead | permCreate | permUpdate | permDelete
-			} else if publicUpload == "false" {
+			case "false":
 				updated.Permissions = permRead
 			}
 		}
@@ -619,20 +792,22 @@ func (n *Nextcloud) ocsUpdateShare(c *ocsCtx) ocsResult {
 
 // ocsDeleteShare is DELETE /shares/{id}: the sharer deletes it, a
 // recipient removes it from their own tree (deleteFromSelf).
-func (n *Nextcloud) ocsDeleteShare(c *ocsCtx) ocsResult {
+func ocsDeleteShare(c *ocsCtx) ocsResult {
+	n := c.n
 	uid := c.auth.uid
 	var res ocsResult
-	n.withState(func(st *state) bool {
-		sh, fail := n.shareByID(c, st)
+	n.withState(func(locked *state) bool {
+		st := sharesOf(locked)
+		sh, fail := shareByID(c, st)
 		if fail != nil {
 			res = *fail
 			return false
 		}
 		switch {
 		case sh.SharedBy == uid || sh.FileOwner == uid:
-			delete(st.shares, sh.ID)
+			delete(st.ss.shares, sh.ID)
 		case sh.Type == shareTypeUser && sh.ShareWith == uid:
-			delete(st.shares, sh.ID)
+			delete(st.ss.shares, sh.ID)
 		case sh.Type == shareTypeGroup:
 			if sh.Left == nil {
 				sh.Left = map[string]bool{}

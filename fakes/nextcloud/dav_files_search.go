@@ -16,15 +16,13 @@ import (
 // query sets no <d:nresults>.
 const searchDefaultLimit = 100
 
-// search is SearchDAV's SearchPlugin with Nextcloud's FileSearchBackend:
-// only on the DAV root with an XML body (anything else is left to the
-// 501 of unhandled methods), parse errors as plain-text 400s.
-func (d *davReq) search() *davError {
+// filesSearch is SearchDAV's SearchPlugin with Nextcloud's
+// FileSearchBackend: the core serves it only on the DAV root; without an
+// XML body it is left to the 501 of unhandled methods; parse errors are
+// plain-text 400s.
+func filesSearch(d *davReq) *davError {
 	ct := d.r.Header.Get("Content-Type")
 	if !strings.Contains(ct, "text/xml") && !strings.Contains(ct, "application/xml") {
-		return errNotImplemented("SEARCH")
-	}
-	if d.legacy || len(d.segs) != 0 {
 		return errNotImplemented("SEARCH")
 	}
 	q, err := davxml.ParseSearch(d.body)
@@ -44,16 +42,17 @@ func (d *davReq) search() *davError {
 		return errBadRequest("Searching more than one folder is not supported")
 	}
 	scope := q.Scopes[0]
-	scopePath := strings.TrimPrefix(percentDecode(scope.Href), "/remote.php/dav")
+	scopePath := strings.TrimPrefix(percentDecode(scope.Href), davBase)
 	segs := splitPath(scopePath)
 	if len(segs) < 2 || segs[0] != "files" || segs[1] != d.auth.uid {
 		return errBadRequest("Invalid search scope: only your own files can be searched")
 	}
-	res, rerr := d.resolveFiles(d.auth.uid, segs[2:])
+	res, rerr := resolveFiles(d, d.auth.uid, segs[2:])
 	if rerr != nil {
 		return rerr
 	}
-	if !res.e.node.Dir {
+	scopeEntry, _ := entryOf(res)
+	if !scopeEntry.node.Dir {
 		return errBadRequest("The search scope must be a folder")
 	}
 	st := d.st()
@@ -74,9 +73,9 @@ func (d *davReq) search() *davError {
 	switch scope.Depth {
 	case "0":
 	case "1":
-		walk(res.e, 1)
+		walk(scopeEntry, 1)
 	default:
-		walk(res.e, -1)
+		walk(scopeEntry, -1)
 	}
 	var matched []*entry
 	for _, c := range candidates {
@@ -106,8 +105,8 @@ func (d *davReq) search() *davError {
 	pf := &davxml.Propfind{Props: q.Select, AllProp: q.AllProp}
 	var responses []davxml.Response
 	for _, e := range matched {
-		r := &davRes{kind: resEntry, e: e}
-		href := encodePath("/remote.php/dav/files/" + e.uid + e.path)
+		r := &fileNode{e: e}
+		href := encodePath(davBase + "/files/" + e.uid + e.path)
 		if e.node.Dir {
 			href += "/"
 		}
@@ -115,7 +114,7 @@ func (d *davReq) search() *davError {
 	}
 	d.w.Header().Set("Content-Type", `application/xml; charset="utf-8"`)
 	d.w.WriteHeader(http.StatusMultiStatus)
-	_, _ = d.w.Write(davxml.Multistatus(responses))
+	_, _ = d.w.Write(d.n.dav.namespaces.Multistatus(responses))
 	return nil
 }
 

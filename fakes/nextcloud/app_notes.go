@@ -1,7 +1,9 @@
 package nextcloud
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"regexp"
 	"sort"
@@ -13,8 +15,194 @@ import (
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/nextcloud/vfs"
 )
 
+// notesApp is the Notes app (nextcloud/notes): its API v1 (and the v0.2
+// reads) on index.php, settings per user, and oc_notes_meta. Notes are
+// files of the user's tree below the notes folder; the note id is the file
+// id.
+type notesApp struct{ baseApp }
+
+const notesID = "notes"
+
+// notesAppVersion is the Notes app version the capabilities report.
+const notesAppVersion = "4.12.0"
+
 // notesAPIVersions is the X-Notes-API-Versions header (Application::$API_VERSIONS).
 const notesAPIVersions = "0.2, 1.3, 1.4"
+
+func (notesApp) id() string { return notesID }
+
+func (notesApp) newState() appState {
+	return &notesState{meta: map[string]map[int64]*noteMeta{}, settings: map[string]*notesSettings{}}
+}
+
+// indexRoutes are appinfo/routes.php: the API is #[CORS] (so Bearer
+// requests meet CORSMiddleware), every other GET below /api is
+// notes_api#fail, and OPTIONS is the CORS preflight.
+func (notesApp) indexRoutes() []appRoute {
+	route := func(method, pattern string, h func(*appCtx)) appRoute {
+		return appRoute{method: method, re: regexp.MustCompile(`^/apps/notes/api/` + pattern + `$`), cors: true, h: h}
+	}
+	return []appRoute{
+		route("GET", `(v0\.2|v1)/notes`, notesIndex),
+		route("GET", `(v0\.2|v1)/notes/(\d+)`, notesGet),
+		route("POST", `(v1)/notes`, notesCreate),
+		route("PUT", `(v1)/notes/(\d+)`, notesUpdate),
+		route("DELETE", `(v0\.2|v1)/notes/(\d+)`, notesDestroy),
+		route("GET", `(v1)/settings`, notesGetSettings),
+		route("PUT", `(v1)/settings`, notesPutSettings),
+		{method: "GET", re: regexp.MustCompile(`^/apps/notes/api/.*$`), h: notesFail},
+		{method: "OPTIONS", re: regexp.MustCompile(`^/apps/notes/api/(v0\.2|v1)/.+$`), public: true, h: preflightedCORS},
+	}
+}
+
+// capabilities is the Notes Capabilities class: API versions, app version
+// and the user's notes path (logged-in users only).
+func (notesApp) capabilities(st *state, uid string) []capability {
+	settings := notesOf(st).ns.settingsOf(uid)
+	return []capability{{name: "notes", value: obj{{"api_version", []any{"0.2", "1.3", "1.4"}}, {"version", notesAppVersion},
+		{"notes_path", settings.NotesPath}}}}
+}
+
+func (notesApp) navigation() []navEntry { return []navEntry{{id: "notes", name: "Notes", order: 10}} }
+
+// SeedNote is a note, created as the Notes app would.
+type SeedNote struct {
+	Owner    string `json:"owner"`
+	Title    string `json:"title"`
+	Category string `json:"category,omitempty"`
+	Content  string `json:"content,omitempty"`
+	Favorite bool   `json:"favorite,omitempty"`
+	Modified int64  `json:"modified,omitempty"`
+}
+
+// defaultSeed gives alice three notes, one in a nested category.
+func (notesApp) defaultSeed(s *Seed) {
+	s.Notes = append(s.Notes,
+		SeedNote{Owner: "alice", Title: "Welcome", Content: "Welcome\n\nThis is your first note."},
+		SeedNote{Owner: "alice", Title: "Shopping list", Category: "Personal", Content: "Shopping list\n\n- milk\n- bread", Favorite: true},
+		SeedNote{Owner: "alice", Title: "Meeting notes", Category: "Work/Projects", Content: "Meeting notes\n\nDiscussed the roadmap."},
+	)
+}
+
+// seed creates Seed.Notes and the notes of its section as the app would
+// (titles and categories sanitised, folders created).
+func (notesApp) seed(st *state, s Seed, raw json.RawMessage) error {
+	list := s.Notes
+	if raw != nil {
+		var more []SeedNote
+		if err := decodeSeed(raw, &more); err != nil {
+			return fmt.Errorf("seed notes: %w", err)
+		}
+		list = append(append([]SeedNote{}, list...), more...)
+	}
+	nt := notesOf(st)
+	for _, sn := range list {
+		if st.users[sn.Owner] == nil {
+			return fmt.Errorf("seed note %q: unknown owner %q", sn.Title, sn.Owner)
+		}
+		if _, err := nt.createNote(sn.Owner, sn.Title, sn.Category, sn.Content, sn.Modified, sn.Favorite); err != nil {
+			return fmt.Errorf("seed note %q: %w", sn.Title, err)
+		}
+	}
+	return nil
+}
+
+// noteMeta is the Notes app's oc_notes_meta row: the ETag it last saw for a
+// note and when it saw it change.
+type noteMeta struct {
+	ETag       string `json:"etag"`
+	LastUpdate int64  `json:"last_update"`
+}
+
+// notesSettings is the Notes app's per-user settings.
+type notesSettings struct {
+	NotesPath  string `json:"notesPath"`
+	FileSuffix string `json:"fileSuffix"`
+	NoteMode   string `json:"noteMode"`
+}
+
+func defaultNotesSettings() notesSettings {
+	return notesSettings{NotesPath: "Notes", FileSuffix: ".md", NoteMode: "rich"}
+}
+
+// notesState is the Notes app's state: oc_notes_meta rows and settings,
+// per user.
+type notesState struct {
+	meta     map[string]map[int64]*noteMeta
+	settings map[string]*notesSettings
+}
+
+func (ns *notesState) settingsOf(uid string) notesSettings {
+	if s := ns.settings[uid]; s != nil {
+		return *s
+	}
+	return defaultNotesSettings()
+}
+
+// notesSnapshot is the notes section of state.json.
+type notesSnapshot struct {
+	// Meta is keyed by uid, then by the decimal file id.
+	Meta     map[string]map[string]*noteMeta `json:"meta"`
+	Settings map[string]*notesSettings       `json:"settings"`
+}
+
+func (ns *notesState) snapshot() (json.RawMessage, error) {
+	doc := notesSnapshot{Meta: map[string]map[string]*noteMeta{}, Settings: ns.settings}
+	for uid, metas := range ns.meta {
+		m := map[string]*noteMeta{}
+		for id, meta := range metas {
+			m[strconv.FormatInt(id, 10)] = meta
+		}
+		doc.Meta[uid] = m
+	}
+	return json.Marshal(doc)
+}
+
+func (ns *notesState) restore(raw json.RawMessage) error {
+	var doc notesSnapshot
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return err
+	}
+	for uid, metas := range doc.Meta {
+		m := map[int64]*noteMeta{}
+		for k, v := range metas {
+			id, err := strconv.ParseInt(k, 10, 64)
+			if err != nil {
+				return fmt.Errorf("note id %q: %w", k, err)
+			}
+			m[id] = v
+		}
+		ns.meta[uid] = m
+	}
+	if doc.Settings != nil {
+		ns.settings = doc.Settings
+	}
+	return nil
+}
+
+func (ns *notesState) nodesDeleted(ids map[int64]bool) {
+	for _, metas := range ns.meta {
+		for id := range metas {
+			if ids[id] {
+				delete(metas, id)
+			}
+		}
+	}
+}
+
+func (ns *notesState) userDeleted(uid string) {
+	delete(ns.meta, uid)
+	delete(ns.settings, uid)
+}
+
+// notesTx is the state as a Notes request sees it while it holds the state
+// lock: the core state and the app's part.
+type notesTx struct {
+	*state
+	ns *notesState
+}
+
+func notesOf(st *state) notesTx { return notesTx{state: st, ns: stateOf[*notesState](st, notesID)} }
 
 // Notes errors map to Helper::handleErrorResponse's statuses; the body is
 // {"errorType": get_class($e)}.
@@ -50,12 +238,12 @@ func isNote(n *vfs.Node) bool {
 
 // notesFolder returns the user's notes folder, created on demand as the
 // Notes app does (getAll with auto-create).
-func (st *state) notesFolder(uid string, create bool) (*vfs.Node, error) {
+func (st notesTx) notesFolder(uid string, create bool) (*vfs.Node, error) {
 	home := st.fs.Home(uid)
 	if home == nil {
 		return nil, errNoteNotFound
 	}
-	segs := splitPath(st.notesSettingsOf(uid).NotesPath)
+	segs := splitPath(st.ns.settingsOf(uid).NotesPath)
 	n, _, err := vfs.LookupFrom(home, segs)
 	if err == nil && n.Dir {
 		return n, nil
@@ -68,7 +256,7 @@ func (st *state) notesFolder(uid string, create bool) (*vfs.Node, error) {
 
 // notes gathers the note files below the notes folder (NotesService
 // gatherNoteFiles): hidden folders are skipped, files need a note extension.
-func (st *state) notes(uid string) []noteRef {
+func (st notesTx) notes(uid string) []noteRef {
 	folder, err := st.notesFolder(uid, true)
 	if err != nil {
 		return nil
@@ -97,7 +285,7 @@ func (st *state) notes(uid string) []noteRef {
 	return out
 }
 
-func (st *state) noteByID(uid string, id int64) (noteRef, error) {
+func (st notesTx) noteByID(uid string, id int64) (noteRef, error) {
 	for _, n := range st.notes(uid) {
 		if n.node.ID == id {
 			return n, nil
@@ -108,17 +296,17 @@ func (st *state) noteByID(uid string, id int64) (noteRef, error) {
 
 // noteETag is MetaService's note ETag: a hash over id, title, modified,
 // category, favorite, readonly and a hash of the content.
-func (st *state) noteETag(uid string, n noteRef) string {
+func (st notesTx) noteETag(uid string, n noteRef) string {
 	return md5hex(phpJSON([]any{n.node.ID, n.title(), n.node.MTime, n.category, st.isFavorite(uid, n.node.ID), n.readonly, md5hex(n.node.Content)}))
 }
 
 // noteMetaOf updates oc_notes_meta for n: lastUpdate moves to now whenever
 // the note's ETag changed since the app last looked.
-func (st *state) noteMetaOf(uid string, n noteRef) *noteMeta {
-	metas := st.notesMeta[uid]
+func (st notesTx) noteMetaOf(uid string, n noteRef) *noteMeta {
+	metas := st.ns.meta[uid]
 	if metas == nil {
 		metas = map[int64]*noteMeta{}
-		st.notesMeta[uid] = metas
+		st.ns.meta[uid] = metas
 	}
 	etag := st.noteETag(uid, n)
 	m := metas[n.node.ID]
@@ -132,7 +320,7 @@ func (st *state) noteMetaOf(uid string, n noteRef) *noteMeta {
 }
 
 // noteData is Note::getData plus the etag, in the app's field order.
-func (st *state) noteData(uid string, n noteRef, exclude map[string]bool) obj {
+func (st notesTx) noteData(uid string, n noteRef, exclude map[string]bool) obj {
 	meta := st.noteMetaOf(uid, n)
 	o := obj{}
 	add := func(k string, v any) {
@@ -146,7 +334,7 @@ func (st *state) noteData(uid string, n noteRef, exclude map[string]bool) obj {
 	add("category", n.category)
 	add("favorite", st.isFavorite(uid, n.node.ID))
 	add("readonly", n.readonly)
-	internal := "/" + strings.Trim(st.notesSettingsOf(uid).NotesPath, "/")
+	internal := "/" + strings.Trim(st.ns.settingsOf(uid).NotesPath, "/")
 	if n.category != "" {
 		internal += "/" + n.category
 	}
@@ -220,7 +408,7 @@ func generateFileName(folder *vfs.Node, title, suffix string, id int64) string {
 
 // categoryFolder is NoteUtil::getCategoryFolder: each segment sanitised,
 // empty ones dropped, folders created.
-func (st *state) categoryFolder(notes *vfs.Node, category string) (*vfs.Node, error) {
+func (st notesTx) categoryFolder(notes *vfs.Node, category string) (*vfs.Node, error) {
 	var segs []string
 	for _, s := range strings.Split(category, "/") {
 		if s = sanitisePath(s); s != "" {
@@ -232,7 +420,7 @@ func (st *state) categoryFolder(notes *vfs.Node, category string) (*vfs.Node, er
 
 // deleteEmptyFolder is NoteUtil::deleteEmptyFolder: empty category folders
 // go, up to (not including) the notes folder.
-func (st *state) deleteEmptyFolder(dir, notes *vfs.Node) {
+func (st notesTx) deleteEmptyFolder(dir, notes *vfs.Node) {
 	for dir != nil && dir != notes && dir.Dir && len(dir.Children()) == 0 && notes.IsAncestorOf(dir) {
 		parent := dir.Parent()
 		_ = st.deleteNode(dir)
@@ -240,7 +428,7 @@ func (st *state) deleteEmptyFolder(dir, notes *vfs.Node) {
 	}
 }
 
-func (st *state) createNote(uid, title, category, content string, modified int64, favorite bool) (noteRef, error) {
+func (st notesTx) createNote(uid, title, category, content string, modified int64, favorite bool) (noteRef, error) {
 	notes, err := st.notesFolder(uid, true)
 	if err != nil {
 		return noteRef{}, err
@@ -249,7 +437,7 @@ func (st *state) createNote(uid, title, category, content string, modified int64
 	if err != nil {
 		return noteRef{}, err
 	}
-	name := generateFileName(folder, title, st.notesSettingsOf(uid).FileSuffix, -1)
+	name := generateFileName(folder, title, st.ns.settingsOf(uid).FileSuffix, -1)
 	node, err := st.fs.CreateFile(folder, name, []byte(content), 0)
 	if err != nil {
 		return noteRef{}, err
@@ -263,7 +451,7 @@ func (st *state) createNote(uid, title, category, content string, modified int64
 	return st.noteRefOf(uid, node), nil
 }
 
-func (st *state) noteRefOf(uid string, node *vfs.Node) noteRef {
+func (st notesTx) noteRefOf(uid string, node *vfs.Node) noteRef {
 	notes, _ := st.notesFolder(uid, false)
 	cat := ""
 	if notes != nil && notes != node.Parent() {
@@ -273,7 +461,7 @@ func (st *state) noteRefOf(uid string, node *vfs.Node) noteRef {
 }
 
 // moveNote is Note::setTitleCategory.
-func (st *state) moveNote(uid string, n noteRef, title string, category *string) (noteRef, error) {
+func (st notesTx) moveNote(uid string, n noteRef, title string, category *string) (noteRef, error) {
 	notes, err := st.notesFolder(uid, true)
 	if err != nil {
 		return n, err
@@ -344,7 +532,8 @@ func notModified(r *http.Request, etag, lastModified string) bool {
 
 // notesIndex is GET /notes (category, exclude, pruneBefore, chunkSize,
 // chunkCursor) as Helper::getNotesAndCategories computes it.
-func (n *Nextcloud) notesIndex(c *appCtx) {
+func notesIndex(c *appCtx) {
+	n := c.n
 	uid := c.auth.uid
 	category, haveCategory := c.p.str("category")
 	exclude := excludeSet(c.p)
@@ -358,7 +547,8 @@ func (n *Nextcloud) notesIndex(c *appCtx) {
 		pending    int
 		timeStart  int64
 	)
-	n.withState(func(st *state) bool {
+	n.withState(func(s *state) bool {
+		st := notesOf(s)
 		timeStart = st.unix()
 		var cursor *[3]int64
 		if m := chunkCursorRe.FindStringSubmatch(cursorStr); m != nil {
@@ -450,10 +640,12 @@ func noteID(c *appCtx) int64 {
 }
 
 // notesGet is GET /notes/{id}.
-func (n *Nextcloud) notesGet(c *appCtx) {
+func notesGet(c *appCtx) {
+	n := c.n
 	var data obj
 	var err error
-	n.withState(func(st *state) bool {
+	n.withState(func(s *state) bool {
+		st := notesOf(s)
 		var nr noteRef
 		if nr, err = st.noteByID(c.auth.uid, noteID(c)); err != nil {
 			return false
@@ -477,7 +669,8 @@ func (n *Nextcloud) notesGet(c *appCtx) {
 }
 
 // notesCreate is POST /notes: 200 (not 201) with the note.
-func (n *Nextcloud) notesCreate(c *appCtx) {
+func notesCreate(c *appCtx) {
+	n := c.n
 	category, _ := c.p.str("category")
 	title, _ := c.p.str("title")
 	content, _ := c.p.str("content")
@@ -485,7 +678,8 @@ func (n *Nextcloud) notesCreate(c *appCtx) {
 	favorite, _ := c.p.bool("favorite")
 	var data obj
 	var err error
-	n.withState(func(st *state) bool {
+	n.withState(func(s *state) bool {
+		st := notesOf(s)
 		var nr noteRef
 		if nr, err = st.createNote(c.auth.uid, title, category, content, modified, favorite); err != nil {
 			return false
@@ -502,14 +696,16 @@ func (n *Nextcloud) notesCreate(c *appCtx) {
 
 // notesUpdate is PUT /notes/{id}; a stale If-Match is 412 with the current
 // note as body (Helper::getNoteWithETagCheck).
-func (n *Nextcloud) notesUpdate(c *appCtx) {
+func notesUpdate(c *appCtx) {
+	n := c.n
 	uid := c.auth.uid
 	var (
 		data   obj
 		err    error
 		status = http.StatusOK
 	)
-	n.withState(func(st *state) bool {
+	n.withState(func(s *state) bool {
+		st := notesOf(s)
 		nr, e := st.noteByID(uid, noteID(c))
 		if e != nil {
 			err = e
@@ -574,9 +770,11 @@ func (n *Nextcloud) notesUpdate(c *appCtx) {
 }
 
 // notesDestroy is DELETE /notes/{id}: 200 with [].
-func (n *Nextcloud) notesDestroy(c *appCtx) {
+func notesDestroy(c *appCtx) {
+	n := c.n
 	var err error
-	n.withState(func(st *state) bool {
+	n.withState(func(s *state) bool {
+		st := notesOf(s)
 		nr, e := st.noteByID(c.auth.uid, noteID(c))
 		if e != nil {
 			err = e
@@ -608,10 +806,12 @@ func settingsObj(s notesSettings) obj {
 }
 
 // notesGetSettings is GET /settings.
-func (n *Nextcloud) notesGetSettings(c *appCtx) {
-	n.mu.Lock()
-	s := n.st.notesSettingsOf(c.auth.uid)
-	n.mu.Unlock()
+func notesGetSettings(c *appCtx) {
+	var s notesSettings
+	c.n.withState(func(st *state) bool {
+		s = notesOf(st).ns.settingsOf(c.auth.uid)
+		return false
+	})
 	writeNotes(c, http.StatusOK, settingsObj(s))
 }
 
@@ -632,10 +832,11 @@ func sanitiseNotesPath(p string) string {
 
 // notesPutSettings is PUT /settings: values are sanitised, empty or
 // unknown ones become the defaults; the result is returned.
-func (n *Nextcloud) notesPutSettings(c *appCtx) {
+func notesPutSettings(c *appCtx) {
 	var s notesSettings
-	n.withState(func(st *state) bool {
-		s = st.notesSettingsOf(c.auth.uid)
+	c.n.withState(func(locked *state) bool {
+		st := notesOf(locked)
+		s = st.ns.settingsOf(c.auth.uid)
 		def := defaultNotesSettings()
 		if v, ok := c.p.str("notesPath"); ok {
 			s.NotesPath = sanitiseNotesPath(v)
@@ -656,7 +857,7 @@ func (n *Nextcloud) notesPutSettings(c *appCtx) {
 			s.NoteMode = v
 		}
 		cp := s
-		st.settings[c.auth.uid] = &cp
+		st.ns.settings[c.auth.uid] = &cp
 		_, _ = st.notesFolder(c.auth.uid, true)
 		return true
 	})
@@ -664,6 +865,6 @@ func (n *Nextcloud) notesPutSettings(c *appCtx) {
 }
 
 // notesFail is notes_api#fail: 400 with [].
-func (n *Nextcloud) notesFail(c *appCtx) {
+func notesFail(c *appCtx) {
 	writeNotes(c, http.StatusBadRequest, []any{})
 }
