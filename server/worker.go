@@ -6,12 +6,13 @@ import (
 	"time"
 
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/nextcloud"
+	ncnotes "github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/nextcloud/notes"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/notesearch"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/oauth/broker"
 )
 
 // Run is the background worker: until ctx ends it keeps each user's notes
-// index fresh (architecture §1: background work is what offline grants are
+// index fresh (docs/architecture.md §1: background work is what offline grants are
 // for). In basic mode it indexes the one configured account; with
 // progressive consent it indexes every provisioned user, obtaining their
 // tokens through the broker's refresh grants — the only place refresh
@@ -81,7 +82,7 @@ func (s *Server) syncUser(ctx context.Context, sub string) {
 		client = s.nc.WithCredentials(nextcloud.Bearer(tok.AccessToken))
 	}
 	start := time.Now()
-	notes, err := client.ListNotes(ctx, nextcloud.ListOptions{})
+	notes, err := ncnotes.New(client).List(ctx, ncnotes.ListOptions{})
 	if err != nil {
 		s.logger.Warn("notes sync failed", "sub", sub, "err", err)
 		return

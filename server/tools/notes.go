@@ -18,6 +18,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/nextcloud"
+	ncnotes "github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/nextcloud/notes"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/notesearch"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/scopes"
 )
@@ -108,7 +109,7 @@ type NoteOutput struct {
 	ReadOnly bool   `json:"readonly" jsonschema:"True for notes shared without write permission."`
 }
 
-func noteOutput(n *nextcloud.Note) NoteOutput {
+func noteOutput(n *ncnotes.Note) NoteOutput {
 	return NoteOutput{ID: n.ID, Title: n.Title, Content: n.Content, Category: n.Category,
 		Modified: n.Modified, Favorite: n.Favorite, ETag: n.ETag, ReadOnly: n.ReadOnly}
 }
@@ -233,7 +234,7 @@ func createNote(ctx context.Context, req *mcp.CallToolRequest, d *Deps, in Creat
 	if err != nil {
 		return nil, NoteWriteOutput{}, err
 	}
-	n, err := c.CreateNote(ctx, nextcloud.NewNote{Title: in.Title, Content: in.Content, Category: in.Category})
+	n, err := ncnotes.New(c).Create(ctx, ncnotes.NewNote{Title: in.Title, Content: in.Content, Category: in.Category})
 	if err != nil {
 		return nil, NoteWriteOutput{}, err
 	}
@@ -261,7 +262,7 @@ func updateNote(ctx context.Context, req *mcp.CallToolRequest, d *Deps, in Updat
 	if err != nil {
 		return nil, NoteWriteOutput{}, err
 	}
-	n, err := c.UpdateNote(ctx, in.NoteID, in.ETag, nextcloud.NoteUpdate{Title: in.Title, Content: in.Content, Category: in.Category})
+	n, err := ncnotes.New(c).Update(ctx, in.NoteID, in.ETag, ncnotes.Update{Title: in.Title, Content: in.Content, Category: in.Category})
 	if err != nil {
 		return nil, NoteWriteOutput{}, err
 	}
@@ -284,7 +285,7 @@ func appendContent(ctx context.Context, req *mcp.CallToolRequest, d *Deps, in Ap
 	// start over from the new version (appending does not depend on what
 	// the rest of the note says).
 	for attempt := 1; ; attempt++ {
-		cur, err := c.GetNote(ctx, in.NoteID)
+		cur, err := ncnotes.New(c).Get(ctx, in.NoteID)
 		if err != nil {
 			return nil, NoteWriteOutput{}, err
 		}
@@ -292,7 +293,7 @@ func appendContent(ctx context.Context, req *mcp.CallToolRequest, d *Deps, in Ap
 		if cur.Content != "" {
 			body = cur.Content + appendSeparator + in.Content
 		}
-		n, err := c.UpdateNote(ctx, in.NoteID, cur.ETag, nextcloud.NoteUpdate{Content: &body})
+		n, err := ncnotes.New(c).Update(ctx, in.NoteID, cur.ETag, ncnotes.Update{Content: &body})
 		if nextcloud.IsPreconditionFailed(err) && attempt < appendAttempts {
 			continue
 		}
@@ -325,7 +326,7 @@ func searchNotes(ctx context.Context, req *mcp.CallToolRequest, d *Deps, in Sear
 		if err != nil {
 			return nil, SearchNotesOutput{}, err
 		}
-		notes, err := c.ListNotes(ctx, nextcloud.ListOptions{})
+		notes, err := ncnotes.New(c).List(ctx, ncnotes.ListOptions{})
 		if err != nil {
 			return nil, SearchNotesOutput{}, err
 		}
@@ -347,7 +348,7 @@ func getNote(ctx context.Context, req *mcp.CallToolRequest, d *Deps, in NoteIDIn
 	if err != nil {
 		return nil, NoteOutput{}, err
 	}
-	n, err := c.GetNote(ctx, in.NoteID)
+	n, err := ncnotes.New(c).Get(ctx, in.NoteID)
 	if err != nil {
 		return nil, NoteOutput{}, err
 	}
@@ -375,13 +376,14 @@ func getAttachment(ctx context.Context, req *mcp.CallToolRequest, d *Deps, in Ge
 // readAttachment fetches the note (for its category) and then the file; a
 // missing file's error lists the attachments the note does have.
 func readAttachment(ctx context.Context, c *nextcloud.Client, noteID int64, name string) (*nextcloud.File, error) {
-	note, err := c.GetNote(ctx, noteID)
+	nc := ncnotes.New(c)
+	note, err := nc.Get(ctx, noteID)
 	if err != nil {
 		return nil, err
 	}
-	f, err := c.NoteAttachment(ctx, note, name)
+	f, err := nc.Attachment(ctx, note, name)
 	if nextcloud.IsNotFound(err) {
-		if files, lerr := c.NoteAttachments(ctx, note); lerr == nil {
+		if files, lerr := nc.Attachments(ctx, note); lerr == nil {
 			var names []string
 			for _, fi := range files {
 				if !fi.IsDir {
@@ -407,15 +409,16 @@ func deleteNote(ctx context.Context, req *mcp.CallToolRequest, d *Deps, in NoteI
 	}
 	// The category locates the attachment folder, which Nextcloud leaves
 	// behind when a note is deleted.
-	note, err := c.GetNote(ctx, in.NoteID)
+	nc := ncnotes.New(c)
+	note, err := nc.Get(ctx, in.NoteID)
 	if err != nil {
 		return nil, DeleteNoteOutput{}, err
 	}
-	if err := c.DeleteNote(ctx, in.NoteID); err != nil {
+	if err := nc.Delete(ctx, in.NoteID); err != nil {
 		return nil, DeleteNoteOutput{}, err
 	}
 	msg := fmt.Sprintf("Note %d deleted successfully", in.NoteID)
-	if err := c.DeleteNoteAttachments(ctx, note); err != nil {
+	if err := nc.DeleteAttachments(ctx, note); err != nil {
 		d.logger().Warn("note attachments left behind", "note_id", in.NoteID, "error", err.Error())
 		msg += "; its attachment folder could not be removed: " + err.Error()
 	}
@@ -424,7 +427,7 @@ func deleteNote(ctx context.Context, req *mcp.CallToolRequest, d *Deps, in NoteI
 
 func (d *Deps) timestamp() string { return d.now().Format(time.RFC3339) }
 
-func (d *Deps) writeOutput(n *nextcloud.Note) NoteWriteOutput {
+func (d *Deps) writeOutput(n *ncnotes.Note) NoteWriteOutput {
 	return NoteWriteOutput{Success: true, Timestamp: d.timestamp(), ID: n.ID, Title: n.Title, Category: n.Category, ETag: n.ETag}
 }
 
@@ -482,7 +485,7 @@ func checkETag(e string) error {
 }
 
 func checkAttachmentName(name string) error {
-	if err := nextcloud.ValidateAttachmentName(name); err != nil {
+	if err := ncnotes.ValidateAttachmentName(name); err != nil {
 		return errors.New(strings.TrimPrefix(err.Error(), nextcloud.ErrInvalidPath.Error()+": "))
 	}
 	return nil
@@ -520,7 +523,7 @@ func registerNotesResources(s *mcp.Server, d *Deps) {
 		Description: "Get the Notes App settings: notesPath (folder of the notes), fileSuffix and noteMode, as JSON.",
 		MIMEType:    "application/json",
 	}, safeResource(d, NotesSettingsURI, func(ctx context.Context, req *mcp.ReadResourceRequest, c *nextcloud.Client) (*mcp.ReadResourceResult, error) {
-		st, err := c.NotesSettings(ctx)
+		st, err := ncnotes.New(c).Settings(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -538,7 +541,7 @@ func registerNotesResources(s *mcp.Server, d *Deps) {
 		if err != nil || rest != "" {
 			return nil, mcp.ResourceNotFoundError(req.Params.URI)
 		}
-		n, err := c.GetNote(ctx, id)
+		n, err := ncnotes.New(c).Get(ctx, id)
 		if nextcloud.IsNotFound(err) {
 			return nil, mcp.ResourceNotFoundError(req.Params.URI)
 		}
