@@ -79,7 +79,7 @@ func (s *Server) syncUser(ctx context.Context, sub string) {
 			s.logger.Warn("notes sync: no token for user", "sub", sub, "err", err)
 			return
 		}
-		client = s.nc.WithCredentials(nextcloud.Bearer(tok.AccessToken))
+		client = s.nc.WithCredentials(nextcloud.BearerFor(sub, tok.AccessToken))
 	}
 	start := time.Now()
 	notes, err := ncnotes.New(client).List(ctx, ncnotes.ListOptions{})
