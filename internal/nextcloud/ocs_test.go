@@ -102,8 +102,8 @@ func TestOCSv1StatusMapping(t *testing.T) {
 
 func TestCurrentUserCachesUIDForDAV(t *testing.T) {
 	rec := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
-		switch {
-		case r.URL.Path == "/ocs/v2.php/cloud/user":
+		switch r.URL.Path {
+		case "/ocs/v2.php/cloud/user":
 			writeJSON(w, 200, fixture(t, "ocs_user_hashed_v2.json"))
 		default:
 			w.Header().Set("Content-Type", "text/plain")
