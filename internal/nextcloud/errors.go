@@ -25,6 +25,9 @@ var (
 	ErrTimeout                  = errors.New("nextcloud: timeout")
 	ErrUnavailable              = errors.New("nextcloud: unavailable") // 5xx or transport failure
 	ErrUnexpectedResponse       = errors.New("nextcloud: unexpected response")
+	// ErrForeignURL matches a request Do refused because its URL is not
+	// below the Client's base URL: the credentials must not go there.
+	ErrForeignURL = errors.New("nextcloud: URL outside the Nextcloud base URL")
 )
 
 // corsRefusal is the message Nextcloud's CORSMiddleware sends when it
