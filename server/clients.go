@@ -32,13 +32,14 @@ func basicClients(shared *nextcloud.Client) clientSource {
 }
 
 // passthroughClients forwards the validated inbound token to Nextcloud.
+// The token's subject names the principal, whose uid the clients share.
 func passthroughClients(base *nextcloud.Client) clientSource {
 	return func(_ context.Context, extra *mcp.RequestExtra) (*nextcloud.Client, error) {
 		token, err := verifiedToken(extra)
 		if err != nil {
 			return nil, err
 		}
-		return base.WithCredentials(nextcloud.Bearer(token)), nil
+		return base.WithCredentials(nextcloud.BearerFor(extra.TokenInfo.UserID, token)), nil
 	}
 }
 
@@ -55,7 +56,9 @@ type offlineTokens interface {
 
 // exchangeClients exchanges the inbound token for a Nextcloud-audience
 // token on every call; the result serves this call only. A failed exchange
-// fails the call (invariant 2) unless fallback is set.
+// fails the call (invariant 2) unless fallback is set. Every call's token
+// differs, so the inbound token's subject names the principal whose uid
+// the clients share.
 func exchangeClients(base *nextcloud.Client, ex tokenExchanger, fallback offlineTokens, logger *slog.Logger) clientSource {
 	return func(ctx context.Context, extra *mcp.RequestExtra) (*nextcloud.Client, error) {
 		token, err := verifiedToken(extra)
@@ -65,13 +68,13 @@ func exchangeClients(base *nextcloud.Client, ex tokenExchanger, fallback offline
 		sub := extra.TokenInfo.UserID
 		tok, err := ex.Exchange(ctx, token, sub)
 		if err == nil {
-			return base.WithCredentials(nextcloud.Bearer(tok.AccessToken)), nil
+			return base.WithCredentials(nextcloud.BearerFor(sub, tok.AccessToken)), nil
 		}
 		if fallback != nil {
 			logger.Warn("token exchange failed; using the offline grant (TOKEN_EXCHANGE_REFRESH_FALLBACK)", "sub", sub, "err", err)
 			at, ferr := fallback.AccessToken(ctx, sub)
 			if ferr == nil {
-				return base.WithCredentials(nextcloud.Bearer(at)), nil
+				return base.WithCredentials(nextcloud.BearerFor(sub, at)), nil
 			}
 			return nil, fmt.Errorf("%s; the offline-grant fallback failed too: %v", explainExchange(err), ferr)
 		}

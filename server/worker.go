@@ -78,7 +78,7 @@ func (s *Server) syncUser(ctx context.Context, sub string) {
 			s.logger.Warn("background sync: no token for user", "sub", sub, "err", err)
 			return
 		}
-		client = s.nc.WithCredentials(nextcloud.Bearer(tok.AccessToken))
+		client = s.nc.WithCredentials(nextcloud.BearerFor(sub, tok.AccessToken))
 	}
 	for _, id := range s.backgroundIDs() {
 		start := time.Now()

@@ -1,14 +1,23 @@
-// Package nextcloud is a typed, context-aware client for the parts of the
-// Nextcloud HTTP API this server uses: OCS (current user, capabilities), the
-// Notes API v1 and WebDAV files (note attachments).
+// Package nextcloud is the core of a typed, context-aware client for the
+// Nextcloud HTTP API: one Client per server and set of credentials, the
+// request/response primitives every app builds on (Send, JSON, OCS, WebDAV,
+// and Do for libraries that take an *http.Client-like value), OCS (current
+// user, capabilities) and WebDAV files. Each Nextcloud app has its own
+// sub-package on top of this one (notes: the Notes API v1 and note
+// attachments).
 //
 // Every call is bounded by a timeout (WithTimeout, default 30 s) that covers
-// all of its attempts. Only idempotent requests are retried (see
-// WithRetry): safe methods (GET, HEAD, PROPFIND) and the unconditional
-// settings PUT. POST, DELETE, MOVE and conditional writes (PUT with
-// If-Match) are never retried, because a retry after a first attempt that
-// did land would report a false conflict (412) or a false "not found" (404)
-// instead of the success that happened.
+// all of its attempts and the reading of the response body. Only requests
+// marked idempotent are retried (see WithRetry), and only when their body
+// can be sent again: safe methods (GET, HEAD, PROPFIND) and unconditional
+// PUTs such as the Notes settings. POST, DELETE, MOVE and conditional writes
+// (PUT with If-Match) are never retried, because a retry after a first
+// attempt that did land would report a false conflict (412) or a false "not
+// found" (404) instead of the success that happened.
+//
+// Response bodies stream: no call buffers more than its size limit
+// (WithMaxResponseBytes, or Request.MaxResponseBytes per call), and reading
+// past the limit fails with an error that names it.
 //
 // Failures are *Error values whose text is safe to show to a user: they
 // never contain credentials, and they name the operation and the object
@@ -16,19 +25,19 @@
 package nextcloud
 
 import (
-	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"math/rand/v2"
+	mathrand "math/rand/v2"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -39,6 +48,10 @@ const (
 	DefaultMaxAttempts      = 3
 	DefaultRetryBase        = 200 * time.Millisecond
 	DefaultRetryMax         = 2 * time.Second
+	// DefaultUIDCacheSize and DefaultUIDCacheTTL bound the cache of uids
+	// per authenticated principal (WithUIDCache).
+	DefaultUIDCacheSize = 4096
+	DefaultUIDCacheTTL  = 10 * time.Minute
 )
 
 // AuthKind names the kind of credentials a request carried.
@@ -52,11 +65,15 @@ const (
 )
 
 // Credentials authenticate requests to Nextcloud. Build them with Basic,
-// Bearer or Anonymous. Their String, GoString and LogValue never reveal the
-// secret, so a stray %v or slog attribute cannot leak it.
+// Bearer, BearerFor or Anonymous. Their String, GoString and LogValue never
+// reveal the secret, so a stray %v or slog attribute cannot leak it.
 type Credentials interface {
 	apply(h http.Header)
 	kind() AuthKind
+	// principalKey names the authenticated principal for the uid cache; it
+	// is never a raw secret. salt keys the hash of a bare token. "" means
+	// nobody (anonymous): nothing is cached.
+	principalKey(salt []byte) string
 }
 
 type basicCreds struct{ user, password string }
@@ -64,31 +81,56 @@ type basicCreds struct{ user, password string }
 func (b basicCreds) apply(h http.Header) {
 	h.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(b.user+":"+b.password)))
 }
-func (basicCreds) kind() AuthKind         { return AuthBasic }
-func (b basicCreds) String() string       { return "basic(" + b.user + ")" }
-func (b basicCreds) GoString() string     { return b.String() }
-func (b basicCreds) LogValue() slog.Value { return slog.StringValue(b.String()) }
+func (basicCreds) kind() AuthKind                     { return AuthBasic }
+func (b basicCreds) principalKey([]byte) string       { return "login:" + b.user }
+func (b basicCreds) String() string                   { return "basic(" + b.user + ")" }
+func (b basicCreds) GoString() string                 { return b.String() }
+func (b basicCreds) LogValue() slog.Value             { return slog.StringValue(b.String()) }
+func (b bearerCreds) apply(h http.Header)             { h.Set("Authorization", "Bearer "+b.token) }
+func (bearerCreds) kind() AuthKind                    { return AuthBearer }
+func (bearerCreds) String() string                    { return "bearer(redacted)" }
+func (b bearerCreds) GoString() string                { return b.String() }
+func (b bearerCreds) LogValue() slog.Value            { return slog.StringValue(b.String()) }
+func (noCreds) apply(http.Header)                     {}
+func (noCreds) kind() AuthKind                        { return AuthNone }
+func (noCreds) principalKey([]byte) string            { return "" }
+func (noCreds) String() string                        { return "anonymous" }
+func (b bearerCreds) principalKey(salt []byte) string { return b.key(salt) }
 
-type bearerCreds struct{ token string }
+type bearerCreds struct{ principal, token string }
 
-func (b bearerCreds) apply(h http.Header)  { h.Set("Authorization", "Bearer "+b.token) }
-func (bearerCreds) kind() AuthKind         { return AuthBearer }
-func (bearerCreds) String() string         { return "bearer(redacted)" }
-func (b bearerCreds) GoString() string     { return b.String() }
-func (b bearerCreds) LogValue() slog.Value { return slog.StringValue(b.String()) }
+// key is the principal when the caller named one; otherwise a keyed hash
+// of the token, so that the cache holds nothing a token could be recovered
+// from or matched against outside this process.
+func (b bearerCreds) key(salt []byte) string {
+	if b.principal != "" {
+		return "principal:" + b.principal
+	}
+	m := hmac.New(sha256.New, salt)
+	m.Write([]byte(b.token))
+	return "token:" + hex.EncodeToString(m.Sum(nil))
+}
 
 type noCreds struct{}
 
-func (noCreds) apply(http.Header) {}
-func (noCreds) kind() AuthKind    { return AuthNone }
-func (noCreds) String() string    { return "anonymous" }
-
 // Basic returns HTTP Basic credentials: a login name and a password or,
-// better, an app password.
-func Basic(user, password string) Credentials { return basicCreds{user, password} }
+// better, an app password. The uid cache keys on the login name.
+func Basic(user, password string) Credentials { return basicCreds{user: user, password: password} }
 
 // Bearer returns credentials that send the token as "Authorization: Bearer".
-func Bearer(token string) Credentials { return bearerCreds{token} }
+// The uid cache keys on a hash of the token, so a new token costs a new
+// uid lookup; use BearerFor when the principal is known.
+func Bearer(token string) Credentials { return bearerCreds{token: token} }
+
+// BearerFor returns bearer credentials for the given principal: the stable
+// name of the authenticated user, such as the subject of the inbound token
+// that a per-request token was exchanged for. Clients derived from one base
+// then share the principal's uid across calls and tokens. The principal
+// only keys the cache: the uid itself always comes from Nextcloud. An empty
+// principal is Bearer(token).
+func BearerFor(principal, token string) Credentials {
+	return bearerCreds{principal: principal, token: token}
+}
 
 // Anonymous returns credentials that send no Authorization header, for
 // public endpoints such as capabilities (a readiness probe).
@@ -107,17 +149,21 @@ type config struct {
 	userAgent      string
 	logger         *slog.Logger
 	ocsOnAppRoutes bool
+	uidCacheSize   int
+	uidCacheTTL    time.Duration
 	sleep          func(ctx context.Context, d time.Duration) error
 }
 
 // WithHTTPClient sets the HTTP client (and so the transport) every request
 // uses. Its Timeout, if any, bounds each attempt; the Client's own timeout
 // (WithTimeout) bounds each call. Do not give it a cookie jar: Nextcloud
-// sessions must not leak between users sharing the transport.
+// sessions must not leak between users sharing the transport. The Client
+// uses a copy whose redirect policy refuses to follow a redirect off the
+// base URL (the credentials would follow it).
 func WithHTTPClient(hc *http.Client) Option { return func(c *config) { c.hc = hc } }
 
-// WithTimeout bounds each call, all its retries included. Zero or negative
-// keeps the default.
+// WithTimeout bounds each call, all its retries and the reading of its
+// response body included. Zero or negative keeps the default.
 func WithTimeout(d time.Duration) Option {
 	return func(c *config) {
 		if d > 0 {
@@ -126,8 +172,9 @@ func WithTimeout(d time.Duration) Option {
 	}
 }
 
-// WithMaxResponseBytes caps how much of a response body is read; a larger
-// body fails the call with a clear error. Zero or negative keeps the default.
+// WithMaxResponseBytes caps how much of a response body a call reads; a
+// larger body fails the call with a clear error. Request.MaxResponseBytes
+// overrides it per call. Zero or negative keeps the default.
 func WithMaxResponseBytes(n int64) Option {
 	return func(c *config) {
 		if n > 0 {
@@ -170,20 +217,35 @@ func WithLogger(l *slog.Logger) Option {
 // (Notes) carry "OCS-APIRequest: true". Default true: that header makes
 // Nextcloud's #[CORS] middleware accept the request without re-checking
 // Basic auth, which is what lets a bearer token reach the Notes API on a
-// stock server (nextcloud-wire.md §1.3). The upstream Python client does
-// not send it; turn it off to behave like upstream.
+// stock server (docs/nextcloud-contract.md §1.3). The upstream Python client
+// does not send it; turn it off to behave like upstream.
 func WithAppRouteOCSHeader(on bool) Option { return func(c *config) { c.ocsOnAppRoutes = on } }
+
+// WithUIDCache bounds the cache of uids (the user's name in DAV paths) that
+// a Client and every copy made by WithCredentials share: at most size
+// principals, each remembered for ttl after Nextcloud named its uid. Zero
+// or negative values keep the defaults.
+func WithUIDCache(size int, ttl time.Duration) Option {
+	return func(c *config) {
+		if size > 0 {
+			c.uidCacheSize = size
+		}
+		if ttl > 0 {
+			c.uidCacheTTL = ttl
+		}
+	}
+}
 
 // Client talks to one Nextcloud server with one set of credentials. It is
 // safe for concurrent use. WithCredentials makes cheap copies for other
-// users that share the transport.
+// users that share the transport, the options and the uid cache.
 type Client struct {
-	base  string // scheme://host[/prefix], no trailing slash
-	creds Credentials
-	cfg   *config
-
-	mu  sync.Mutex
-	uid string // cached from CurrentUser, per credentials
+	base    string   // scheme://host[/prefix], no trailing slash
+	baseURL *url.URL // base, parsed: the only place credentials may go
+	creds   Credentials
+	key     string // the credentials' principal key in uids; "" caches nothing
+	cfg     *config
+	uids    *uidCache
 }
 
 // New returns a client for the Nextcloud at baseURL (e.g.
@@ -206,6 +268,9 @@ func New(baseURL string, creds Credentials, opts ...Option) (*Client, error) {
 	if u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("nextcloud: base URL %q must not have a query or fragment", u.Redacted())
 	}
+	if hasDotSegment(u.Path) {
+		return nil, fmt.Errorf("nextcloud: base URL %q must not contain . or .. segments", u.Redacted())
+	}
 	if creds == nil {
 		creds = Anonymous()
 	}
@@ -217,6 +282,8 @@ func New(baseURL string, creds Credentials, opts ...Option) (*Client, error) {
 		retryMax:       DefaultRetryMax,
 		userAgent:      "nextcloud-mcp-go",
 		ocsOnAppRoutes: true,
+		uidCacheSize:   DefaultUIDCacheSize,
+		uidCacheTTL:    DefaultUIDCacheTTL,
 		sleep:          sleepCtx,
 	}
 	for _, o := range opts {
@@ -225,23 +292,77 @@ func New(baseURL string, creds Credentials, opts ...Option) (*Client, error) {
 	if cfg.logger == nil {
 		cfg.logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.hc == nil {
+	var hc http.Client
+	if cfg.hc != nil {
+		hc = *cfg.hc
+	} else {
 		// The per-call context deadline is the real bound; this backstop
-		// keeps a misbehaving server from holding an attempt forever even if
-		// a caller passes a context without a deadline to a raw request.
-		cfg.hc = &http.Client{Timeout: cfg.timeout}
+		// keeps a misbehaving server from holding an attempt forever even
+		// if a caller passes a context without a deadline to a raw request.
+		hc.Timeout = cfg.timeout
 	}
-	base := u.Scheme + "://" + u.Host + strings.TrimRight(u.EscapedPath(), "/")
-	return &Client{base: base, creds: creds, cfg: cfg}, nil
+	base := &url.URL{Scheme: u.Scheme, Host: strings.ToLower(u.Host), Path: strings.TrimRight(u.Path, "/"), RawPath: strings.TrimRight(u.RawPath, "/")}
+	hc.CheckRedirect = stayOnBase(base, hc.CheckRedirect)
+	cfg.hc = &hc
+	c := &Client{
+		base:    base.Scheme + "://" + base.Host + base.EscapedPath(),
+		baseURL: base,
+		cfg:     cfg,
+		uids:    newUIDCache(cfg.uidCacheSize, cfg.uidCacheTTL),
+	}
+	c.setCreds(creds)
+	return c, nil
+}
+
+// stayOnBase wraps a redirect policy so that a redirect off the base URL is
+// not followed (the 3xx is returned): the request carries credentials.
+func stayOnBase(base *url.URL, next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if !onBase(base, req.URL) {
+			return http.ErrUseLastResponse
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+}
+
+// onBase reports whether u is below base: the only URLs credentials may
+// be sent to.
+func onBase(base, u *url.URL) bool {
+	if u == nil || u.User != nil || u.Opaque != "" ||
+		!strings.EqualFold(u.Scheme, base.Scheme) || !strings.EqualFold(u.Host, base.Host) {
+		return false
+	}
+	if hasDotSegment(u.Path) || hasDotSegment(u.EscapedPath()) {
+		return false
+	}
+	p := u.Path
+	if p == "" {
+		p = "/"
+	}
+	return base.Path == "" || p == base.Path || strings.HasPrefix(p, base.Path+"/")
+}
+
+func (c *Client) setCreds(creds Credentials) {
+	c.creds = creds
+	c.key = creds.principalKey(c.uids.salt[:])
 }
 
 // WithCredentials returns a copy of c that authenticates with creds and
-// shares c's transport and options. It is cheap enough to call per request.
+// shares c's transport, options and uid cache. It is cheap enough to call
+// per request.
 func (c *Client) WithCredentials(creds Credentials) *Client {
 	if creds == nil {
 		creds = Anonymous()
 	}
-	return &Client{base: c.base, creds: creds, cfg: c.cfg}
+	cp := &Client{base: c.base, baseURL: c.baseURL, cfg: c.cfg, uids: c.uids}
+	cp.setCreds(creds)
+	return cp
 }
 
 // String describes c without its secret, so printing a Client (even with
@@ -265,226 +386,18 @@ func (c *Client) AuthKind() AuthKind { return c.creds.kind() }
 // Timeout returns the per-call timeout.
 func (c *Client) Timeout() time.Duration { return c.cfg.timeout }
 
-// request describes one logical call.
-type request struct {
-	op       string // verb phrase for messages: "get note 42"
-	resource string // subject for messages: "Note 42" (may be empty)
-	etag     string // the etag a conditional write sent, for 412 messages
+// MaxResponseBytes returns the default per-call response size limit.
+func (c *Client) MaxResponseBytes() int64 { return c.cfg.maxBody }
 
-	method string
-	path   string // already escaped, starting with "/"
-	query  url.Values
-	header http.Header
-	body   []byte
-
-	idempotent bool // may be retried
-	appRoute   bool // index.php/apps/... (#[CORS] routes)
-	ocs        bool // OCS API: envelope, format=json
-}
-
-type response struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-// retryableStatus lists the statuses worth another attempt of an
-// idempotent request: transient server trouble and rate limiting.
-func retryableStatus(s int) bool {
-	switch s {
-	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
-		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return true
-	}
-	return false
-}
-
-// do sends r, retrying idempotent requests on transport errors and
-// retryable statuses. It returns the final response whatever its status;
-// a non-nil error means no usable response (transport, timeout, size).
-func (c *Client) do(ctx context.Context, r *request) (*response, error) {
-	parent := ctx
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.timeout)
-	defer cancel()
-
-	target := c.base + r.path
-	if r.ocs {
-		q := url.Values{}
-		for k, v := range r.query {
-			q[k] = v
+// newSalt returns a random key for hashing bearer tokens.
+func newSalt() (s [32]byte) {
+	if _, err := rand.Read(s[:]); err != nil {
+		// crypto/rand does not fail on supported platforms; fall back to
+		// a non-secret key rather than panic (the hash still hides the
+		// token, only without a per-process key).
+		for i := range s {
+			s[i] = byte(mathrand.Uint32())
 		}
-		q.Set("format", "json")
-		r.query = q
 	}
-	if len(r.query) > 0 {
-		target += "?" + r.query.Encode()
-	}
-
-	attempts := 1
-	if r.idempotent {
-		attempts = c.cfg.maxAttempts
-	}
-	for attempt := 1; ; attempt++ {
-		resp, err := c.once(ctx, r, target)
-		if err != nil {
-			if ctxErr := ctx.Err(); ctxErr != nil {
-				return nil, c.ctxError(parent, r, ctxErr)
-			}
-			if tooBig := (*sizeError)(nil); errors.As(err, &tooBig) {
-				return nil, c.newError(r, &response{status: tooBig.status}, fmt.Errorf("response body exceeds the %s limit", humanBytes(c.cfg.maxBody)))
-			}
-			transportErr := &Error{Op: r.op, Resource: r.resource, Method: r.method, Path: r.path, AuthKind: c.creds.kind(), Err: scrubURLError(err)}
-			if attempt >= attempts {
-				return nil, transportErr
-			}
-			if werr := c.backoff(ctx, r, attempt, 0, err.Error()); werr != nil {
-				if ctx.Err() != nil {
-					return nil, c.ctxError(parent, r, werr)
-				}
-				// No time left for another attempt: the transport failure
-				// is the fact to report.
-				return nil, transportErr
-			}
-			continue
-		}
-		if retryableStatus(resp.status) && attempt < attempts {
-			wait := retryAfter(resp.header.Get("Retry-After"))
-			if werr := c.backoff(ctx, r, attempt, wait, strconv.Itoa(resp.status)); werr != nil {
-				// Out of time: report what the server said rather than a
-				// bare timeout, it is the more useful fact.
-				if parent.Err() != nil {
-					return nil, c.ctxError(parent, r, parent.Err())
-				}
-				return resp, nil
-			}
-			continue
-		}
-		return resp, nil
-	}
-}
-
-// once performs a single HTTP exchange and reads the (size-limited) body.
-func (c *Client) once(ctx context.Context, r *request, target string) (*response, error) {
-	var body io.Reader
-	if r.body != nil {
-		body = bytes.NewReader(r.body)
-	}
-	req, err := http.NewRequestWithContext(ctx, r.method, target, body)
-	if err != nil {
-		return nil, err
-	}
-	for k, v := range r.header {
-		req.Header[k] = v
-	}
-	if c.cfg.userAgent != "" {
-		req.Header.Set("User-Agent", c.cfg.userAgent)
-	}
-	if r.ocs || (r.appRoute && c.cfg.ocsOnAppRoutes) {
-		req.Header.Set("OCS-APIRequest", "true")
-	}
-	c.creds.apply(req.Header)
-	res, err := c.cfg.hc.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer res.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(res.Body, c.cfg.maxBody+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > c.cfg.maxBody {
-		return nil, &sizeError{status: res.StatusCode}
-	}
-	return &response{status: res.StatusCode, header: res.Header, body: data}, nil
-}
-
-type sizeError struct{ status int }
-
-func (e *sizeError) Error() string { return "response body too large" }
-
-// backoff waits before the next attempt; wait > 0 is a server-requested
-// delay (Retry-After), capped at the configured maximum.
-func (c *Client) backoff(ctx context.Context, r *request, attempt int, wait time.Duration, why string) error {
-	d := c.cfg.retryBase << (attempt - 1)
-	if d <= 0 || d > c.cfg.retryMax {
-		d = c.cfg.retryMax
-	}
-	// ±20 % jitter so many clients retrying one server do not align.
-	d = time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
-	if wait > 0 {
-		d = min(wait, c.cfg.retryMax)
-	}
-	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
-		return context.DeadlineExceeded
-	}
-	c.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "nextcloud request retry",
-		slog.String("method", r.method), slog.String("path", r.path),
-		slog.String("cause", why), slog.Int("attempt", attempt), slog.Duration("delay", d))
-	return c.cfg.sleep(ctx, d)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
-// retryAfter parses a Retry-After header in seconds (the HTTP-date form is
-// ignored: Nextcloud sends seconds).
-func retryAfter(v string) time.Duration {
-	if v == "" {
-		return 0
-	}
-	n, err := strconv.Atoi(strings.TrimSpace(v))
-	if err != nil || n < 0 {
-		return 0
-	}
-	return time.Duration(n) * time.Second
-}
-
-// ctxError turns a context error into an *Error that says whether the
-// per-call timeout expired or the caller gave up.
-func (c *Client) ctxError(parent context.Context, r *request, err error) error {
-	e := &Error{Op: r.op, Resource: r.resource, Method: r.method, Path: r.path, AuthKind: c.creds.kind()}
-	if perr := parent.Err(); perr != nil {
-		e.Err = perr
-		return e
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		e.Err = &timeoutError{d: c.cfg.timeout}
-		return e
-	}
-	e.Err = err
-	return e
-}
-
-type timeoutError struct{ d time.Duration }
-
-func (t *timeoutError) Error() string { return fmt.Sprintf("no answer within %s", t.d) }
-func (t *timeoutError) Timeout() bool { return true }
-func (t *timeoutError) Unwrap() error { return context.DeadlineExceeded }
-
-// scrubURLError removes the URL from a *url.Error: the path can carry a
-// user id, and the message reads better without it ("connection refused").
-func scrubURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
-}
-
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%d MiB", n>>20)
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%d KiB", n>>10)
-	}
-	return fmt.Sprintf("%d bytes", n)
+	return s
 }

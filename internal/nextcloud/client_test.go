@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -14,7 +14,28 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
+
+// getNote is an idempotent app-route read, as the Notes client makes it.
+func getNote(id int) *Request {
+	return &Request{Op: fmt.Sprintf("get note %d", id), Resource: fmt.Sprintf("Note %d", id),
+		Method: http.MethodGet, Path: fmt.Sprintf("/index.php/apps/notes/api/v1/notes/%d", id), Idempotent: true, AppRoute: true}
+}
+
+// createNote is a POST: never retried.
+func createNote() *Request {
+	return &Request{Op: "create a note", Method: http.MethodPost, Path: "/index.php/apps/notes/api/v1/notes", AppRoute: true,
+		Header: http.Header{"Content-Type": {"application/json"}}, Body: strings.NewReader(`{"title":"x"}`)}
+}
+
+func callJSON(ctx context.Context, c *Client, r *Request) error {
+	var out map[string]any
+	_, err := c.JSON(ctx, r, &out)
+	return err
+}
 
 func TestNewValidatesBaseURL(t *testing.T) {
 	tests := []struct {
@@ -23,53 +44,49 @@ func TestNewValidatesBaseURL(t *testing.T) {
 		{name: "plain", url: "https://cloud.example.com", wantBase: "https://cloud.example.com"},
 		{name: "trailing slash", url: "https://cloud.example.com/", wantBase: "https://cloud.example.com"},
 		{name: "sub path", url: "http://127.0.0.1:8080/nextcloud/", wantBase: "http://127.0.0.1:8080/nextcloud"},
+		{name: "escaped sub path", url: "http://127.0.0.1:8080/my%20cloud/", wantBase: "http://127.0.0.1:8080/my%20cloud"},
+		{name: "host case", url: "https://Cloud.Example.com", wantBase: "https://cloud.example.com"},
 		{name: "credentials in URL", url: "https://alice:pw@cloud.example.com", wantErr: "must not contain credentials"},
 		{name: "ftp", url: "ftp://cloud.example.com", wantErr: "must be http or https"},
 		{name: "no host", url: "https://", wantErr: "has no host"},
 		{name: "query", url: "https://cloud.example.com/?x=1", wantErr: "query"},
+		{name: "dot segment", url: "https://cloud.example.com/a/../b", wantErr: "must not contain . or .. segments"},
 		{name: "garbage", url: "://", wantErr: "invalid base URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, err := New(tt.url, Basic("u", "pw"))
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
-				if strings.Contains(err.Error(), "pw@") {
-					t.Fatalf("error leaks the password: %v", err)
-				}
+				require.ErrorContains(t, err, tt.wantErr)
+				assert.NotContains(t, err.Error(), "pw@", "error leaks the password")
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if c.BaseURL() != tt.wantBase {
-				t.Fatalf("base = %q, want %q", c.BaseURL(), tt.wantBase)
-			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantBase, c.BaseURL())
 		})
 	}
 }
 
 func TestCredentialsAreNeverPrinted(t *testing.T) {
 	c, err := New("https://cloud.example.com", Basic(testUser, testPassword))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	bc := c.WithCredentials(Bearer(testToken))
+	pc := c.WithCredentials(BearerFor("sub-1", testToken))
 	var logs bytes.Buffer
 	log := slog.New(slog.NewJSONHandler(&logs, nil))
-	log.Info("x", "creds", Basic(testUser, testPassword), "tok", Bearer(testToken), "client", c, "bclient", bc)
+	log.Info("x", "creds", Basic(testUser, testPassword), "tok", Bearer(testToken), "ptok", BearerFor("sub-1", testToken),
+		"client", c, "bclient", bc, "pclient", pc)
 	for _, s := range []string{
 		fmt.Sprintf("%v %+v %#v %s", c, c, c, c),
 		fmt.Sprintf("%v %+v %#v", bc, bc, bc),
+		fmt.Sprintf("%v %+v %#v", pc, pc, pc),
 		fmt.Sprintf("%v %+v %#v", Basic(testUser, testPassword), Basic(testUser, testPassword), Basic(testUser, testPassword)),
 		fmt.Sprintf("%v %+v %#v", Bearer(testToken), Bearer(testToken), Bearer(testToken)),
+		fmt.Sprintf("%v %+v %#v", BearerFor("sub-1", testToken), BearerFor("sub-1", testToken), BearerFor("sub-1", testToken)),
 		logs.String(),
 	} {
-		if strings.Contains(s, testPassword) || strings.Contains(s, testToken) {
-			t.Fatalf("secret printed: %s", s)
-		}
+		assert.NotContains(t, s, testPassword)
+		assert.NotContains(t, s, testToken)
 	}
 }
 
@@ -77,21 +94,19 @@ func TestWithCredentialsSharesTransport(t *testing.T) {
 	rec := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, fixture(t, "ocs_user_v2.json"))
 	})
-	hc := &http.Client{Timeout: time.Second}
+	hc := &http.Client{Timeout: time.Second, Transport: &http.Transport{}}
 	base, err := New(rec.URL, Basic(testUser, testPassword), WithHTTPClient(hc))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	other := base.WithCredentials(Bearer(testToken))
-	if other.cfg != base.cfg || other.cfg.hc != hc {
-		t.Fatal("WithCredentials did not share the configuration and transport")
-	}
+	assert.Same(t, base.cfg, other.cfg, "configuration shared")
+	assert.Same(t, base.uids, other.uids, "uid cache shared")
+	assert.Same(t, hc.Transport, other.cfg.hc.Transport, "transport shared")
+	assert.Equal(t, hc.Timeout, other.cfg.hc.Timeout)
 	anon := base.WithCredentials(nil)
 	ctx := context.Background()
 	for _, c := range []*Client{base, other, anon} {
-		if _, err := c.CurrentUser(ctx); err != nil {
-			t.Fatal(err)
-		}
+		_, err := c.CurrentUser(ctx)
+		require.NoError(t, err)
 	}
 	want := []string{
 		"Basic " + base64.StdEncoding.EncodeToString([]byte(testUser+":"+testPassword)),
@@ -100,13 +115,11 @@ func TestWithCredentialsSharesTransport(t *testing.T) {
 	}
 	reqs := rec.requests()
 	for i := range want {
-		if got := reqs[i].Header.Get("Authorization"); got != want[i] {
-			t.Errorf("request %d Authorization = %q, want %q", i, got, want[i])
-		}
+		assert.Equal(t, want[i], reqs[i].Header.Get("Authorization"), "request %d", i)
 	}
-	if base.AuthKind() != AuthBasic || other.AuthKind() != AuthBearer || anon.AuthKind() != AuthNone {
-		t.Fatal("AuthKind wrong")
-	}
+	assert.Equal(t, AuthBasic, base.AuthKind())
+	assert.Equal(t, AuthBearer, other.AuthKind())
+	assert.Equal(t, AuthNone, anon.AuthKind())
 }
 
 func TestRetries(t *testing.T) {
@@ -118,67 +131,41 @@ func TestRetries(t *testing.T) {
 		wantAttempts int
 		wantErr      string
 	}{
-		{
-			name: "GET retried until success", statuses: []int{503, 502, 200},
-			call:         func(c *Client) error { _, err := c.GetNote(ctx, 76); return err },
-			wantAttempts: 3,
-		},
-		{
-			name: "GET gives up after max attempts", statuses: []int{503},
-			call:         func(c *Client) error { _, err := c.GetNote(ctx, 76); return err },
-			wantAttempts: 3, wantErr: "Nextcloud could not get note 76: HTTP 503 Service Unavailable",
-		},
-		{
-			name: "GET 429 retried", statuses: []int{429, 200},
-			call:         func(c *Client) error { _, err := c.GetNote(ctx, 76); return err },
-			wantAttempts: 2,
-		},
-		{
-			name: "GET 404 not retried", statuses: []int{404},
-			call:         func(c *Client) error { _, err := c.GetNote(ctx, 76); return err },
-			wantAttempts: 1, wantErr: "Note 76 not found",
-		},
-		{
-			name: "POST never retried", statuses: []int{503, 200},
-			call:         func(c *Client) error { _, err := c.CreateNote(ctx, NewNote{Title: "x"}); return err },
-			wantAttempts: 1, wantErr: "Nextcloud could not create a note: HTTP 503",
-		},
-		{
-			name: "conditional PUT never retried", statuses: []int{503, 200},
+		{name: "GET retried until success", statuses: []int{503, 502, 200},
+			call: func(c *Client) error { return callJSON(ctx, c, getNote(76)) }, wantAttempts: 3},
+		{name: "GET gives up after max attempts", statuses: []int{503},
+			call:         func(c *Client) error { return callJSON(ctx, c, getNote(76)) },
+			wantAttempts: 3, wantErr: "Nextcloud could not get note 76: HTTP 503 Service Unavailable"},
+		{name: "GET 429 retried", statuses: []int{429, 200},
+			call: func(c *Client) error { return callJSON(ctx, c, getNote(76)) }, wantAttempts: 2},
+		{name: "GET 404 not retried", statuses: []int{404},
+			call:         func(c *Client) error { return callJSON(ctx, c, getNote(76)) },
+			wantAttempts: 1, wantErr: "Note 76 not found"},
+		{name: "POST never retried", statuses: []int{503, 200},
+			call:         func(c *Client) error { return callJSON(ctx, c, createNote()) },
+			wantAttempts: 1, wantErr: "Nextcloud could not create a note: HTTP 503"},
+		{name: "idempotent PUT with a seekable body retried", statuses: []int{500, 200},
 			call: func(c *Client) error {
-				s := "x"
-				_, err := c.UpdateNote(ctx, 76, "abc", NoteUpdate{Content: &s})
-				return err
+				return callJSON(ctx, c, &Request{Op: "change the Notes settings", Method: http.MethodPut, Path: "/index.php/apps/notes/api/v1/settings",
+					Idempotent: true, AppRoute: true, Body: bytes.NewReader([]byte(`{"fileSuffix":".txt"}`))})
 			},
-			wantAttempts: 1, wantErr: "HTTP 503",
-		},
-		{
-			name: "unconditional PUT retried", statuses: []int{500, 200},
+			wantAttempts: 2},
+		{name: "idempotent PUT with GetBody retried", statuses: []int{504, 200},
 			call: func(c *Client) error {
-				s := "x"
-				_, err := c.UpdateNote(ctx, 76, "", NoteUpdate{Content: &s})
-				return err
+				return callJSON(ctx, c, &Request{Op: "change the Notes settings", Method: http.MethodPut, Path: "/index.php/apps/notes/api/v1/settings",
+					Idempotent: true, AppRoute: true, Body: onlyReader(`{"fileSuffix":".txt"}`),
+					GetBody: func() (io.Reader, error) { return onlyReader(`{"fileSuffix":".txt"}`), nil }})
 			},
-			wantAttempts: 2,
-		},
-		{
-			name: "DELETE never retried", statuses: []int{502, 200},
-			call:         func(c *Client) error { return c.DeleteNote(ctx, 76) },
-			wantAttempts: 1, wantErr: "Nextcloud could not delete note 76: HTTP 502",
-		},
-		{
-			name: "settings PUT retried", statuses: []int{504, 200},
+			wantAttempts: 2},
+		{name: "idempotent PUT with a one-shot body not retried", statuses: []int{503, 200},
 			call: func(c *Client) error {
-				_, err := c.UpdateNotesSettings(ctx, NotesSettings{FileSuffix: ".txt"})
-				return err
+				return callJSON(ctx, c, &Request{Op: "change the Notes settings", Method: http.MethodPut, Path: "/index.php/apps/notes/api/v1/settings",
+					Idempotent: true, AppRoute: true, Body: onlyReader(`{"fileSuffix":".txt"}`)})
 			},
-			wantAttempts: 2,
-		},
-		{
-			name: "OCS GET retried", statuses: []int{503, 200},
+			wantAttempts: 1, wantErr: "HTTP 503"},
+		{name: "OCS GET retried", statuses: []int{503, 200},
 			call:         func(c *Client) error { _, err := c.CurrentUser(ctx); return err },
-			wantAttempts: 2,
-		},
+			wantAttempts: 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -186,35 +173,32 @@ func TestRetries(t *testing.T) {
 			rec := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
 				i := int(n.Add(1)) - 1
 				st := tt.statuses[min(i, len(tt.statuses)-1)]
-				if st != 200 {
-					writeJSON(w, st, []byte(`{"message":""}`))
-					return
-				}
 				switch {
+				case st != 200:
+					writeJSON(w, st, []byte(`{"message":""}`))
 				case strings.HasPrefix(r.URL.Path, "/ocs/"):
 					writeJSON(w, 200, fixture(t, "ocs_user_v2.json"))
-				case strings.HasSuffix(r.URL.Path, "/settings"):
-					writeJSON(w, 200, fixture(t, "notes_settings.json"))
-				case r.Method == http.MethodDelete:
-					writeJSON(w, 200, []byte(`[]`))
 				default:
 					writeJSON(w, 200, fixture(t, "note_76.json"))
 				}
 			})
-			c := newTestClient(t, rec)
-			err := tt.call(c)
-			if got := len(rec.requests()); got != tt.wantAttempts {
-				t.Errorf("attempts = %d, want %d", got, tt.wantAttempts)
+			err := tt.call(newTestClient(t, rec))
+			reqs := rec.requests()
+			assert.Len(t, reqs, tt.wantAttempts, "attempts")
+			if tt.wantErr == "" {
+				require.NoError(t, err)
+			} else {
+				assert.ErrorContains(t, err, tt.wantErr)
 			}
-			switch {
-			case tt.wantErr == "" && err != nil:
-				t.Fatalf("unexpected error: %v", err)
-			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
-				t.Fatalf("err = %v, want %q", err, tt.wantErr)
+			for _, r := range reqs[1:] {
+				assert.Equal(t, reqs[0].Body, r.Body, "a retry sends the same body")
 			}
 		})
 	}
 }
+
+// onlyReader hides every method but Read: a body that cannot be rewound.
+func onlyReader(s string) io.Reader { return struct{ io.Reader }{strings.NewReader(s)} }
 
 func TestRetryTransportErrors(t *testing.T) {
 	// A server that drops the first connection without answering: an
@@ -234,36 +218,27 @@ func TestRetryTransportErrors(t *testing.T) {
 				if n.Add(1) == 1 {
 					conn, _, err := w.(http.Hijacker).Hijack()
 					if err == nil {
-						conn.Close()
+						_ = conn.Close()
 					}
 					return
 				}
 				writeJSON(w, 200, fixture(t, "note_76.json"))
 			})
 			c := newTestClient(t, rec)
-			var err error
+			r := getNote(76)
 			if tt.post {
-				_, err = c.CreateNote(context.Background(), NewNote{Title: "x"})
-			} else {
-				_, err = c.GetNote(context.Background(), 76)
+				r = createNote()
 			}
-			if n.Load() != tt.wantAttempts {
-				t.Fatalf("attempts = %d, want %d", n.Load(), tt.wantAttempts)
+			err := callJSON(context.Background(), c, r)
+			require.Equal(t, tt.wantAttempts, n.Load(), "attempts")
+			if !tt.wantErr {
+				require.NoError(t, err)
+				return
 			}
-			if (err != nil) != tt.wantErr {
-				t.Fatalf("err = %v", err)
-			}
-			if err != nil {
-				if !strings.HasPrefix(err.Error(), "could not reach Nextcloud to create a note: ") {
-					t.Fatalf("message = %q", err)
-				}
-				if !errors.Is(err, ErrUnavailable) {
-					t.Fatal("transport failure should match ErrUnavailable")
-				}
-				if strings.Contains(err.Error(), rec.URL) {
-					t.Fatalf("message carries the URL: %q", err)
-				}
-			}
+			require.Error(t, err)
+			assert.True(t, strings.HasPrefix(err.Error(), "could not reach Nextcloud to create a note: "), "message = %q", err)
+			assert.ErrorIs(t, err, ErrUnavailable, "transport failure should match ErrUnavailable")
+			assert.NotContains(t, err.Error(), rec.URL, "message carries the URL")
 		})
 	}
 }
@@ -284,22 +259,12 @@ func TestRetryBackoffAndRetryAfter(t *testing.T) {
 	ns := &noSleep{}
 	c, err := New(rec.URL, Basic(testUser, testPassword), withSleep(ns.sleep),
 		WithRetry(4, 100*time.Millisecond, 2*time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.GetNote(context.Background(), 76); err != nil {
-		t.Fatal(err)
-	}
-	if len(ns.delays) != 2 {
-		t.Fatalf("delays = %v", ns.delays)
-	}
-	if ns.delays[0] != time.Second {
-		t.Errorf("Retry-After not honoured: %v", ns.delays[0])
-	}
+	require.NoError(t, err)
+	require.NoError(t, callJSON(context.Background(), c, getNote(76)))
+	require.Len(t, ns.delays, 2)
+	assert.Equal(t, time.Second, ns.delays[0], "Retry-After not honoured")
 	// Second retry: base<<1 = 200ms ± 20 %.
-	if d := ns.delays[1]; d < 160*time.Millisecond || d > 240*time.Millisecond {
-		t.Errorf("backoff = %v, want 200ms ± 20%%", d)
-	}
+	assert.InDelta(t, 200*time.Millisecond, ns.delays[1], float64(40*time.Millisecond), "backoff")
 }
 
 func TestRetryAfterBeyondDeadlineGivesUp(t *testing.T) {
@@ -310,13 +275,9 @@ func TestRetryAfterBeyondDeadlineGivesUp(t *testing.T) {
 		writeJSON(w, 503, []byte(`{"message":"maintenance"}`))
 	})
 	c := newTestClient(t, rec, WithTimeout(200*time.Millisecond), WithRetry(3, time.Millisecond, time.Hour))
-	_, err := c.GetNote(context.Background(), 76)
-	if n.Load() != 1 {
-		t.Fatalf("attempts = %d, want 1 (no time left to wait)", n.Load())
-	}
-	if err == nil || !strings.Contains(err.Error(), "HTTP 503 Service Unavailable: maintenance") {
-		t.Fatalf("err = %v", err)
-	}
+	err := callJSON(context.Background(), c, getNote(76))
+	assert.Equal(t, int32(1), n.Load(), "attempts (no time left to wait)")
+	assert.ErrorContains(t, err, "HTTP 503 Service Unavailable: maintenance")
 }
 
 func TestTimeoutsAndCancellation(t *testing.T) {
@@ -331,52 +292,35 @@ func TestTimeoutsAndCancellation(t *testing.T) {
 	t.Run("per-call timeout", func(t *testing.T) {
 		c := newTestClient(t, rec, WithTimeout(50*time.Millisecond))
 		start := time.Now()
-		_, err := c.GetNote(context.Background(), 76)
-		if el := time.Since(start); el > 2*time.Second {
-			t.Fatalf("took %v", el)
-		}
-		if !IsTimeout(err) {
-			t.Fatalf("err = %v, want timeout", err)
-		}
-		if want := "Nextcloud did not answer within 50ms while trying to get note 76"; err.Error() != want {
-			t.Fatalf("message = %q, want %q", err, want)
-		}
+		err := callJSON(context.Background(), c, getNote(76))
+		assert.Less(t, time.Since(start), 2*time.Second)
+		assert.True(t, IsTimeout(err), "err = %v", err)
+		assert.EqualError(t, err, "Nextcloud did not answer within 50ms while trying to get note 76")
 	})
 	t.Run("caller cancels", func(t *testing.T) {
 		c := newTestClient(t, rec)
 		ctx, cancel := context.WithCancel(context.Background())
 		go func() { time.Sleep(20 * time.Millisecond); cancel() }()
 		_, err := c.CurrentUser(ctx)
-		if !errors.Is(err, context.Canceled) {
-			t.Fatalf("err = %v, want context.Canceled", err)
-		}
-		if IsTimeout(err) {
-			t.Fatal("a cancellation is not a timeout")
-		}
-		if want := "the request to read the current user was canceled"; err.Error() != want {
-			t.Fatalf("message = %q", err)
-		}
+		require.ErrorIs(t, err, context.Canceled)
+		assert.False(t, IsTimeout(err), "a cancellation is not a timeout")
+		assert.EqualError(t, err, "the request to read the current user was canceled")
 	})
 	t.Run("caller deadline", func(t *testing.T) {
 		c := newTestClient(t, rec)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 		defer cancel()
-		_, err := c.ListNotes(ctx, ListOptions{})
-		if !IsTimeout(err) || !strings.Contains(err.Error(), "list notes ran out of time") {
-			t.Fatalf("err = %v", err)
-		}
+		err := callJSON(ctx, c, &Request{Op: "list notes", Method: http.MethodGet, Path: "/index.php/apps/notes/api/v1/notes", Idempotent: true})
+		assert.True(t, IsTimeout(err), "err = %v", err)
+		assert.ErrorContains(t, err, "list notes ran out of time")
 	})
 	t.Run("already canceled sends nothing", func(t *testing.T) {
 		before := len(rec.requests())
 		c := newTestClient(t, rec)
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		if _, err := c.GetNote(ctx, 1); !errors.Is(err, context.Canceled) {
-			t.Fatalf("err = %v", err)
-		}
-		if len(rec.requests()) != before {
-			t.Fatal("a request went out on a canceled context")
-		}
+		require.ErrorIs(t, callJSON(ctx, c, getNote(1)), context.Canceled)
+		assert.Len(t, rec.requests(), before, "a request went out on a canceled context")
 	})
 }
 
@@ -385,37 +329,25 @@ func TestResponseSizeLimit(t *testing.T) {
 		writeJSON(w, 200, bytes.Repeat([]byte("x"), 4096))
 	})
 	c := newTestClient(t, rec, WithMaxResponseBytes(1024))
-	_, err := c.GetNote(context.Background(), 76)
-	if err == nil || !strings.Contains(err.Error(), "response body exceeds the 1 KiB limit") {
-		t.Fatalf("err = %v", err)
-	}
-	if len(rec.requests()) != 1 {
-		t.Fatal("an oversized answer must not be retried")
-	}
+	err := callJSON(context.Background(), c, getNote(76))
+	assert.ErrorContains(t, err, "response body exceeds the 1 KiB limit")
+	assert.ErrorIs(t, err, ErrResponseTooLarge)
+	assert.Len(t, rec.requests(), 1, "an oversized answer must not be retried")
 }
 
 func TestUnreachableServer(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	addr := l.Addr().String()
-	l.Close()
+	require.NoError(t, l.Close())
 	ns := &noSleep{}
 	c, err := New("http://"+addr, Bearer(testToken), withSleep(ns.sleep))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = c.GetNote(context.Background(), 1)
-	if !errors.Is(err, ErrUnavailable) || !strings.HasPrefix(err.Error(), "could not reach Nextcloud to get note 1: ") {
-		t.Fatalf("err = %v", err)
-	}
-	if len(ns.delays) != DefaultMaxAttempts-1 {
-		t.Fatalf("retries = %d", len(ns.delays))
-	}
-	if strings.Contains(err.Error(), testToken) {
-		t.Fatal("token in error")
-	}
+	require.NoError(t, err)
+	err = callJSON(context.Background(), c, getNote(1))
+	require.ErrorIs(t, err, ErrUnavailable)
+	assert.True(t, strings.HasPrefix(err.Error(), "could not reach Nextcloud to get note 1: "), "err = %v", err)
+	assert.Len(t, ns.delays, DefaultMaxAttempts-1, "retries")
+	assert.NotContains(t, err.Error(), testToken)
 }
 
 func TestNoGoroutineLeakAfterFailures(t *testing.T) {
@@ -435,11 +367,11 @@ func TestNoGoroutineLeakAfterFailures(t *testing.T) {
 	c := newTestClient(t, rec, WithHTTPClient(hc), WithTimeout(30*time.Millisecond))
 	base := runtime.NumGoroutine()
 	for range 10 {
-		c.GetNote(context.Background(), 1) // times out
-		c.GetNote(context.Background(), 2) // 503 ×3
+		_ = callJSON(context.Background(), c, getNote(1)) // times out
+		_ = callJSON(context.Background(), c, getNote(2)) // 503 ×3
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		c.GetNote(ctx, 1) // canceled before sending
+		_ = callJSON(ctx, c, getNote(1)) // canceled before sending
 	}
 	hc.CloseIdleConnections()
 	deadline := time.Now().Add(3 * time.Second)
@@ -447,7 +379,5 @@ func TestNoGoroutineLeakAfterFailures(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 		hc.CloseIdleConnections()
 	}
-	if n := runtime.NumGoroutine(); n > base+2 {
-		t.Fatalf("goroutines: %d before, %d after", base, n)
-	}
+	assert.LessOrEqual(t, runtime.NumGoroutine(), base+2, "goroutines before: %d", base)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
 	"strings"
 	"unicode"
@@ -24,11 +25,15 @@ var (
 	ErrTimeout                  = errors.New("nextcloud: timeout")
 	ErrUnavailable              = errors.New("nextcloud: unavailable") // 5xx or transport failure
 	ErrUnexpectedResponse       = errors.New("nextcloud: unexpected response")
+	// ErrForeignURL matches a request Do refused because its URL is not
+	// below the Client's base URL: the credentials must not go there.
+	ErrForeignURL = errors.New("nextcloud: URL outside the Nextcloud base URL")
 )
 
 // corsRefusal is the message Nextcloud's CORSMiddleware sends when it
 // logs out a request on a #[CORS] route that carries no Basic credentials
-// (nextcloud-wire.md §1.3).
+// (docs/nextcloud-contract.md §1.3; nextcloud/server
+// lib/private/AppFramework/Middleware/Security/CORSMiddleware.php).
 const corsRefusal = "CORS requires basic auth"
 
 // passwordLoginForbidden is the CORS middleware's message when password
@@ -44,7 +49,7 @@ type Error struct {
 	Method   string
 	Path     string // request path (escaped), without query
 
-	Status    int    // effective HTTP status (OCS codes mapped, §2.1); 0 when no response
+	Status    int    // effective HTTP status (OCS codes mapped, docs/nextcloud-contract.md §2.1); 0 when no response
 	OCSStatus int    // OCS meta.statuscode, when the body was an OCS envelope
 	Message   string // Nextcloud's own message, sanitized and truncated
 
@@ -198,30 +203,56 @@ func IsBearerRejectedOnAppRoute(err error) bool { return errors.Is(err, ErrBeare
 // IsTimeout reports whether the call ran out of time.
 func IsTimeout(err error) bool { return errors.Is(err, ErrTimeout) }
 
-// newError builds the *Error for a response that failed, reading whatever
-// message the body carries in any of Nextcloud's three dialects: OCS
-// envelope, app JSON ({"message"}), SabreDAV XML (<s:message>).
-func (c *Client) newError(r *request, resp *response, cause error) *Error {
-	e := &Error{
-		Op: r.op, Resource: r.resource, Method: r.method, Path: r.path,
-		Status: resp.status, AuthKind: c.creds.kind(), ETag: r.etag, Err: cause,
-	}
-	if len(resp.body) > 0 {
-		meta, msg := errorBodyMessage(resp.body)
+// ResponseError builds the *Error for a response that failed (or whose
+// body could not be used, then with cause set), reading whatever message
+// body carries in any of Nextcloud's three dialects: OCS envelope
+// (docs/nextcloud-contract.md §2.1), app JSON ({"message"}) and sabre/dav
+// XML (<s:message>). body is what the caller read of the response; it may
+// be nil. An OCS v1 failure answered with HTTP 200 gets the status its
+// statuscode maps to.
+func (c *Client) ResponseError(r *Request, resp *Response, body []byte, cause error) *Error {
+	return c.newError(r, resp.Status, body, cause)
+}
+
+func (c *Client) newError(r *Request, status int, body []byte, cause error) *Error {
+	e := c.errorAt(r, status, cause)
+	if len(body) > 0 {
+		meta, msg := errorBodyMessage(body)
 		if meta != nil {
 			e.OCSStatus = meta.StatusCode
-			if mapped := ocsHTTPStatus(meta.StatusCode); mapped != 0 && resp.status == http.StatusOK {
+			if mapped := ocsHTTPStatus(meta.StatusCode); mapped != 0 && status == http.StatusOK {
 				// OCS v1 answers failures with HTTP 200.
 				e.Status = mapped
 			}
 		}
 		e.Message = sanitize(msg)
 	}
-	if e.Status == http.StatusUnauthorized && r.appRoute && e.AuthKind == AuthBearer && e.Message == corsRefusal {
+	if e.Status == http.StatusUnauthorized && r.AppRoute && e.AuthKind == AuthBearer && e.Message == corsRefusal {
 		e.BearerRejectedOnAppRoute = true
 	}
 	return e
 }
+
+// Unexpected describes a malformed success response, naming its
+// Content-Type; it matches ErrUnexpectedResponse. Use it as the cause of a
+// ResponseError.
+func Unexpected(resp *Response, what string) error {
+	ct := resp.Header.Get("Content-Type")
+	if mt, _, err := mime.ParseMediaType(ct); err == nil {
+		ct = mt
+	}
+	if ct != "" {
+		what += " (Content-Type " + ct + ")"
+	}
+	return &unexpectedError{what}
+}
+
+// unexpectedError describes a malformed response; it matches
+// ErrUnexpectedResponse.
+type unexpectedError struct{ what string }
+
+func (u *unexpectedError) Error() string        { return u.what }
+func (u *unexpectedError) Is(target error) bool { return target == ErrUnexpectedResponse }
 
 // errorBodyMessage extracts a human message from an error body.
 func errorBodyMessage(body []byte) (*ocsMeta, string) {

@@ -1,7 +1,7 @@
 package nextcloud
 
 import (
-	"encoding/json"
+	"bytes"
 	"testing"
 )
 
@@ -13,7 +13,7 @@ func FuzzParseMultistatus(f *testing.F) {
 	f.Add(fixture(f, "dav_404.xml"))
 	f.Add([]byte(`<d:multistatus xmlns:d="DAV:"><d:response><d:href>%zz</d:href></d:response></d:multistatus>`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		parseMultistatus(b)
+		_, _ = ParseMultistatus(bytes.NewReader(b))
 	})
 }
 
@@ -27,14 +27,5 @@ func FuzzErrorBodyMessage(f *testing.F) {
 		if len([]rune(sanitize(msg))) > 201 {
 			t.Fatal("sanitize did not truncate")
 		}
-	})
-}
-
-func FuzzNoteUnmarshal(f *testing.F) {
-	f.Add(fixture(f, "notes_chunk2.json"))
-	f.Add(fixture(f, "notes_chunk1.json"))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		var notes []Note
-		json.Unmarshal(b, &notes)
 	})
 }

@@ -3,13 +3,12 @@ package nextcloud
 import (
 	"context"
 	"encoding/json"
-	"mime"
 	"net/http"
 )
 
-// OCS envelope (nextcloud-wire.md §2.1). v1 succeeds with statuscode 100
-// and answers failures with HTTP 200; v2 succeeds with 200 and maps
-// failures onto the HTTP status.
+// OCS envelope (docs/nextcloud-contract.md §2.1). v1 succeeds with
+// statuscode 100 and answers failures with HTTP 200; v2 succeeds with 200
+// and maps failures onto the HTTP status.
 type ocsEnvelope struct {
 	OCS *struct {
 		Meta ocsMeta         `json:"meta"`
@@ -24,7 +23,8 @@ type ocsMeta struct {
 }
 
 // ocsHTTPStatus maps an OCS statuscode to the HTTP status v2 would use
-// (V2Response::getStatus); 0 for success codes.
+// (nextcloud/server lib/private/AppFramework/OCS/V2Response.php
+// getStatus); 0 for success codes.
 func ocsHTTPStatus(code int) int {
 	switch {
 	case code == 100 || code == 200:
@@ -41,26 +41,31 @@ func ocsHTTPStatus(code int) int {
 	return code
 }
 
-// ocs performs an OCS call and decodes meta-checked data into out.
-func (c *Client) ocs(ctx context.Context, r *request, out any) error {
-	r.ocs = true
-	if r.header == nil {
-		r.header = http.Header{}
-	}
-	r.header.Set("Accept", "application/json")
-	resp, err := c.do(ctx, r)
+// OCS performs an OCS API call (v1 or v2, by r.Path): it asks for JSON
+// (format=json, OCS-APIRequest), checks the envelope's meta and decodes its
+// data into out when out is non-nil. A failure, in the HTTP status or in
+// the envelope's statuscode (v1 answers failures with HTTP 200), is an
+// *Error with the status the code maps to and the envelope's message.
+func (c *Client) OCS(ctx context.Context, r *Request, out any) error {
+	r = withAccept(r, "application/json")
+	r.OCS = true
+	resp, err := c.Send(ctx, r)
 	if err != nil {
 		return err
 	}
-	var env ocsEnvelope
-	if jerr := json.Unmarshal(resp.body, &env); jerr != nil || env.OCS == nil {
-		if resp.status >= 300 {
-			return c.newError(r, resp, nil)
-		}
-		return c.newError(r, resp, unexpected(resp, "not an OCS JSON envelope"))
+	body, rerr := ReadAll(resp)
+	if rerr != nil && resp.Status < 300 {
+		return rerr
 	}
-	if resp.status >= 300 || ocsHTTPStatus(env.OCS.Meta.StatusCode) != 0 {
-		e := c.newError(r, resp, nil)
+	var env ocsEnvelope
+	if jerr := json.Unmarshal(body, &env); jerr != nil || env.OCS == nil {
+		if resp.Status >= 300 {
+			return c.ResponseError(r, resp, body, nil)
+		}
+		return c.ResponseError(r, resp, body, Unexpected(resp, "not an OCS JSON envelope"))
+	}
+	if resp.Status >= 300 || ocsHTTPStatus(env.OCS.Meta.StatusCode) != 0 {
+		e := c.ResponseError(r, resp, body, nil)
 		if e.Status < 300 {
 			// A failure code the mapping calls success-range (e.g. v1 with
 			// an odd code): still a failure.
@@ -72,29 +77,10 @@ func (c *Client) ocs(ctx context.Context, r *request, out any) error {
 		return nil
 	}
 	if err := json.Unmarshal(env.OCS.Data, out); err != nil {
-		return c.newError(r, resp, unexpected(resp, "OCS data: "+err.Error()))
+		return c.ResponseError(r, resp, body, Unexpected(resp, "OCS data: "+err.Error()))
 	}
 	return nil
 }
-
-// unexpected wraps a description of a malformed success response.
-func unexpected(resp *response, what string) error {
-	ct := resp.header.Get("Content-Type")
-	if mt, _, err := mime.ParseMediaType(ct); err == nil {
-		ct = mt
-	}
-	if ct != "" {
-		what += " (Content-Type " + ct + ")"
-	}
-	return &unexpectedError{what}
-}
-
-// unexpectedError describes a malformed response; it matches
-// ErrUnexpectedResponse.
-type unexpectedError struct{ what string }
-
-func (u *unexpectedError) Error() string        { return u.what }
-func (u *unexpectedError) Is(target error) bool { return target == ErrUnexpectedResponse }
 
 // User is the authenticated Nextcloud account (GET /ocs/v2.php/cloud/user).
 // ID is the uid: the name in DAV paths. It may differ from the login name
@@ -108,14 +94,16 @@ type User struct {
 	Locale      string   `json:"locale"`
 }
 
-// CurrentUser returns the account the credentials authenticate as.
+// CurrentUser returns the account the credentials authenticate as. It
+// always asks Nextcloud, and remembers the uid for the credentials'
+// principal (see UserID).
 func (c *Client) CurrentUser(ctx context.Context) (*User, error) {
 	var raw struct {
 		User
 		DisplayNameDash string `json:"display-name"`
 	}
-	r := &request{op: "read the current user", method: http.MethodGet, path: "/ocs/v2.php/cloud/user", idempotent: true}
-	if err := c.ocs(ctx, r, &raw); err != nil {
+	r := &Request{Op: "read the current user", Method: http.MethodGet, Path: "/ocs/v2.php/cloud/user", Idempotent: true}
+	if err := c.OCS(ctx, r, &raw); err != nil {
 		return nil, err
 	}
 	u := raw.User
@@ -123,20 +111,18 @@ func (c *Client) CurrentUser(ctx context.Context) (*User, error) {
 		u.DisplayName = raw.DisplayNameDash
 	}
 	if u.ID == "" {
-		return nil, c.newError(r, &response{status: http.StatusOK, header: http.Header{}}, &unexpectedError{"user without id"})
+		return nil, c.newError(r, http.StatusOK, nil, &unexpectedError{"user without id"})
 	}
-	c.mu.Lock()
-	c.uid = u.ID
-	c.mu.Unlock()
+	c.uids.put(c.key, u.ID)
 	return &u, nil
 }
 
-// userID returns the uid, asking Nextcloud once per Client.
-func (c *Client) userID(ctx context.Context) (string, error) {
-	c.mu.Lock()
-	uid := c.uid
-	c.mu.Unlock()
-	if uid != "" {
+// UserID returns the uid of the authenticated user: the name in DAV paths
+// (/remote.php/dav/files/{uid}). It comes from Nextcloud (CurrentUser),
+// never from a token, and is cached per principal: Clients derived from one
+// base by WithCredentials share it for as long as WithUIDCache allows.
+func (c *Client) UserID(ctx context.Context) (string, error) {
+	if uid, ok := c.uids.get(c.key); ok {
 		return uid, nil
 	}
 	u, err := c.CurrentUser(ctx)
@@ -157,39 +143,30 @@ type Version struct {
 }
 
 // Capabilities is GET /ocs/v2.php/cloud/capabilities. Apps holds each
-// app's capability block undecoded; Raw is the whole OCS data object.
+// app's capability block undecoded (each app's sub-package reads its own);
+// Raw is the whole OCS data object.
 type Capabilities struct {
 	Version Version                    `json:"version"`
 	Apps    map[string]json.RawMessage `json:"capabilities"`
 	Raw     json.RawMessage            `json:"-"`
 }
 
-// NotesCapability is the "notes" capability block.
-type NotesCapability struct {
-	APIVersion []string `json:"api_version"`
-	Version    string   `json:"version"`
-	NotesPath  string   `json:"notes_path"`
-}
-
-// Notes returns the Notes app's capability block; ok=false when the app
-// is not enabled for this user.
-func (c *Capabilities) Notes() (nc NotesCapability, ok bool) {
-	raw, ok := c.Apps["notes"]
+// App decodes the capability block of app into v; ok=false when the app
+// has none for this user (not enabled) or it does not decode.
+func (c *Capabilities) App(app string, v any) (ok bool) {
+	raw, ok := c.Apps[app]
 	if !ok {
-		return nc, false
+		return false
 	}
-	if json.Unmarshal(raw, &nc) != nil {
-		return nc, false
-	}
-	return nc, true
+	return json.Unmarshal(raw, v) == nil
 }
 
 // Capabilities returns the server's capabilities. It works anonymously
 // too (the route is public), then with only the public blocks.
 func (c *Client) Capabilities(ctx context.Context) (*Capabilities, error) {
 	var raw json.RawMessage
-	r := &request{op: "read the capabilities", method: http.MethodGet, path: "/ocs/v2.php/cloud/capabilities", idempotent: true}
-	if err := c.ocs(ctx, r, &raw); err != nil {
+	r := &Request{Op: "read the capabilities", Method: http.MethodGet, Path: "/ocs/v2.php/cloud/capabilities", Idempotent: true}
+	if err := c.OCS(ctx, r, &raw); err != nil {
 		return nil, err
 	}
 	var wire struct {
@@ -197,13 +174,14 @@ func (c *Client) Capabilities(ctx context.Context) (*Capabilities, error) {
 		Apps    json.RawMessage `json:"capabilities"`
 	}
 	bad := func(err error) error {
-		return c.newError(r, &response{status: http.StatusOK, header: http.Header{}}, &unexpectedError{"capabilities: " + err.Error()})
+		return c.newError(r, http.StatusOK, nil, &unexpectedError{"capabilities: " + err.Error()})
 	}
 	if err := json.Unmarshal(raw, &wire); err != nil {
 		return nil, bad(err)
 	}
 	caps := &Capabilities{Version: wire.Version, Apps: map[string]json.RawMessage{}, Raw: raw}
-	// PHP serialises an empty array as [], never {} (wire §1.5).
+	// PHP serialises an empty array as [], never {}
+	// (docs/nextcloud-contract.md §1.5).
 	if len(wire.Apps) > 0 && wire.Apps[0] == '{' {
 		if err := json.Unmarshal(wire.Apps, &caps.Apps); err != nil {
 			return nil, bad(err)

@@ -2,10 +2,12 @@ package nextcloud
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestCurrentUser(t *testing.T) {
@@ -28,6 +30,8 @@ func TestCurrentUser(t *testing.T) {
 			wantIs: ErrUnexpectedResponse, wantErr: "Nextcloud sent an unexpected response to read the current user (HTTP 200): not an OCS JSON envelope (Content-Type text/html)"},
 		{name: "maintenance 503 plain", status: 503, contentType: "text/html", body: "<html>maintenance</html>",
 			wantIs: ErrUnavailable, wantErr: "Nextcloud could not read the current user: HTTP 503 Service Unavailable"},
+		{name: "user without id", status: 200, body: `{"ocs":{"meta":{"status":"ok","statuscode":200},"data":{"displayname":"x"}}}`,
+			wantIs: ErrUnexpectedResponse, wantErr: "Nextcloud sent an unexpected response to read the current user (HTTP 200): user without id"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -42,32 +46,23 @@ func TestCurrentUser(t *testing.T) {
 				}
 				w.Header().Set("Content-Type", ct)
 				w.WriteHeader(tt.status)
-				w.Write(body)
+				_, _ = w.Write(body)
 			})
 			c := newTestClient(t, rec, WithRetry(1, 0, 0))
 			u, err := c.CurrentUser(context.Background())
 			req := rec.requests()[0]
-			if req.Path != "/ocs/v2.php/cloud/user" || req.RawQuery != "format=json" {
-				t.Errorf("request = %s?%s", req.Path, req.RawQuery)
-			}
-			if req.Header.Get("OCS-APIRequest") != "true" || req.Header.Get("Accept") != "application/json" {
-				t.Errorf("OCS headers missing: %v", req.Header)
-			}
+			assert.Equal(t, "/ocs/v2.php/cloud/user", req.Path)
+			assert.Equal(t, "format=json", req.RawQuery)
+			assert.Equal(t, "true", req.Header.Get("OCS-APIRequest"))
+			assert.Equal(t, "application/json", req.Header.Get("Accept"))
 			if tt.wantErr != "" {
-				if err == nil || err.Error() != tt.wantErr {
-					t.Fatalf("err = %v\nwant  %s", err, tt.wantErr)
-				}
-				if !errors.Is(err, tt.wantIs) {
-					t.Fatalf("errors.Is(%v) false", tt.wantIs)
-				}
+				require.EqualError(t, err, tt.wantErr)
+				assert.ErrorIs(t, err, tt.wantIs)
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if u.ID != tt.wantID || u.DisplayName != tt.wantName {
-				t.Fatalf("user = %+v", u)
-			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantID, u.ID)
+			assert.Equal(t, tt.wantName, u.DisplayName)
 		})
 	}
 }
@@ -89,55 +84,50 @@ func TestOCSv1StatusMapping(t *testing.T) {
 			rec := newRecorder(t, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, fixture(t, tt.body)) })
 			c := newTestClient(t, rec)
 			var u User
-			err := c.ocs(context.Background(), &request{op: "read a user", method: http.MethodGet, path: "/ocs/v1.php/cloud/user", idempotent: true}, &u)
+			r := &Request{Op: "read a user", Method: http.MethodGet, Path: "/ocs/v1.php/cloud/user", Idempotent: true}
+			err := c.OCS(context.Background(), r, &u)
+			assert.False(t, r.OCS, "OCS must not change the caller's request")
+			assert.Nil(t, r.Header, "OCS must not change the caller's request")
 			if tt.wantIs == nil {
-				if err != nil || u.ID != "alice" {
-					t.Fatalf("u=%+v err=%v", u, err)
-				}
+				require.NoError(t, err)
+				assert.Equal(t, "alice", u.ID)
 				return
 			}
-			if !errors.Is(err, tt.wantIs) || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Fatalf("err = %v, want %v containing %q", err, tt.wantIs, tt.wantErr)
-			}
-			if len(rec.requests()) != 1 {
-				t.Fatal("an OCS failure in a 200 must not be retried")
-			}
+			assert.ErrorIs(t, err, tt.wantIs)
+			assert.ErrorContains(t, err, tt.wantErr)
+			assert.Len(t, rec.requests(), 1, "an OCS failure in a 200 must not be retried")
 		})
 	}
 }
 
 func TestCurrentUserCachesUIDForDAV(t *testing.T) {
 	rec := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
-		switch {
-		case r.URL.Path == "/ocs/v2.php/cloud/user":
+		switch r.URL.Path {
+		case "/ocs/v2.php/cloud/user":
 			writeJSON(w, 200, fixture(t, "ocs_user_hashed_v2.json"))
 		default:
 			w.Header().Set("Content-Type", "text/plain")
-			w.Write([]byte("hello"))
+			_, _ = w.Write([]byte("hello"))
 		}
 	})
 	c := newTestClient(t, rec)
 	for range 2 {
 		f, err := c.DownloadFile(context.Background(), "/Documents/a b.txt")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if string(f.Data) != "hello" || f.Path != "Documents/a b.txt" {
-			t.Fatalf("file = %+v", f)
-		}
+		require.NoError(t, err)
+		assert.Equal(t, "hello", string(f.Data))
+		assert.Equal(t, "Documents/a b.txt", f.Path)
 	}
 	reqs := rec.requests()
-	if len(reqs) != 3 {
-		t.Fatalf("requests = %d, want 1 user lookup + 2 downloads", len(reqs))
-	}
-	if reqs[1].Path != "/remote.php/dav/files/6f1ed002ab5595859014ebf0951522d9/Documents/a b.txt" {
-		t.Fatalf("DAV path = %q (the uid comes from Nextcloud, not the login)", reqs[1].Path)
-	}
+	require.Len(t, reqs, 3, "1 user lookup + 2 downloads")
+	assert.Equal(t, "/remote.php/dav/files/6f1ed002ab5595859014ebf0951522d9/Documents/a b.txt", reqs[1].Path,
+		"the uid comes from Nextcloud, not the login")
 	// A copy for other credentials must not inherit the uid.
 	other := c.WithCredentials(Basic("bob", "pw"))
-	if other.uid != "" {
-		t.Fatal("uid leaked into a client for other credentials")
-	}
+	_, err := other.DownloadFile(context.Background(), "x")
+	require.NoError(t, err)
+	reqs = rec.requests()
+	require.Len(t, reqs, 5)
+	assert.Equal(t, "/ocs/v2.php/cloud/user", reqs[3].Path, "other credentials ask for their own uid")
 }
 
 func TestCapabilities(t *testing.T) {
@@ -155,28 +145,22 @@ func TestCapabilities(t *testing.T) {
 			rec := newRecorder(t, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, fixture(t, tt.body)) })
 			c := newTestClient(t, rec).WithCredentials(Anonymous())
 			caps, err := c.Capabilities(context.Background())
-			if err != nil {
-				t.Fatal(err)
+			require.NoError(t, err)
+			assert.Empty(t, rec.requests()[0].Header.Get("Authorization"), "anonymous request carried credentials")
+			assert.Equal(t, "32.0.14", caps.Version.String)
+			assert.Equal(t, 32, caps.Version.Major)
+			assert.Len(t, caps.Apps, tt.wantApps)
+			var n struct {
+				APIVersion []string `json:"api_version"`
+				NotesPath  string   `json:"notes_path"`
 			}
-			if rec.requests()[0].Header.Get("Authorization") != "" {
-				t.Fatal("anonymous request carried credentials")
+			ok := caps.App("notes", &n)
+			require.Equal(t, tt.wantNotes, ok)
+			if ok {
+				assert.Equal(t, "Notes", n.NotesPath)
+				assert.Equal(t, []string{"0.2", "1.3", "1.4"}, n.APIVersion)
 			}
-			if caps.Version.String != "32.0.14" || caps.Version.Major != 32 {
-				t.Fatalf("version = %+v", caps.Version)
-			}
-			if len(caps.Apps) != tt.wantApps {
-				t.Fatalf("apps = %d", len(caps.Apps))
-			}
-			n, ok := caps.Notes()
-			if ok != tt.wantNotes {
-				t.Fatalf("Notes() ok = %v", ok)
-			}
-			if ok && (n.NotesPath != "Notes" || len(n.APIVersion) != 3 || n.APIVersion[2] != "1.4") {
-				t.Fatalf("notes = %+v", n)
-			}
-			if !strings.Contains(string(caps.Raw), `"version"`) {
-				t.Fatal("Raw should hold the OCS data")
-			}
+			assert.Contains(t, string(caps.Raw), `"version"`, "Raw should hold the OCS data")
 		})
 	}
 }

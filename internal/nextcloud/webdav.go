@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"path"
@@ -17,8 +18,8 @@ import (
 // davFiles is the root of the users' file trees; the uid follows.
 const davFiles = "/remote.php/dav/files/"
 
-// FileInfo describes a file or folder from a PROPFIND (nextcloud-wire.md
-// §5.2).
+// FileInfo describes a file or folder from a PROPFIND
+// (docs/nextcloud-contract.md §5.2).
 type FileInfo struct {
 	Path         string // relative to the user's files root, "/"-separated, no leading slash
 	Name         string
@@ -67,16 +68,24 @@ func splitPath(p string) ([]string, error) {
 	return segs, nil
 }
 
-// davPath returns the escaped DAV path of a file path, and the path in
-// canonical form ("a/b/c").
-func (c *Client) davPath(ctx context.Context, p string) (escaped, canonical string, err error) {
+// DAVPath returns the escaped path of p in the current user's files,
+// "/remote.php/dav/files/{uid}/a/b" for "a/b" (p relative to the user's
+// files root; "" is the root itself), and p in canonical form ("a/b"). It
+// refuses "." and ".." segments, backslashes and control characters
+// (ErrInvalidPath). The uid comes from UserID.
+func (c *Client) DAVPath(ctx context.Context, p string) (escaped, canonical string, err error) {
+	escaped, canonical, _, err = c.davPath(ctx, p)
+	return escaped, canonical, err
+}
+
+func (c *Client) davPath(ctx context.Context, p string) (escaped, canonical, uid string, err error) {
 	segs, err := splitPath(p)
 	if err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
-	uid, err := c.userID(ctx)
+	uid, err = c.UserID(ctx)
 	if err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
 	var b strings.Builder
 	b.WriteString(davFiles)
@@ -85,62 +94,131 @@ func (c *Client) davPath(ctx context.Context, p string) (escaped, canonical stri
 		b.WriteByte('/')
 		b.WriteString(url.PathEscape(s))
 	}
-	return b.String(), strings.Join(segs, "/"), nil
+	return b.String(), strings.Join(segs, "/"), uid, nil
 }
 
-// DownloadFile reads a file (GET). Bodies beyond the response limit fail.
-func (c *Client) DownloadFile(ctx context.Context, p string) (*File, error) {
-	return c.download(ctx, p, fmt.Sprintf("download %q", p), fmt.Sprintf("File %q", p))
-}
-
-func (c *Client) download(ctx context.Context, p, op, resource string) (*File, error) {
-	escaped, canonical, err := c.davPath(ctx, p)
+// WebDAV sends a WebDAV request (any method: PROPFIND, PUT, MKCOL, MOVE,
+// COPY, DELETE, SEARCH, REPORT, PROPPATCH, GET...) and returns the
+// streamed response of a success: 2xx (207 Multi-Status included) or 304.
+// Any other status is an *Error carrying sabre/dav's <s:message>. The
+// caller reads and closes the body; ParseMultistatus reads a 207.
+func (c *Client) WebDAV(ctx context.Context, r *Request) (*Response, error) {
+	resp, err := c.Send(ctx, r)
 	if err != nil {
 		return nil, err
 	}
-	r := &request{op: op, resource: resource, method: http.MethodGet, path: escaped, idempotent: true}
-	resp, err := c.do(ctx, r)
+	if davSuccess(resp.Status) {
+		return resp, nil
+	}
+	body, _ := ReadAll(resp)
+	return nil, c.ResponseError(r, resp, body, nil)
+}
+
+func davSuccess(status int) bool {
+	return status >= 200 && status < 300 || status == http.StatusNotModified
+}
+
+// CallOption adjusts the Request a file operation builds.
+type CallOption func(*Request)
+
+// Describe names the call and its object in error messages ("read
+// attachment "a.png" of note 7", "Attachment "a.png" of note 7") instead of
+// the file operation's generic wording.
+func Describe(op, resource string) CallOption {
+	return func(r *Request) { r.Op, r.Resource = op, resource }
+}
+
+// ResponseLimit caps the call's response body at n bytes (> 0).
+func ResponseLimit(n int64) CallOption {
+	return func(r *Request) { r.MaxResponseBytes = n }
+}
+
+func applyOptions(r *Request, opts []CallOption) *Request {
+	for _, o := range opts {
+		o(r)
+	}
+	return r
+}
+
+// FileReader is a file being downloaded: its metadata and its body, which
+// the caller reads (within the call's size limit) and must close.
+type FileReader struct {
+	Path         string // canonical, relative to the user's files root
+	ContentType  string
+	ETag         string // unquoted
+	LastModified time.Time
+	Size         int64 // Content-Length; -1 when unknown
+	io.ReadCloser
+}
+
+// OpenFile starts downloading a file (GET) and returns it as a stream.
+func (c *Client) OpenFile(ctx context.Context, p string, opts ...CallOption) (*FileReader, error) {
+	escaped, canonical, err := c.DAVPath(ctx, p)
 	if err != nil {
 		return nil, err
 	}
-	if resp.status != http.StatusOK {
-		return nil, c.newError(r, resp, nil)
+	r := applyOptions(&Request{Op: fmt.Sprintf("download %q", p), Resource: fmt.Sprintf("File %q", p),
+		Method: http.MethodGet, Path: escaped, Idempotent: true}, opts)
+	resp, err := c.WebDAV(ctx, r)
+	if err != nil {
+		return nil, err
 	}
-	f := &File{
+	if resp.Status != http.StatusOK {
+		_ = resp.Body.Close()
+		return nil, c.ResponseError(r, resp, nil, nil)
+	}
+	f := &FileReader{
 		Path:        canonical,
-		Data:        resp.body,
-		ContentType: resp.header.Get("Content-Type"),
-		ETag:        unquoteETag(resp.header.Get("ETag")),
+		ContentType: resp.Header.Get("Content-Type"),
+		ETag:        UnquoteETag(resp.Header.Get("ETag")),
+		Size:        -1,
+		ReadCloser:  resp.Body,
 	}
 	if f.ContentType == "" {
 		f.ContentType = "application/octet-stream"
 	}
-	if lm := resp.header.Get("Last-Modified"); lm != "" {
+	if lm := resp.Header.Get("Last-Modified"); lm != "" {
 		f.LastModified, _ = http.ParseTime(lm)
+	}
+	if n, err := strconv.ParseInt(resp.Header.Get("Content-Length"), 10, 64); err == nil && n >= 0 {
+		f.Size = n
 	}
 	return f, nil
 }
 
-// DeleteFile deletes a file or folder (recursively). It is not retried.
-func (c *Client) DeleteFile(ctx context.Context, p string) error {
-	return c.delete(ctx, p, fmt.Sprintf("delete %q", p), fmt.Sprintf("File %q", p))
+// DownloadFile reads a whole file (GET) into memory. Bodies beyond the
+// call's size limit fail; use OpenFile to stream.
+func (c *Client) DownloadFile(ctx context.Context, p string, opts ...CallOption) (*File, error) {
+	fr, err := c.OpenFile(ctx, p, opts...)
+	if err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(fr)
+	_ = fr.Close()
+	if err != nil {
+		return nil, err
+	}
+	return &File{Path: fr.Path, Data: data, ContentType: fr.ContentType, ETag: fr.ETag, LastModified: fr.LastModified}, nil
 }
 
-func (c *Client) delete(ctx context.Context, p, op, resource string) error {
-	escaped, canonical, err := c.davPath(ctx, p)
-	if err != nil {
-		return err
-	}
-	if canonical == "" {
+// DeleteFile deletes a file or folder (recursively). It is not retried.
+func (c *Client) DeleteFile(ctx context.Context, p string, opts ...CallOption) error {
+	if segs, err := splitPath(p); err == nil && len(segs) == 0 {
 		return fmt.Errorf("%w: refusing to delete the root of the user's files", ErrInvalidPath)
 	}
-	r := &request{op: op, resource: resource, method: http.MethodDelete, path: escaped}
-	resp, err := c.do(ctx, r)
+	escaped, _, err := c.DAVPath(ctx, p)
 	if err != nil {
 		return err
 	}
-	if resp.status < 200 || resp.status > 299 {
-		return c.newError(r, resp, nil)
+	r := applyOptions(&Request{Op: fmt.Sprintf("delete %q", p), Resource: fmt.Sprintf("File %q", p),
+		Method: http.MethodDelete, Path: escaped}, opts)
+	resp, err := c.WebDAV(ctx, r)
+	if err != nil {
+		return err
+	}
+	_ = resp.Body.Close()
+	if resp.Status < 200 || resp.Status > 299 {
+		return c.ResponseError(r, resp, nil, nil)
 	}
 	return nil
 }
@@ -156,33 +234,34 @@ const propfindBody = `<?xml version="1.0" encoding="UTF-8"?>
 
 // ListFolder lists a folder's direct children (PROPFIND Depth 1), without
 // the folder itself.
-func (c *Client) ListFolder(ctx context.Context, p string) ([]FileInfo, error) {
-	return c.list(ctx, p, fmt.Sprintf("list %q", p), fmt.Sprintf("Folder %q", p))
-}
-
-func (c *Client) list(ctx context.Context, p, op, resource string) ([]FileInfo, error) {
-	escaped, canonical, err := c.davPath(ctx, p)
+func (c *Client) ListFolder(ctx context.Context, p string, opts ...CallOption) ([]FileInfo, error) {
+	escaped, canonical, uid, err := c.davPath(ctx, p)
 	if err != nil {
 		return nil, err
 	}
-	r := &request{op: op, resource: resource, method: "PROPFIND", path: escaped + "/", idempotent: true,
-		header: http.Header{"Depth": {"1"}, "Content-Type": {"application/xml; charset=utf-8"}}, body: []byte(propfindBody)}
-	resp, err := c.do(ctx, r)
+	r := applyOptions(&Request{Op: fmt.Sprintf("list %q", p), Resource: fmt.Sprintf("Folder %q", p),
+		Method: "PROPFIND", Path: escaped + "/", Idempotent: true,
+		Header: http.Header{"Depth": {"1"}, "Content-Type": {"application/xml; charset=utf-8"}},
+		Body:   strings.NewReader(propfindBody)}, opts)
+	resp, err := c.WebDAV(ctx, r)
 	if err != nil {
 		return nil, err
 	}
-	if resp.status != http.StatusMultiStatus {
-		if resp.status >= 200 && resp.status < 300 {
-			return nil, c.newError(r, resp, unexpected(resp, "PROPFIND answered without a multistatus"))
+	defer func() { _ = resp.Body.Close() }()
+	if resp.Status != http.StatusMultiStatus {
+		return nil, c.ResponseError(r, resp, nil, Unexpected(resp, "PROPFIND answered without a multistatus"))
+	}
+	infos, err := ParseMultistatus(resp.Body)
+	if err != nil {
+		var ne *Error
+		if errors.As(err, &ne) {
+			return nil, ne // the body failed (size, timeout), not the XML
 		}
-		return nil, c.newError(r, resp, nil)
+		return nil, c.ResponseError(r, resp, nil, Unexpected(resp, err.Error()))
 	}
-	infos, err := parseMultistatus(resp.body)
-	if err != nil {
-		return nil, c.newError(r, resp, unexpected(resp, err.Error()))
-	}
-	uid, _ := c.userID(ctx)
-	root := davFiles + uid + "/"
+	// Hrefs are absolute paths, below the base URL's own path when
+	// Nextcloud lives in a sub-folder ("/nextcloud/remote.php/...").
+	root := c.baseURL.Path + davFiles + uid + "/"
 	out := make([]FileInfo, 0, len(infos))
 	for _, fi := range infos {
 		rel, ok := strings.CutPrefix(fi.Path, root)
@@ -222,12 +301,19 @@ type davProp struct {
 	Favorite      string `xml:"http://owncloud.org/ns favorite"`
 }
 
-// parseMultistatus reads a 207 body. Only 200 propstats count: a 404
-// propstat lists properties the server does not have (wire §5.2). Paths
-// are the decoded hrefs.
-func parseMultistatus(body []byte) ([]FileInfo, error) {
+// ParseMultistatus reads a 207 Multi-Status body (RFC 4918 §13) of file
+// properties: one FileInfo per response, Path being the decoded href (an
+// absolute path such as "/remote.php/dav/files/alice/a.txt"). Only 200
+// propstats count: a 404 propstat lists properties the server does not
+// have (docs/nextcloud-contract.md §5.2). A failure to read the body is
+// returned as is (a Response body's *Error); broken XML is a plain error.
+func ParseMultistatus(body io.Reader) ([]FileInfo, error) {
 	var ms multistatus
-	if err := xml.Unmarshal(body, &ms); err != nil {
+	if err := xml.NewDecoder(body).Decode(&ms); err != nil {
+		var ne *Error
+		if errors.As(err, &ne) {
+			return nil, ne
+		}
 		return nil, fmt.Errorf("multistatus: %v", err)
 	}
 	out := make([]FileInfo, 0, len(ms.Responses))
@@ -257,7 +343,7 @@ func parseMultistatus(body []byte) ([]FileInfo, error) {
 				fi.ContentType = strings.TrimSpace(p.ContentType)
 			}
 			if p.ETag != "" {
-				fi.ETag = unquoteETag(p.ETag)
+				fi.ETag = UnquoteETag(p.ETag)
 			}
 			if p.LastModified != "" {
 				fi.LastModified, _ = http.ParseTime(strings.TrimSpace(p.LastModified))
@@ -272,4 +358,12 @@ func parseMultistatus(body []byte) ([]FileInfo, error) {
 		out = append(out, fi)
 	}
 	return out, nil
+}
+
+// UnquoteETag strips a weak prefix and the quotes an ETag travels in, so
+// callers can hand any form back.
+func UnquoteETag(s string) string {
+	s = strings.TrimSpace(s)
+	s = strings.TrimPrefix(s, "W/")
+	return strings.Trim(s, `"`)
 }

@@ -1,170 +1,56 @@
 package nextcloud
 
 import (
+	"bytes"
 	"context"
-	"errors"
+	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
-// davServer answers the calls an attachment read makes: the user (uid
-// "alice l", to exercise escaping), Notes settings, and WebDAV below
-// "Notes/sub dir/.attachments.76/".
-func davServer(t *testing.T) *recorder {
-	return newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
-		const dir = "/remote.php/dav/files/alice l/Notes/sub dir/.attachments.76"
-		switch {
-		case r.URL.Path == "/ocs/v2.php/cloud/user":
-			writeJSON(w, 200, []byte(`{"ocs":{"meta":{"status":"ok","statuscode":200,"message":"OK"},"data":{"id":"alice l","displayname":"Alice"}}}`))
-		case r.URL.Path == "/index.php/apps/notes/api/v1/settings":
-			writeJSON(w, 200, []byte(`{"notesPath":"/Notes/","fileSuffix":".md","noteMode":"rich"}`))
-		case r.Method == "PROPFIND" && r.URL.Path == dir+"/":
-			if r.Header.Get("Depth") != "1" {
-				writeXML(w, 400, nil)
-				return
-			}
-			writeXML(w, 207, fixture(t, "dav_attachments_207.xml"))
-		case r.Method == http.MethodGet && r.URL.Path == dir+"/photo 1.png":
-			w.Header().Set("Content-Type", "image/png")
-			w.Header().Set("ETag", `"5e2f0c9d8a7b6"`)
-			w.Header().Set("Last-Modified", "Wed, 21 Aug 2024 10:00:00 GMT")
-			w.Write([]byte("\x89PNG..."))
-		case r.Method == http.MethodDelete && r.URL.Path == dir:
-			w.WriteHeader(204)
-		default:
-			writeXML(w, 404, fixture(t, "dav_404.xml"))
-		}
-	})
-}
-
-func TestNoteAttachmentDir(t *testing.T) {
-	tests := []struct {
-		notesPath, category string
-		want                string
-	}{
-		{"Notes", "", "Notes/.attachments.7"},
-		{"/Notes/", "work/2024", "Notes/work/2024/.attachments.7"},
-		{"", "x", "Notes/x/.attachments.7"},
-		{"My Notes", "/a/", "My Notes/a/.attachments.7"},
-	}
-	for _, tt := range tests {
-		if got := NoteAttachmentDir(tt.notesPath, tt.category, 7); got != tt.want {
-			t.Errorf("NoteAttachmentDir(%q,%q) = %q, want %q", tt.notesPath, tt.category, got, tt.want)
-		}
-	}
-}
-
-func TestNoteAttachment(t *testing.T) {
-	rec := davServer(t)
-	c := newTestClient(t, rec)
-	note := &Note{ID: 76, Category: "sub dir"}
-	f, err := c.NoteAttachment(context.Background(), note, "photo 1.png")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(f.Data) != "\x89PNG..." || f.ContentType != "image/png" || f.ETag != "5e2f0c9d8a7b6" ||
-		f.Path != "Notes/sub dir/.attachments.76/photo 1.png" || !f.LastModified.Equal(time.Date(2024, 8, 21, 10, 0, 0, 0, time.UTC)) {
-		t.Fatalf("file = %+v", f)
-	}
-	var get seen
-	for _, r := range rec.requests() {
-		if r.Method == http.MethodGet && strings.HasPrefix(r.Path, "/remote.php/") {
-			get = r
-		}
-	}
-	if get.Header.Get("OCS-APIRequest") != "" {
-		t.Error("DAV requests are not app routes")
-	}
-
-	_, err = c.NoteAttachment(context.Background(), note, "missing.png")
-	if !IsNotFound(err) || err.Error() != `Attachment "missing.png" of note 76 not found` {
-		t.Fatalf("err = %v", err)
-	}
-	var e *Error
-	if !errors.As(err, &e) || !strings.Contains(e.Message, "could not be located") {
-		t.Fatalf("sabre message not read: %+v", e)
-	}
-}
-
-func TestNoteAttachmentRejectsBadNames(t *testing.T) {
-	rec := davServer(t)
-	c := newTestClient(t, rec)
-	for _, name := range []string{"", ".", "..", "../secret", "a/b", `a\b`, "x\x00y", strings.Repeat("a", 256)} {
-		_, err := c.NoteAttachment(context.Background(), &Note{ID: 76}, name)
-		if !errors.Is(err, ErrInvalidPath) {
-			t.Errorf("%q: err = %v", name, err)
-		}
-	}
-	if n := len(rec.requests()); n != 0 {
-		t.Fatalf("%d requests sent for invalid names", n)
-	}
-}
-
-func TestNoteAttachmentsList(t *testing.T) {
-	rec := davServer(t)
-	c := newTestClient(t, rec)
-	files, err := c.NoteAttachments(context.Background(), &Note{ID: 76, Category: "sub dir"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) != 2 {
-		t.Fatalf("files = %+v (the folder itself must be skipped)", files)
-	}
-	p := files[0]
-	if p.Name != "photo 1.png" || p.Path != "Notes/sub dir/.attachments.76/photo 1.png" || p.Size != 3072 ||
-		p.ContentType != "image/png" || p.ETag != "5e2f0c9d8a7b6" || p.FileID != 81 || !p.Favorite || p.IsDir ||
-		!p.LastModified.Equal(time.Date(2024, 8, 21, 10, 0, 0, 0, time.UTC)) {
-		t.Fatalf("photo = %+v", p)
-	}
-	if files[1].Name != "readme.txt" || files[1].Favorite {
-		t.Fatalf("readme = %+v", files[1])
-	}
-	// A note without an attachment folder has none.
-	files, err = c.NoteAttachments(context.Background(), &Note{ID: 99})
-	if err != nil || len(files) != 0 {
-		t.Fatalf("files=%v err=%v", files, err)
-	}
-}
-
 func TestParseMultistatusIgnores404Propstat(t *testing.T) {
-	infos, err := parseMultistatus(fixture(t, "dav_attachments_207.xml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	infos, err := ParseMultistatus(bytes.NewReader(fixture(t, "dav_attachments_207.xml")))
+	require.NoError(t, err)
 	dir := infos[0]
-	if !dir.IsDir || dir.Size != 3172 || dir.ContentType != "" || dir.FileID != 80 {
-		t.Fatalf("dir = %+v", dir)
-	}
-	if _, err := parseMultistatus([]byte("<d:multistatus")); err == nil {
-		t.Fatal("broken XML accepted")
-	}
-}
-
-func TestDeleteNoteAttachments(t *testing.T) {
-	rec := davServer(t)
-	c := newTestClient(t, rec)
-	if err := c.DeleteNoteAttachments(context.Background(), &Note{ID: 76, Category: "sub dir"}); err != nil {
-		t.Fatal(err)
-	}
-	// Missing folder: fine.
-	if err := c.DeleteNoteAttachments(context.Background(), &Note{ID: 5}); err != nil {
-		t.Fatal(err)
-	}
+	assert.True(t, dir.IsDir)
+	assert.Equal(t, int64(3172), dir.Size)
+	assert.Empty(t, dir.ContentType)
+	assert.Equal(t, int64(80), dir.FileID)
+	_, err = ParseMultistatus(strings.NewReader("<d:multistatus"))
+	assert.Error(t, err, "broken XML accepted")
 }
 
 func TestDAVPathValidation(t *testing.T) {
-	rec := davServer(t)
+	rec := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, fixture(t, "ocs_user_v2.json"))
+	})
 	c := newTestClient(t, rec)
-	for _, p := range []string{"../etc", "a/../../b", "a/./b", "x\x7f"} {
-		if _, err := c.DownloadFile(context.Background(), p); !errors.Is(err, ErrInvalidPath) {
-			t.Errorf("%q: err = %v", p, err)
-		}
+	for _, p := range []string{"../etc", "a/../../b", "a/./b", "x\x7f", `a\b`} {
+		_, err := c.DownloadFile(context.Background(), p)
+		assert.ErrorIs(t, err, ErrInvalidPath, "%q", p)
 	}
-	if err := c.DeleteFile(context.Background(), "/"); !errors.Is(err, ErrInvalidPath) {
-		t.Fatalf("deleting the root: %v", err)
+	assert.ErrorIs(t, c.DeleteFile(context.Background(), "/"), ErrInvalidPath, "deleting the root")
+	assert.Empty(t, rec.requests(), "invalid paths are refused before any request")
+
+	escaped, canonical, err := c.DAVPath(context.Background(), "/a b//c%/")
+	require.NoError(t, err)
+	assert.Equal(t, "/remote.php/dav/files/alice/a%20b/c%25", escaped)
+	assert.Equal(t, "a b/c%", canonical)
+}
+
+func TestSendRefusesBadPaths(t *testing.T) {
+	rec := newRecorder(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) })
+	c := newTestClient(t, rec)
+	for _, p := range []string{"", "relative", "/a/../b", "/a/%2e%2e/b", "/a?x=1", "/a#f"} {
+		_, err := c.Send(context.Background(), &Request{Method: http.MethodGet, Path: p})
+		assert.ErrorIs(t, err, ErrInvalidPath, "%q", p)
 	}
+	assert.Empty(t, rec.requests())
 }
 
 func TestDAVErrors(t *testing.T) {
@@ -179,10 +65,110 @@ func TestDAVErrors(t *testing.T) {
 	})
 	c := newTestClient(t, rec)
 	_, err := c.ListFolder(context.Background(), "Documents")
-	if !IsUnauthorized(err) || IsBearerRejectedOnAppRoute(err) {
-		t.Fatalf("err = %v", err)
+	require.True(t, IsUnauthorized(err), "err = %v", err)
+	assert.False(t, IsBearerRejectedOnAppRoute(err))
+	assert.EqualError(t, err, `Nextcloud rejected the Basic credentials (HTTP 401) while trying to list "Documents"; check the user name and app password: Username or password was incorrect`)
+}
+
+// TestListFolderBelowSubPath checks that hrefs of a Nextcloud installed in
+// a sub-folder ("/nextcloud/remote.php/...") are recognised as the user's.
+func TestListFolderBelowSubPath(t *testing.T) {
+	rec := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/nextcloud/ocs/v2.php/cloud/user":
+			writeJSON(w, 200, fixture(t, "ocs_user_v2.json"))
+		case "/nextcloud/remote.php/dav/files/alice/Docs/":
+			writeXML(w, 207, []byte(`<?xml version="1.0"?>
+<d:multistatus xmlns:d="DAV:"><d:response><d:href>/nextcloud/remote.php/dav/files/alice/Docs/</d:href><d:propstat><d:prop><d:resourcetype><d:collection/></d:resourcetype></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>
+<d:response><d:href>/nextcloud/remote.php/dav/files/alice/Docs/a%20b.txt</d:href><d:propstat><d:prop><d:getcontentlength>5</d:getcontentlength></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>
+<d:response><d:href>/elsewhere/x</d:href><d:propstat><d:prop><d:getcontentlength>1</d:getcontentlength></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response></d:multistatus>`))
+		default:
+			w.WriteHeader(404)
+		}
+	})
+	c, err := New(rec.URL+"/nextcloud", Basic(testUser, testPassword))
+	require.NoError(t, err)
+	files, err := c.ListFolder(context.Background(), "Docs")
+	require.NoError(t, err)
+	require.Len(t, files, 1)
+	assert.Equal(t, FileInfo{Path: "Docs/a b.txt", Name: "a b.txt", Size: 5}, files[0])
+}
+
+func TestWebDAVMethods(t *testing.T) {
+	rec := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/ocs/v2.php/cloud/user":
+			writeJSON(w, 200, fixture(t, "ocs_user_v2.json"))
+		case r.Method == "MKCOL":
+			w.WriteHeader(http.StatusCreated)
+		case r.Method == http.MethodGet && r.Header.Get("If-None-Match") == `"e1"`:
+			w.WriteHeader(http.StatusNotModified)
+		case r.Method == "MOVE":
+			writeXML(w, 412, []byte(`<?xml version="1.0" encoding="utf-8"?>
+<d:error xmlns:d="DAV:" xmlns:s="http://sabredav.org/ns"><s:exception>Sabre\DAV\Exception\PreconditionFailed</s:exception><s:message>The destination node already exists, and the overwrite header is set to false</s:message></d:error>`))
+		default:
+			w.WriteHeader(http.StatusMethodNotAllowed)
+		}
+	})
+	c := newTestClient(t, rec)
+	ctx := context.Background()
+	p, _, err := c.DAVPath(ctx, "New folder")
+	require.NoError(t, err)
+	tests := []struct {
+		name       string
+		r          *Request
+		wantStatus int
+		wantErr    string
+	}{
+		{name: "MKCOL created", r: &Request{Method: "MKCOL", Path: p}, wantStatus: 201},
+		{name: "conditional GET not modified", r: &Request{Method: http.MethodGet, Path: p, Header: http.Header{"If-None-Match": {`"e1"`}}}, wantStatus: 304},
+		{name: "MOVE refused keeps sabre's message", r: &Request{Op: "move the folder", Resource: "Folder \"New folder\"", Method: "MOVE", Path: p,
+			Header: http.Header{"Destination": {c.BaseURL() + p + "2"}, "Overwrite": {"F"}}},
+			wantErr: "Folder \"New folder\" changed concurrently (HTTP 412); fetch it again"},
+		{name: "405", r: &Request{Op: "lock it", Method: "LOCK", Path: p},
+			wantErr: "Nextcloud could not lock it: HTTP 405 Method Not Allowed"},
 	}
-	if want := `Nextcloud rejected the Basic credentials (HTTP 401) while trying to list "Documents"; check the user name and app password: Username or password was incorrect`; err.Error() != want {
-		t.Fatalf("message = %q", err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, err := c.WebDAV(ctx, tt.r)
+			if tt.wantErr != "" {
+				require.EqualError(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantStatus, resp.Status)
+			require.NoError(t, resp.Body.Close())
+		})
 	}
+	var e *Error
+	_, err = c.WebDAV(ctx, tests[2].r)
+	require.ErrorAs(t, err, &e)
+	assert.Equal(t, "The destination node already exists, and the overwrite header is set to false", e.Message)
+}
+
+func TestOpenFileStreams(t *testing.T) {
+	payload := bytes.Repeat([]byte("0123456789"), 10_000) // 100 kB
+	rec := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/ocs/") {
+			writeJSON(w, 200, fixture(t, "ocs_user_v2.json"))
+			return
+		}
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Header().Set("ETag", `W/"big"`)
+		w.Header().Set("Content-Length", strconv.Itoa(len(payload)))
+		_, _ = w.Write(payload)
+	})
+	c := newTestClient(t, rec, WithMaxResponseBytes(200_000))
+	f, err := c.OpenFile(context.Background(), "big.bin")
+	require.NoError(t, err)
+	assert.Equal(t, "big", f.ETag)
+	assert.Equal(t, int64(len(payload)), f.Size)
+	got, err := io.ReadAll(f)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	assert.Equal(t, payload, got)
+
+	_, err = c.DownloadFile(context.Background(), "big.bin", ResponseLimit(50_000))
+	assert.ErrorIs(t, err, ErrResponseTooLarge)
+	assert.ErrorContains(t, err, `could not download "big.bin" (HTTP 200): response body exceeds the 50000 bytes limit`)
 }

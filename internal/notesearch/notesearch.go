@@ -23,7 +23,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/nextcloud"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/nextcloud/notes"
 )
 
 // Ranking parameters (upstream values).
@@ -63,7 +63,7 @@ type Results struct {
 
 // FromNextcloud converts client notes for ranking or indexing, skipping
 // Pruned listing entries (they carry no text).
-func FromNextcloud(ns []nextcloud.Note) []Note {
+func FromNextcloud(ns []notes.Note) []Note {
 	out := make([]Note, 0, len(ns))
 	for _, n := range ns {
 		if n.Pruned {

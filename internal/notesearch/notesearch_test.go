@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/nextcloud"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/nextcloud/notes"
 )
 
 var corpus = []Note{
@@ -157,7 +157,7 @@ func TestQueryTokens(t *testing.T) {
 }
 
 func TestFromNextcloudSkipsPruned(t *testing.T) {
-	got := FromNextcloud([]nextcloud.Note{
+	got := FromNextcloud([]notes.Note{
 		{ID: 1, Title: "a", Content: "b", Category: "c", Modified: 9},
 		{ID: 2, Pruned: true},
 	})

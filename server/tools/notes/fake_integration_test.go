@@ -17,6 +17,7 @@ import (
 	fakenc "github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/nextcloud"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/nextcloud/nctest"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/nextcloud"
+	ncnotes "github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/nextcloud/notes"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/notesearch"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools/core"
 )
@@ -150,7 +151,7 @@ func TestFakeSearchFromIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	// What the server's sync job does: list, convert, replace.
-	notes, err := base.ListNotes(context.Background(), nextcloud.ListOptions{})
+	notes, err := ncnotes.New(base).List(context.Background(), ncnotes.ListOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

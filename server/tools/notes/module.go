@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/nextcloud"
+	ncnotes "github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/nextcloud/notes"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/notesearch"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/scopes"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools"
@@ -54,7 +55,7 @@ type module struct {
 // sync rebuilds one user's index from a full listing.
 func (m *module) sync(ctx context.Context, c *nextcloud.Client, user string) error {
 	start := time.Now()
-	notes, err := c.ListNotes(ctx, nextcloud.ListOptions{})
+	notes, err := ncnotes.New(c).List(ctx, ncnotes.ListOptions{})
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/nextcloud"
+	ncnotes "github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/nextcloud/notes"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools"
 )
 
@@ -63,7 +64,7 @@ func (m *module) resources() []tools.Resource {
 }
 
 func readSettings(ctx context.Context, c *nextcloud.Client, req *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
-	st, err := c.NotesSettings(ctx)
+	st, err := ncnotes.New(c).Settings(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +76,7 @@ func readNote(ctx context.Context, c *nextcloud.Client, req *mcp.ReadResourceReq
 	if err != nil || rest != "" {
 		return nil, mcp.ResourceNotFoundError(req.Params.URI)
 	}
-	n, err := c.GetNote(ctx, id)
+	n, err := ncnotes.New(c).Get(ctx, id)
 	if nextcloud.IsNotFound(err) {
 		return nil, mcp.ResourceNotFoundError(req.Params.URI)
 	}

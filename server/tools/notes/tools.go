@@ -13,6 +13,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/nextcloud"
+	ncnotes "github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/nextcloud/notes"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/notesearch"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools"
 )
@@ -106,7 +107,7 @@ type NoteOutput struct {
 	ReadOnly bool   `json:"readonly" jsonschema:"True for notes shared without write permission."`
 }
 
-func noteOutput(n *nextcloud.Note) NoteOutput {
+func noteOutput(n *ncnotes.Note) NoteOutput {
 	return NoteOutput{ID: n.ID, Title: n.Title, Content: n.Content, Category: n.Category,
 		Modified: n.Modified, Favorite: n.Favorite, ETag: n.ETag, ReadOnly: n.ReadOnly}
 }
@@ -268,12 +269,12 @@ func (m *module) tools() []tools.Tool {
 	}
 }
 
-func writeOutput(ctx context.Context, n *nextcloud.Note) NoteWriteOutput {
+func writeOutput(ctx context.Context, n *ncnotes.Note) NoteWriteOutput {
 	return NoteWriteOutput{Success: true, Timestamp: tools.Timestamp(ctx), ID: n.ID, Title: n.Title, Category: n.Category, ETag: n.ETag}
 }
 
 func createNote(ctx context.Context, c *nextcloud.Client, in CreateNoteInput) (NoteWriteOutput, error) {
-	n, err := c.CreateNote(ctx, nextcloud.NewNote{Title: in.Title, Content: in.Content, Category: in.Category})
+	n, err := ncnotes.New(c).Create(ctx, ncnotes.NewNote{Title: in.Title, Content: in.Content, Category: in.Category})
 	if err != nil {
 		return NoteWriteOutput{}, err
 	}
@@ -281,7 +282,7 @@ func createNote(ctx context.Context, c *nextcloud.Client, in CreateNoteInput) (N
 }
 
 func updateNote(ctx context.Context, c *nextcloud.Client, in UpdateNoteInput) (NoteWriteOutput, error) {
-	n, err := c.UpdateNote(ctx, in.NoteID, in.ETag, nextcloud.NoteUpdate{Title: in.Title, Content: in.Content, Category: in.Category})
+	n, err := ncnotes.New(c).Update(ctx, in.NoteID, in.ETag, ncnotes.Update{Title: in.Title, Content: in.Content, Category: in.Category})
 	if err != nil {
 		return NoteWriteOutput{}, err
 	}
@@ -293,7 +294,7 @@ func appendContent(ctx context.Context, c *nextcloud.Client, in AppendContentInp
 	// start over from the new version (appending does not depend on what
 	// the rest of the note says).
 	for attempt := 1; ; attempt++ {
-		cur, err := c.GetNote(ctx, in.NoteID)
+		cur, err := ncnotes.New(c).Get(ctx, in.NoteID)
 		if err != nil {
 			return NoteWriteOutput{}, err
 		}
@@ -301,7 +302,7 @@ func appendContent(ctx context.Context, c *nextcloud.Client, in AppendContentInp
 		if cur.Content != "" {
 			body = cur.Content + appendSeparator + in.Content
 		}
-		n, err := c.UpdateNote(ctx, in.NoteID, cur.ETag, nextcloud.NoteUpdate{Content: &body})
+		n, err := ncnotes.New(c).Update(ctx, in.NoteID, cur.ETag, ncnotes.Update{Content: &body})
 		if nextcloud.IsPreconditionFailed(err) && attempt < appendAttempts {
 			continue
 		}
@@ -330,7 +331,7 @@ func (m *module) searchNotes(ctx context.Context, _ *mcp.CallToolRequest, in Sea
 		if err != nil {
 			return nil, SearchNotesOutput{}, err
 		}
-		notes, err := c.ListNotes(ctx, nextcloud.ListOptions{})
+		notes, err := ncnotes.New(c).List(ctx, ncnotes.ListOptions{})
 		if err != nil {
 			return nil, SearchNotesOutput{}, err
 		}
@@ -345,7 +346,7 @@ func (m *module) searchNotes(ctx context.Context, _ *mcp.CallToolRequest, in Sea
 }
 
 func getNote(ctx context.Context, c *nextcloud.Client, in NoteIDInput) (NoteOutput, error) {
-	n, err := c.GetNote(ctx, in.NoteID)
+	n, err := ncnotes.New(c).Get(ctx, in.NoteID)
 	if err != nil {
 		return NoteOutput{}, err
 	}
@@ -372,13 +373,14 @@ func getAttachment(ctx context.Context, _ *mcp.CallToolRequest, in GetAttachment
 // readAttachment fetches the note (for its category) and then the file; a
 // missing file's error lists the attachments the note does have.
 func readAttachment(ctx context.Context, c *nextcloud.Client, noteID int64, name string) (*nextcloud.File, error) {
-	note, err := c.GetNote(ctx, noteID)
+	nc := ncnotes.New(c)
+	note, err := nc.Get(ctx, noteID)
 	if err != nil {
 		return nil, err
 	}
-	f, err := c.NoteAttachment(ctx, note, name)
+	f, err := nc.Attachment(ctx, note, name)
 	if nextcloud.IsNotFound(err) {
-		if files, lerr := c.NoteAttachments(ctx, note); lerr == nil {
+		if files, lerr := nc.Attachments(ctx, note); lerr == nil {
 			var names []string
 			for _, fi := range files {
 				if !fi.IsDir {
@@ -397,15 +399,16 @@ func readAttachment(ctx context.Context, c *nextcloud.Client, noteID int64, name
 func deleteNote(ctx context.Context, c *nextcloud.Client, in NoteIDInput) (DeleteNoteOutput, error) {
 	// The category locates the attachment folder, which Nextcloud leaves
 	// behind when a note is deleted.
-	note, err := c.GetNote(ctx, in.NoteID)
+	nc := ncnotes.New(c)
+	note, err := nc.Get(ctx, in.NoteID)
 	if err != nil {
 		return DeleteNoteOutput{}, err
 	}
-	if err := c.DeleteNote(ctx, in.NoteID); err != nil {
+	if err := nc.Delete(ctx, in.NoteID); err != nil {
 		return DeleteNoteOutput{}, err
 	}
 	msg := fmt.Sprintf("Note %d deleted successfully", in.NoteID)
-	if err := c.DeleteNoteAttachments(ctx, note); err != nil {
+	if err := nc.DeleteAttachments(ctx, note); err != nil {
 		tools.Logger(ctx).Warn("note attachments left behind", "note_id", in.NoteID, "error", err.Error())
 		msg += "; its attachment folder could not be removed: " + err.Error()
 	}
@@ -466,7 +469,7 @@ func checkETag(e string) error {
 }
 
 func checkAttachmentName(name string) error {
-	if err := nextcloud.ValidateAttachmentName(name); err != nil {
+	if err := ncnotes.ValidateAttachmentName(name); err != nil {
 		return errors.New(strings.TrimPrefix(err.Error(), nextcloud.ErrInvalidPath.Error()+": "))
 	}
 	return nil
