@@ -56,7 +56,7 @@ func TestFakeNotesTools(t *testing.T) {
 	if upd.Category != "Work/Done" {
 		t.Fatalf("update = %+v", upd)
 	}
-	wantToolError(t, call(t, cs, ToolUpdateNote, map[string]any{"note_id": created.ID, "etag": created.ETag, "title": "x"}),
+	assertToolError(t, call(t, cs, ToolUpdateNote, map[string]any{"note_id": created.ID, "etag": created.ETag, "title": "x"}),
 		fmt.Sprintf("Note %d changed since etag %s; fetch it again", created.ID, created.ETag))
 	app := decode[NoteWriteOutput](t, call(t, cs, ToolAppendContent, map[string]any{"note_id": created.ID, "content": "addendum"}))
 	note = decode[NoteOutput](t, call(t, cs, ToolGetNote, map[string]any{"note_id": created.ID}))
@@ -73,7 +73,7 @@ func TestFakeNotesTools(t *testing.T) {
 	if data, _ := base64.StdEncoding.DecodeString(att.Data); string(data) != "PNGBYTES" || !strings.HasPrefix(att.MIMEType, "image/png") {
 		t.Fatalf("attachment = %+v", att)
 	}
-	wantToolError(t, call(t, cs, ToolGetAttachment, map[string]any{"note_id": created.ID, "attachment_filename": "other.png"}),
+	assertToolError(t, call(t, cs, ToolGetAttachment, map[string]any{"note_id": created.ID, "attachment_filename": "other.png"}),
 		fmt.Sprintf(`Attachment "other.png" of note %d not found; note %d has: "chart.png"`, created.ID, created.ID))
 
 	del := decode[DeleteNoteOutput](t, call(t, cs, ToolDeleteNote, map[string]any{"note_id": created.ID}))
@@ -90,8 +90,8 @@ func TestFakeNotesTools(t *testing.T) {
 	if !folderDeleted {
 		t.Fatal("the attachment folder was not deleted")
 	}
-	wantToolError(t, call(t, cs, ToolGetNote, map[string]any{"note_id": created.ID}), fmt.Sprintf("Note %d not found", created.ID))
-	wantToolError(t, call(t, cs, ToolDeleteNote, map[string]any{"note_id": created.ID}), fmt.Sprintf("Note %d not found", created.ID))
+	assertToolError(t, call(t, cs, ToolGetNote, map[string]any{"note_id": created.ID}), fmt.Sprintf("Note %d not found", created.ID))
+	assertToolError(t, call(t, cs, ToolDeleteNote, map[string]any{"note_id": created.ID}), fmt.Sprintf("Note %d not found", created.ID))
 
 	// Every request carried Basic auth for alice.
 	for _, e := range srv.RequestLog() {
@@ -175,7 +175,7 @@ func TestFakeToolErrors(t *testing.T) {
 	t.Run("stock CORS refuses a bare bearer", func(t *testing.T) {
 		cs := connect(t, fakeDeps(t, srv, nextcloud.Bearer(appPW), nextcloud.WithAppRouteOCSHeader(false)))
 		res := call(t, cs, ToolSearchNotes, map[string]any{"query": "x"})
-		wantToolError(t, res, "Nextcloud refused a bearer token on this app route")
+		assertToolError(t, res, "Nextcloud refused a bearer token on this app route")
 		if strings.Contains(text(res), appPW) {
 			t.Fatal("token in tool error")
 		}
@@ -187,7 +187,7 @@ func TestFakeToolErrors(t *testing.T) {
 	t.Run("wrong password", func(t *testing.T) {
 		cs := connect(t, fakeDeps(t, srv, nextcloud.Basic("alice", "nope")))
 		res := call(t, cs, ToolGetNote, map[string]any{"note_id": 1})
-		wantToolError(t, res, "Nextcloud rejected the Basic credentials (HTTP 401) while trying to get note 1")
+		assertToolError(t, res, "Nextcloud rejected the Basic credentials (HTTP 401) while trying to get note 1")
 		if strings.Contains(text(res), "nope") {
 			t.Fatal("password in tool error")
 		}
@@ -195,13 +195,13 @@ func TestFakeToolErrors(t *testing.T) {
 	t.Run("Nextcloud down", func(t *testing.T) {
 		srv.InjectFault(fakenc.Fault{Pattern: "*/notes/1", Status: 503, Count: 5})
 		cs := connect(t, fakeDeps(t, srv, nextcloud.Basic("alice", "alice-password")))
-		wantToolError(t, call(t, cs, ToolGetNote, map[string]any{"note_id": 1}), "Nextcloud could not get note 1: HTTP 503 Service Unavailable")
+		assertToolError(t, call(t, cs, ToolGetNote, map[string]any{"note_id": 1}), "Nextcloud could not get note 1: HTTP 503 Service Unavailable")
 		srv.ClearFaults()
 	})
 	t.Run("slow Nextcloud", func(t *testing.T) {
 		srv.InjectFault(fakenc.Fault{Pattern: "*/notes/1", Delay: 2 * time.Second})
 		cs := connect(t, fakeDeps(t, srv, nextcloud.Basic("alice", "alice-password"), nextcloud.WithTimeout(80*time.Millisecond)))
-		wantToolError(t, call(t, cs, ToolGetNote, map[string]any{"note_id": 1}), "Nextcloud did not answer within 80ms while trying to get note 1")
+		assertToolError(t, call(t, cs, ToolGetNote, map[string]any{"note_id": 1}), "Nextcloud did not answer within 80ms while trying to get note 1")
 		srv.ClearFaults()
 	})
 }

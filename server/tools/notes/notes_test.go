@@ -20,55 +20,9 @@ import (
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools/core"
 )
 
-func call(t *testing.T, cs *mcp.ClientSession, name string, args map[string]any) *mcp.CallToolResult {
-	t.Helper()
-	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: name, Arguments: args})
-	if err != nil {
-		t.Fatalf("%s: protocol error %v", name, err)
-	}
-	return res
-}
-
-// text returns the first text content of a result.
-func text(res *mcp.CallToolResult) string {
-	for _, c := range res.Content {
-		if tc, ok := c.(*mcp.TextContent); ok {
-			return tc.Text
-		}
-	}
-	return ""
-}
-
-// decode unmarshals a successful result's structured content.
-func decode[T any](t *testing.T, res *mcp.CallToolResult) T {
-	t.Helper()
-	if res.IsError {
-		t.Fatalf("tool error: %s", text(res))
-	}
-	var out T
-	b, err := json.Marshal(res.StructuredContent)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &out); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-func wantToolError(t *testing.T, res *mcp.CallToolResult, want string) {
-	t.Helper()
-	if !res.IsError {
-		t.Fatalf("expected a tool error %q, got success %v", want, res.StructuredContent)
-	}
-	if got := text(res); !strings.Contains(got, want) {
-		t.Fatalf("error = %q, want it to contain %q", got, want)
-	}
-}
-
 func TestNotesLifecycle(t *testing.T) {
 	srv := newNotesServer(t)
-	cs := connect(t, depsFor(t, srv))
+	cs := connect(t, depsFor(t, srv.URL))
 
 	created := decode[NoteWriteOutput](t, call(t, cs, ToolCreateNote, map[string]any{
 		"title": "Groceries", "content": "milk", "category": "home",
@@ -91,7 +45,7 @@ func TestNotesLifecycle(t *testing.T) {
 	}
 
 	// The old etag is stale now.
-	wantToolError(t, call(t, cs, ToolUpdateNote, map[string]any{
+	assertToolError(t, call(t, cs, ToolUpdateNote, map[string]any{
 		"note_id": created.ID, "etag": created.ETag, "title": "Other",
 	}), "changed since etag "+created.ETag+"; fetch it again")
 
@@ -112,7 +66,7 @@ func TestNotesLifecycle(t *testing.T) {
 		t.Fatalf("delete = %+v", del)
 	}
 	res := call(t, cs, ToolGetNote, map[string]any{"note_id": created.ID})
-	wantToolError(t, res, "Note "+itoa(created.ID)+" not found")
+	assertToolError(t, res, "Note "+itoa(created.ID)+" not found")
 	if text(res) != "Note "+itoa(created.ID)+" not found" {
 		t.Fatalf("message = %q", text(res))
 	}
@@ -123,7 +77,7 @@ func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
 func TestUpdateKeepsOmittedFields(t *testing.T) {
 	srv := newNotesServer(t)
 	n := srv.add("Title", "body", "cat", 1)
-	cs := connect(t, depsFor(t, srv))
+	cs := connect(t, depsFor(t, srv.URL))
 	out := decode[NoteWriteOutput](t, call(t, cs, ToolUpdateNote, map[string]any{"note_id": n.ID, "etag": `"` + n.ETag + `"`, "category": ""}))
 	after, _ := srv.note(n.ID)
 	if after.Title != "Title" || after.Content != "body" || after.Category != "" || out.Category != "" {
@@ -138,7 +92,7 @@ func TestUpdateKeepsOmittedFields(t *testing.T) {
 
 func TestInputValidation(t *testing.T) {
 	srv := newNotesServer(t)
-	cs := connect(t, depsFor(t, srv))
+	cs := connect(t, depsFor(t, srv.URL))
 	huge := strings.Repeat("x", MaxNoteContentBytes+1)
 	tests := []struct {
 		name string
@@ -172,7 +126,7 @@ func TestInputValidation(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			before := len(srv.requestLog())
 			res := call(t, cs, tt.tool, tt.args)
-			wantToolError(t, res, tt.want)
+			assertToolError(t, res, tt.want)
 			if len(text(res)) > 500 {
 				t.Fatalf("error text too long (%d bytes): huge input must not be echoed", len(text(res)))
 			}
@@ -197,7 +151,7 @@ func TestAppendReappliesAfterConcurrentEdit(t *testing.T) {
 			srv.mu.Unlock()
 		}
 	}
-	cs := connect(t, depsFor(t, srv))
+	cs := connect(t, depsFor(t, srv.URL))
 	decode[NoteWriteOutput](t, call(t, cs, ToolAppendContent, map[string]any{"note_id": n.ID, "content": "three"}))
 	after, _ := srv.note(n.ID)
 	if after.Content != "one\ntwo\n---\nthree" {
@@ -214,8 +168,8 @@ func TestAppendGivesUpAfterRepeatedConflicts(t *testing.T) {
 		srv.notes[id].touch()
 		srv.mu.Unlock()
 	}
-	cs := connect(t, depsFor(t, srv))
-	wantToolError(t, call(t, cs, ToolAppendContent, map[string]any{"note_id": n.ID, "content": "y"}), "changed since etag")
+	cs := connect(t, depsFor(t, srv.URL))
+	assertToolError(t, call(t, cs, ToolAppendContent, map[string]any{"note_id": n.ID, "content": "y"}), "changed since etag")
 	puts := 0
 	for _, r := range srv.requestLog() {
 		if strings.HasPrefix(r, "PUT ") {
@@ -230,7 +184,7 @@ func TestAppendGivesUpAfterRepeatedConflicts(t *testing.T) {
 func TestAppendToEmptyNoteHasNoSeparator(t *testing.T) {
 	srv := newNotesServer(t)
 	n := srv.add("Empty", "", "", 1)
-	cs := connect(t, depsFor(t, srv))
+	cs := connect(t, depsFor(t, srv.URL))
 	decode[NoteWriteOutput](t, call(t, cs, ToolAppendContent, map[string]any{"note_id": n.ID, "content": "first"}))
 	if after, _ := srv.note(n.ID); after.Content != "first" {
 		t.Fatalf("content = %q", after.Content)
@@ -242,7 +196,7 @@ func TestSearchEmptyQueryAndLimit(t *testing.T) {
 	for i := range MaxSearchResults + 5 {
 		srv.add("note", "common words", "", int64(i))
 	}
-	cs := connect(t, depsFor(t, srv))
+	cs := connect(t, depsFor(t, srv.URL))
 	out := decode[SearchNotesOutput](t, call(t, cs, ToolSearchNotes, map[string]any{"query": ""}))
 	if len(out.Results) != MaxSearchResults || out.TotalFound != MaxSearchResults+5 || out.Results[0].Score != nil {
 		t.Fatalf("results=%d total=%d", len(out.Results), out.TotalFound)
@@ -258,7 +212,7 @@ func TestSearchUsesIndexWhenIndexed(t *testing.T) {
 	srv.add("Live only", "", "", 1)
 	m := newModule()
 	idx := m.index
-	d := depsFor(t, srv)
+	d := depsFor(t, srv.URL)
 	cs := connectModule(t, d, m)
 
 	// Not indexed yet: live listing.
@@ -288,7 +242,7 @@ func TestSearchIndexKeyIsTokenSubject(t *testing.T) {
 	m := newModule()
 	m.index.Replace("sub-alice", []notesearch.Note{{ID: 1, Title: "alice's note"}}, fixedNow)
 	m.index.Replace("sub-bob", []notesearch.Note{{ID: 2, Title: "bob's note"}}, fixedNow)
-	d := depsFor(t, srv)
+	d := depsFor(t, srv.URL)
 	d.Principal = func(extra *mcp.RequestExtra) string {
 		if extra == nil || extra.TokenInfo == nil {
 			return ""
@@ -351,7 +305,7 @@ func TestGetAttachment(t *testing.T) {
 	dir := "Notes/trips/2026/.attachments." + itoa(n.ID)
 	srv.files[dir+"/photo.png"] = png
 	srv.files[dir+"/notes.txt"] = []byte("hello")
-	cs := connect(t, depsFor(t, srv))
+	cs := connect(t, depsFor(t, srv.URL))
 
 	res := call(t, cs, ToolGetAttachment, map[string]any{"note_id": n.ID, "attachment_filename": "photo.png"})
 	out := decode[AttachmentOutput](t, res)
@@ -371,13 +325,13 @@ func TestGetAttachment(t *testing.T) {
 		t.Fatalf("text attachment = %#v", er.Resource)
 	}
 
-	wantToolError(t, call(t, cs, ToolGetAttachment, map[string]any{"note_id": n.ID, "attachment_filename": "nope.png"}),
+	assertToolError(t, call(t, cs, ToolGetAttachment, map[string]any{"note_id": n.ID, "attachment_filename": "nope.png"}),
 		`Attachment "nope.png" of note `+itoa(n.ID)+` not found; note `+itoa(n.ID)+` has: "notes.txt", "photo.png"`)
 
 	other := srv.add("No attachments", "", "", 1)
-	wantToolError(t, call(t, cs, ToolGetAttachment, map[string]any{"note_id": other.ID, "attachment_filename": "x.png"}),
+	assertToolError(t, call(t, cs, ToolGetAttachment, map[string]any{"note_id": other.ID, "attachment_filename": "x.png"}),
 		"has no attachments")
-	wantToolError(t, call(t, cs, ToolGetAttachment, map[string]any{"note_id": 999, "attachment_filename": "x.png"}), "Note 999 not found")
+	assertToolError(t, call(t, cs, ToolGetAttachment, map[string]any{"note_id": 999, "attachment_filename": "x.png"}), "Note 999 not found")
 }
 
 func TestDeleteNoteRemovesAttachments(t *testing.T) {
@@ -386,7 +340,7 @@ func TestDeleteNoteRemovesAttachments(t *testing.T) {
 	srv.files["Notes/c/.attachments."+itoa(n.ID)+"/a.png"] = []byte("x")
 	keep := "Notes/c/.attachments.9999/b.png"
 	srv.files[keep] = []byte("y")
-	cs := connect(t, depsFor(t, srv))
+	cs := connect(t, depsFor(t, srv.URL))
 	decode[DeleteNoteOutput](t, call(t, cs, ToolDeleteNote, map[string]any{"note_id": n.ID}))
 	if len(srv.files) != 1 || srv.files[keep] == nil {
 		t.Fatalf("files = %v", srv.files)
@@ -403,7 +357,7 @@ func TestDeleteReportsAttachmentCleanupFailure(t *testing.T) {
 	srv := newNotesServer(t)
 	n := srv.add("With files", "", "", 1)
 	srv.setFail("DELETE /remote.php/", 423, `<?xml version="1.0"?><d:error xmlns:d="DAV:" xmlns:s="http://sabredav.org/ns"><s:exception>OCA\DAV\Connector\Sabre\Exception\FileLocked</s:exception><s:message>locked</s:message></d:error>`)
-	cs := connect(t, depsFor(t, srv))
+	cs := connect(t, depsFor(t, srv.URL))
 	out := decode[DeleteNoteOutput](t, call(t, cs, ToolDeleteNote, map[string]any{"note_id": n.ID}))
 	if !strings.Contains(out.Message, "deleted successfully; its attachment folder could not be removed: ") || !strings.Contains(out.Message, "HTTP 423") {
 		t.Fatalf("message = %q", out.Message)
@@ -437,7 +391,7 @@ func TestNextcloudErrorsBecomeToolErrors(t *testing.T) {
 			base, _ := nextcloud.New(srv.URL, tt.creds, nextcloud.WithRetry(1, 0, 0))
 			cs := connect(t, &Deps{Client: func(context.Context, *mcp.RequestExtra) (*nextcloud.Client, error) { return base, nil }})
 			res := call(t, cs, ToolGetNote, map[string]any{"note_id": 1})
-			wantToolError(t, res, tt.want)
+			assertToolError(t, res, tt.want)
 			if strings.Contains(text(res), "secret") {
 				t.Fatalf("secret in %q", text(res))
 			}
@@ -453,7 +407,7 @@ func TestDepsClientErrorIsTheToolError(t *testing.T) {
 		args := map[string]any{"note_id": 1, "etag": "e", "title": "t", "content": "c", "category": "", "query": "q", "attachment_filename": "a"}
 		// Send only the properties each tool knows.
 		res := call(t, cs, name, filterArgs(name, args))
-		wantToolError(t, res, "call provision_nextcloud_access")
+		assertToolError(t, res, "call provision_nextcloud_access")
 	}
 }
 
@@ -476,9 +430,9 @@ func filterArgs(tool string, all map[string]any) map[string]any {
 
 func TestPanicInHandlerIsAToolError(t *testing.T) {
 	cs := connect(t, &Deps{Client: func(context.Context, *mcp.RequestExtra) (*nextcloud.Client, error) { panic("boom") }})
-	wantToolError(t, call(t, cs, ToolGetNote, map[string]any{"note_id": 1}), "internal error in nc_notes_get_note")
+	assertToolError(t, call(t, cs, ToolGetNote, map[string]any{"note_id": 1}), "internal error in nc_notes_get_note")
 	// The server still serves.
-	wantToolError(t, call(t, cs, ToolGetNote, map[string]any{"note_id": -1}), "positive integer")
+	assertToolError(t, call(t, cs, ToolGetNote, map[string]any{"note_id": -1}), "positive integer")
 	_, err := cs.ReadResource(context.Background(), &mcp.ReadResourceParams{URI: NotesSettingsURI})
 	if err == nil || !strings.Contains(err.Error(), "internal error reading notes://settings") {
 		t.Fatalf("resource panic: %v", err)
@@ -490,7 +444,7 @@ func TestResources(t *testing.T) {
 	n := srv.add("Res note", "body", "c", 42)
 	srv.files["Notes/c/.attachments."+itoa(n.ID)+"/my photo.png"] = []byte("PNGDATA")
 	srv.files["Notes/c/.attachments."+itoa(n.ID)+"/a+b (1), é.txt"] = []byte("odd name")
-	cs := connect(t, depsFor(t, srv))
+	cs := connect(t, depsFor(t, srv.URL))
 	ctx := context.Background()
 	read := func(uri string) (*mcp.ReadResourceResult, error) {
 		return cs.ReadResource(ctx, &mcp.ReadResourceParams{URI: uri})
@@ -553,12 +507,12 @@ func TestResourceErrorsCarryNextcloudText(t *testing.T) {
 func TestExplainErrorAppliesToToolsAndResources(t *testing.T) {
 	srv := newNotesServer(t)
 	srv.setFail("GET /index.php/apps/notes", 401, `{"message":"CORS requires basic auth"}`)
-	d := depsFor(t, srv)
+	d := depsFor(t, srv.URL)
 	d.ExplainError = func(err error) error { return errors.New("explained: " + err.Error()) }
 	cs := connect(t, d)
-	wantToolError(t, call(t, cs, ToolGetNote, map[string]any{"note_id": 1}), "explained: Nextcloud rejected the Basic credentials")
+	assertToolError(t, call(t, cs, ToolGetNote, map[string]any{"note_id": 1}), "explained: Nextcloud rejected the Basic credentials")
 	// Validation errors pass through it as well.
-	wantToolError(t, call(t, cs, ToolGetNote, map[string]any{"note_id": 0}), "explained: note_id must be a positive integer")
+	assertToolError(t, call(t, cs, ToolGetNote, map[string]any{"note_id": 0}), "explained: note_id must be a positive integer")
 	_, err := cs.ReadResource(context.Background(), &mcp.ReadResourceParams{URI: NotesSettingsURI})
 	if err == nil || !strings.Contains(err.Error(), "explained: Nextcloud rejected the Basic credentials") {
 		t.Fatalf("resource: %v", err)
