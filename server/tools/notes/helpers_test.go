@@ -95,7 +95,7 @@ type apiNote struct {
 // it) as alice with Basic auth, and returns the status and body. It is
 // safe to call from an HTTP handler: it reports problems as errors.
 func direct(h http.Handler, method, path string, body any) (int, []byte, error) {
-	var rd io.Reader
+	var rd io.Reader = http.NoBody // as a server request's body: never nil
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {

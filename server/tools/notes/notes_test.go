@@ -5,89 +5,104 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
+	fakenc "github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/nextcloud"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/nextcloud"
-	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/notesearch"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools/core"
 )
 
 func TestNotesLifecycle(t *testing.T) {
-	srv := newNotesServer(t)
+	srv := startNextcloud(t)
 	cs := connect(t, depsFor(t, srv.URL))
 
 	created := decode[NoteWriteOutput](t, call(t, cs, ToolCreateNote, map[string]any{
 		"title": "Groceries", "content": "milk", "category": "home",
 	}))
-	if !created.Success || created.ID == 0 || created.Title != "Groceries" || created.Category != "home" || created.ETag == "" ||
-		created.Timestamp != "2026-08-22T10:00:00Z" {
-		t.Fatalf("create = %+v", created)
-	}
+	assert.True(t, created.Success)
+	assert.NotZero(t, created.ID)
+	assert.Equal(t, "Groceries", created.Title)
+	assert.Equal(t, "home", created.Category)
+	assert.NotEmpty(t, created.ETag)
+	assert.Equal(t, "2026-08-22T10:00:00Z", created.Timestamp)
 
 	got := decode[NoteOutput](t, call(t, cs, ToolGetNote, map[string]any{"note_id": created.ID}))
-	if got.Content != "milk" || got.ETag != created.ETag || got.Category != "home" {
-		t.Fatalf("get = %+v", got)
-	}
+	assert.Equal(t, "milk", got.Content)
+	assert.Equal(t, created.ETag, got.ETag)
+	assert.Equal(t, "home", got.Category)
 
 	updated := decode[NoteWriteOutput](t, call(t, cs, ToolUpdateNote, map[string]any{
 		"note_id": created.ID, "etag": created.ETag, "content": "milk\neggs",
 	}))
-	if updated.ETag == created.ETag || updated.Title != "Groceries" {
-		t.Fatalf("update = %+v", updated)
-	}
+	assert.NotEqual(t, created.ETag, updated.ETag)
+	assert.Equal(t, "Groceries", updated.Title)
 
 	// The old etag is stale now.
 	assertToolError(t, call(t, cs, ToolUpdateNote, map[string]any{
 		"note_id": created.ID, "etag": created.ETag, "title": "Other",
-	}), "changed since etag "+created.ETag+"; fetch it again")
+	}), fmt.Sprintf("Note %d changed since etag %s; fetch it again", created.ID, created.ETag))
 
 	appended := decode[NoteWriteOutput](t, call(t, cs, ToolAppendContent, map[string]any{"note_id": created.ID, "content": "bread"}))
-	n, _ := srv.note(created.ID)
-	if n.Content != "milk\neggs\n---\nbread" || appended.ETag != n.ETag {
-		t.Fatalf("after append: %q (etag %s vs %s)", n.Content, appended.ETag, n.ETag)
-	}
+	n := mustFetchNote(t, srv, created.ID)
+	assert.Equal(t, "milk\neggs\n---\nbread", n.Content)
+	assert.Equal(t, n.ETag, appended.ETag)
 
+	// Title "groceries" weighs 3 × 1/2, the body's "bread" 1/2.
 	found := decode[SearchNotesOutput](t, call(t, cs, ToolSearchNotes, map[string]any{"query": "BREAD groceries"}))
-	if found.Source != "live" || found.TotalFound != 1 || len(found.Results) != 1 || found.Results[0].ID != created.ID ||
-		found.Results[0].Score == nil || *found.Results[0].Score != 2.0 || found.Query != "BREAD groceries" {
-		t.Fatalf("search = %+v", found)
+	assert.Equal(t, "live", found.Source)
+	assert.Equal(t, "BREAD groceries", found.Query)
+	assert.Equal(t, 1, found.TotalFound)
+	if assert.Len(t, found.Results, 1) {
+		assert.Equal(t, created.ID, found.Results[0].ID)
+		if assert.NotNil(t, found.Results[0].Score) {
+			assert.InDelta(t, 2.0, *found.Results[0].Score, 1e-9)
+		}
 	}
 
 	del := decode[DeleteNoteOutput](t, call(t, cs, ToolDeleteNote, map[string]any{"note_id": created.ID}))
-	if del.DeletedID != created.ID || del.StatusCode != 200 || del.Message != "Note "+itoa(created.ID)+" deleted successfully" {
-		t.Fatalf("delete = %+v", del)
-	}
+	assert.Equal(t, created.ID, del.DeletedID)
+	assert.Equal(t, 200, del.StatusCode)
+	assert.Equal(t, fmt.Sprintf("Note %d deleted successfully", created.ID), del.Message)
+	_, exists := fetchNote(t, srv, created.ID)
+	assert.False(t, exists, "the note is still in Nextcloud")
+
 	res := call(t, cs, ToolGetNote, map[string]any{"note_id": created.ID})
-	assertToolError(t, res, "Note "+itoa(created.ID)+" not found")
-	if text(res) != "Note "+itoa(created.ID)+" not found" {
-		t.Fatalf("message = %q", text(res))
-	}
+	assert.True(t, res.IsError)
+	assert.Equal(t, fmt.Sprintf("Note %d not found", created.ID), text(res))
 }
 
 func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
 
 func TestUpdateKeepsOmittedFields(t *testing.T) {
-	srv := newNotesServer(t)
-	n := srv.add("Title", "body", "cat", 1)
+	srv := startNextcloud(t)
+	n := seedNote(t, srv, "Title", "body", "cat", 1)
 	cs := connect(t, depsFor(t, srv.URL))
+
+	// A quoted etag is accepted; category "" moves the note out of "cat".
 	out := decode[NoteWriteOutput](t, call(t, cs, ToolUpdateNote, map[string]any{"note_id": n.ID, "etag": `"` + n.ETag + `"`, "category": ""}))
-	after, _ := srv.note(n.ID)
-	if after.Title != "Title" || after.Content != "body" || after.Category != "" || out.Category != "" {
-		t.Fatalf("after = %+v", after)
-	}
+	assert.Equal(t, "", out.Category)
+	after := mustFetchNote(t, srv, n.ID)
+	assert.Equal(t, "Title", after.Title)
+	assert.Equal(t, "body", after.Content)
+	assert.Equal(t, "", after.Category)
+
 	// Content "" clears the body (explicitly given).
 	decode[NoteWriteOutput](t, call(t, cs, ToolUpdateNote, map[string]any{"note_id": n.ID, "etag": out.ETag, "content": ""}))
-	if after, _ := srv.note(n.ID); after.Content != "" {
-		t.Fatalf("content = %q", after.Content)
-	}
+	after = mustFetchNote(t, srv, n.ID)
+	assert.Equal(t, "", after.Content)
+	assert.Equal(t, "Title", after.Title)
 }
 
 func TestInputValidation(t *testing.T) {
@@ -182,55 +197,71 @@ func TestAppendGivesUpAfterRepeatedConflicts(t *testing.T) {
 }
 
 func TestAppendToEmptyNoteHasNoSeparator(t *testing.T) {
-	srv := newNotesServer(t)
-	n := srv.add("Empty", "", "", 1)
+	srv := startNextcloud(t)
+	n := seedNote(t, srv, "Empty", "", "", 1)
 	cs := connect(t, depsFor(t, srv.URL))
 	decode[NoteWriteOutput](t, call(t, cs, ToolAppendContent, map[string]any{"note_id": n.ID, "content": "first"}))
-	if after, _ := srv.note(n.ID); after.Content != "first" {
-		t.Fatalf("content = %q", after.Content)
-	}
+	assert.Equal(t, "first", mustFetchNote(t, srv, n.ID).Content)
 }
 
 func TestSearchEmptyQueryAndLimit(t *testing.T) {
-	srv := newNotesServer(t)
-	for i := range MaxSearchResults + 5 {
-		srv.add("note", "common words", "", int64(i))
+	srv := startNextcloud(t)
+	seed := make([]fakenc.SeedNote, MaxSearchResults+5)
+	for i := range seed {
+		seed[i] = fakenc.SeedNote{Title: "note", Content: "common words", Modified: int64(i + 1)}
 	}
+	seedNotes(t, srv, seed...)
 	cs := connect(t, depsFor(t, srv.URL))
+
 	out := decode[SearchNotesOutput](t, call(t, cs, ToolSearchNotes, map[string]any{"query": ""}))
-	if len(out.Results) != MaxSearchResults || out.TotalFound != MaxSearchResults+5 || out.Results[0].Score != nil {
-		t.Fatalf("results=%d total=%d", len(out.Results), out.TotalFound)
+	assert.Len(t, out.Results, MaxSearchResults)
+	assert.Equal(t, MaxSearchResults+5, out.TotalFound)
+	if assert.NotEmpty(t, out.Results) {
+		assert.Nil(t, out.Results[0].Score, "an empty query has no score")
 	}
+
 	none := decode[SearchNotesOutput](t, call(t, cs, ToolSearchNotes, map[string]any{"query": "absent"}))
-	if none.Results == nil || len(none.Results) != 0 || none.TotalFound != 0 {
-		t.Fatalf("no-hit search = %+v (results must be [], not null)", none)
-	}
+	assert.NotNil(t, none.Results, "results must be [], not null")
+	assert.Empty(t, none.Results)
+	assert.Zero(t, none.TotalFound)
 }
 
 func TestSearchUsesIndexWhenIndexed(t *testing.T) {
-	srv := newNotesServer(t)
-	srv.add("Live only", "", "", 1)
+	srv := startNextcloud(t)
+	n := seedNote(t, srv, "Live only", "", "", 1)
 	m := newModule()
-	idx := m.index
 	d := depsFor(t, srv.URL)
 	cs := connectModule(t, d, m)
 
 	// Not indexed yet: live listing.
 	out := decode[SearchNotesOutput](t, call(t, cs, ToolSearchNotes, map[string]any{"query": "live"}))
-	if out.Source != "live" || out.TotalFound != 1 {
-		t.Fatalf("search = %+v", out)
-	}
+	assert.Equal(t, "live", out.Source)
+	assert.Equal(t, 1, out.TotalFound)
+	assert.Empty(t, out.IndexedAt)
 
-	// Indexed under "" (no token in-memory): no Nextcloud request at all.
-	at := time.Date(2026, 8, 22, 9, 0, 0, 0, time.UTC)
-	idx.Replace("", []notesearch.Note{{ID: 7, Title: "Indexed note", Category: "x", Modified: 5}}, at)
-	before := len(srv.requestLog())
-	out = decode[SearchNotesOutput](t, call(t, cs, ToolSearchNotes, map[string]any{"query": "indexed"}))
-	if out.Source != "index" || out.IndexedAt != "2026-08-22T09:00:00Z" || len(out.Results) != 1 || out.Results[0].ID != 7 || *out.Results[0].Score != 3 {
-		t.Fatalf("search = %+v", out)
+	// Indexed under "" (no token in memory), as the background sync does.
+	c, err := d.Client(context.Background(), nil)
+	require.NoError(t, err)
+	before := time.Now().Truncate(time.Second)
+	require.NoError(t, m.sync(context.Background(), c, ""))
+	after := time.Now()
+
+	// A note added after the sync is in Nextcloud but not in the snapshot.
+	seedNote(t, srv, "Live too", "", "", 2)
+	srv.ResetLog()
+	out = decode[SearchNotesOutput](t, call(t, cs, ToolSearchNotes, map[string]any{"query": "live"}))
+	assert.Empty(t, srv.RequestLog(), "an indexed search called Nextcloud")
+	assert.Equal(t, "index", out.Source)
+	assert.Equal(t, 1, out.TotalFound, "the index answers from its snapshot")
+	if assert.Len(t, out.Results, 1) {
+		assert.Equal(t, n.ID, out.Results[0].ID)
+		if assert.NotNil(t, out.Results[0].Score) {
+			assert.InDelta(t, 3.0, *out.Results[0].Score, 1e-9)
+		}
 	}
-	if len(srv.requestLog()) != before {
-		t.Fatal("an indexed search called Nextcloud")
+	indexedAt, err := time.Parse(time.RFC3339, out.IndexedAt)
+	if assert.NoError(t, err, "indexed_at %q", out.IndexedAt) {
+		assert.False(t, indexedAt.Before(before) || indexedAt.After(after), "indexed_at %s is not the sync's time", out.IndexedAt)
 	}
 }
 
@@ -238,10 +269,16 @@ func TestSearchUsesIndexWhenIndexed(t *testing.T) {
 // with bearer authentication, so requests carry TokenInfo: the index is
 // consulted with the token's UserID.
 func TestSearchIndexKeyIsTokenSubject(t *testing.T) {
-	srv := newNotesServer(t)
+	srv := startNextcloud(t)
+	seedNote(t, srv, "alice's note", "", "", 1)
+	require.NoError(t, srv.SeedData(fakenc.Seed{Notes: []fakenc.SeedNote{{Owner: bob, Title: "bob's note"}}}))
+
+	// The background sync indexes each user with their own client.
 	m := newModule()
-	m.index.Replace("sub-alice", []notesearch.Note{{ID: 1, Title: "alice's note"}}, fixedNow)
-	m.index.Replace("sub-bob", []notesearch.Note{{ID: 2, Title: "bob's note"}}, fixedNow)
+	ctx := context.Background()
+	require.NoError(t, m.sync(ctx, newClient(t, srv.URL, nextcloud.Basic(alice, alicePassword), 1), "sub-alice"))
+	require.NoError(t, m.sync(ctx, newClient(t, srv.URL, nextcloud.Basic(bob, bobPassword), 1), "sub-bob"))
+
 	d := depsFor(t, srv.URL)
 	d.Principal = func(extra *mcp.RequestExtra) string {
 		if extra == nil || extra.TokenInfo == nil {
@@ -249,10 +286,10 @@ func TestSearchIndexKeyIsTokenSubject(t *testing.T) {
 		}
 		return extra.TokenInfo.UserID
 	}
-	var sawExtra *mcp.RequestExtra
+	var sawExtra atomic.Pointer[mcp.RequestExtra]
 	inner := d.Client
 	d.Client = func(ctx context.Context, extra *mcp.RequestExtra) (*nextcloud.Client, error) {
-		sawExtra = extra
+		sawExtra.Store(extra)
 		return inner(ctx, extra)
 	}
 
@@ -265,29 +302,34 @@ func TestSearchIndexKeyIsTokenSubject(t *testing.T) {
 	hs := httptest.NewServer(h)
 	t.Cleanup(hs.Close)
 
-	for _, user := range []string{"alice", "bob", "carol"} {
+	search := func(t *testing.T, user string) SearchNotesOutput {
+		t.Helper()
 		hc := &http.Client{Transport: bearerTransport{user}, Timeout: 10 * time.Second}
 		cs, err := mcp.NewClient(&mcp.Implementation{Name: "c", Version: "0"}, nil).
 			Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: hs.URL, HTTPClient: hc}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := decode[SearchNotesOutput](t, call(t, cs, ToolSearchNotes, map[string]any{"query": "note"}))
-		cs.Close()
-		switch user {
-		case "alice", "bob":
-			if out.Source != "index" || len(out.Results) != 1 || !strings.HasPrefix(out.Results[0].Title, user) {
-				t.Fatalf("%s: %+v", user, out)
-			}
-		case "carol":
-			if out.Source != "live" {
-				t.Fatalf("carol is not indexed: %+v", out)
-			}
-			if sawExtra == nil || sawExtra.TokenInfo == nil || sawExtra.TokenInfo.UserID != "sub-carol" {
-				t.Fatalf("Deps.Client got extra %+v", sawExtra)
-			}
-		}
+		require.NoError(t, err)
+		defer cs.Close()
+		return decode[SearchNotesOutput](t, call(t, cs, ToolSearchNotes, map[string]any{"query": "note"}))
 	}
+	for _, user := range []string{alice, bob} {
+		t.Run(user+" is indexed", func(t *testing.T) {
+			srv.ResetLog()
+			out := search(t, user)
+			assert.Equal(t, "index", out.Source)
+			if assert.Len(t, out.Results, 1) {
+				assert.Equal(t, user+"'s note", out.Results[0].Title)
+			}
+			assert.Empty(t, srv.RequestLog(), "an indexed search called Nextcloud")
+		})
+	}
+	t.Run("carol is not indexed", func(t *testing.T) {
+		out := search(t, "carol")
+		assert.Equal(t, "live", out.Source)
+		extra := sawExtra.Load()
+		if assert.NotNil(t, extra, "Deps.Client was not called") && assert.NotNil(t, extra.TokenInfo) {
+			assert.Equal(t, "sub-carol", extra.TokenInfo.UserID)
+		}
+	})
 }
 
 type bearerTransport struct{ tok string }
