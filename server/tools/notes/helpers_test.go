@@ -9,8 +9,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -150,10 +153,24 @@ func mustFetchNote(t testing.TB, srv *nctest.Server, id int64) apiNote {
 	return n
 }
 
-// editNote changes a note's content with an unconditional PUT to the
-// fake's Notes API, as another client editing it would.
-func editNote(h http.Handler, id int64, content string) error {
-	status, body, err := direct(h, http.MethodPut, fmt.Sprintf("%s/notes/%d", notesAPIPath, id), map[string]string{"content": content})
+// changeNote changes a note's content with an unconditional PUT to the
+// fake's Notes API, as another client editing it would: edit maps the
+// current content to the new one. It reports problems as errors, so that
+// an HTTP handler may call it.
+func changeNote(h http.Handler, id int64, edit func(content string) string) error {
+	path := fmt.Sprintf("%s/notes/%d", notesAPIPath, id)
+	status, body, err := direct(h, http.MethodGet, path, nil)
+	if err != nil {
+		return err
+	}
+	var cur apiNote
+	if status != http.StatusOK {
+		return fmt.Errorf("get note %d: HTTP %d %s", id, status, body)
+	}
+	if err := json.Unmarshal(body, &cur); err != nil {
+		return err
+	}
+	status, body, err = direct(h, http.MethodPut, path, map[string]string{"content": edit(cur.Content)})
 	if err != nil {
 		return err
 	}
@@ -161,6 +178,49 @@ func editNote(h http.Handler, id int64, content string) error {
 		return fmt.Errorf("edit note %d: HTTP %d %s", id, status, body)
 	}
 	return nil
+}
+
+// concurrentEditor wraps the fake: before each of the first Times PUTs to
+// a note passes through, it changes that note with a direct request to
+// the fake's Notes API (changeNote with Edit), so that the tool's
+// conditional write meets Nextcloud's own 412.
+type concurrentEditor struct {
+	T     testing.TB
+	Times int32
+	Edit  func(content string) string
+	// puts counts the PUTs to a note that passed through the wrapper (the
+	// tool's writes; the edits go to the fake directly).
+	puts atomic.Int32
+	n    atomic.Int32
+}
+
+var notePathRe = regexp.MustCompile(`^` + regexp.QuoteMeta(notesAPIPath) + `/notes/(\d+)$`)
+
+func (e *concurrentEditor) wrap(fake http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if m := notePathRe.FindStringSubmatch(r.URL.Path); m != nil && r.Method == http.MethodPut {
+			e.puts.Add(1)
+			if e.n.Add(1) <= e.Times {
+				id, err := strconv.ParseInt(m[1], 10, 64)
+				if assert.NoError(e.T, err) {
+					assert.NoError(e.T, changeNote(fake, id, e.Edit), "the concurrent edit failed")
+				}
+			}
+		}
+		fake.ServeHTTP(w, r)
+	})
+}
+
+// putStatuses lists the statuses of the PUTs in the fake's request log,
+// in order.
+func putStatuses(log []fakenc.LogEntry) []int {
+	var out []int
+	for _, e := range log {
+		if e.Method == http.MethodPut {
+			out = append(out, e.Status)
+		}
+	}
+	return out
 }
 
 // seedNotes creates notes for alice (Owner defaults to alice) as the Notes

@@ -150,47 +150,40 @@ func TestInputValidation(t *testing.T) {
 }
 
 func TestAppendReappliesAfterConcurrentEdit(t *testing.T) {
-	srv := newNotesServer(t)
-	n := srv.add("Log", "one", "", 1)
-	edits := 0
-	srv.beforeWrite = func(id int64) {
-		// Someone else edits the note between our read and our write, once.
-		if edits == 0 {
-			edits++
-			srv.mu.Lock()
-			srv.notes[id].Content = "one\ntwo"
-			srv.notes[id].touch()
-			srv.mu.Unlock()
-		}
-	}
+	// Someone else edits the note between our read and our write, once.
+	ed := &concurrentEditor{T: t, Times: 1, Edit: func(string) string { return "one\ntwo" }}
+	srv := startWrapped(t, ed.wrap)
+	n := seedNote(t, srv, "Log", "one", "", 1)
 	cs := connect(t, depsFor(t, srv.URL))
-	decode[NoteWriteOutput](t, call(t, cs, ToolAppendContent, map[string]any{"note_id": n.ID, "content": "three"}))
-	after, _ := srv.note(n.ID)
-	if after.Content != "one\ntwo\n---\nthree" {
-		t.Fatalf("content = %q (the concurrent edit must survive)", after.Content)
-	}
+	srv.ResetLog()
+
+	out := decode[NoteWriteOutput](t, call(t, cs, ToolAppendContent, map[string]any{"note_id": n.ID, "content": "three"}))
+	after := mustFetchNote(t, srv, n.ID)
+	assert.Equal(t, "one\ntwo\n---\nthree", after.Content, "the concurrent edit must survive")
+	assert.Equal(t, after.ETag, out.ETag)
+	// The edit (200), the tool's stale write (Nextcloud's 412), the
+	// reapplied write (200).
+	assert.Equal(t, []int{http.StatusOK, http.StatusPreconditionFailed, http.StatusOK}, putStatuses(srv.RequestLog()))
+	assert.EqualValues(t, 2, ed.puts.Load())
 }
 
 func TestAppendGivesUpAfterRepeatedConflicts(t *testing.T) {
-	srv := newNotesServer(t)
-	n := srv.add("Busy", "x", "", 1)
-	srv.beforeWrite = func(id int64) {
-		srv.mu.Lock()
-		srv.notes[id].Content += "!"
-		srv.notes[id].touch()
-		srv.mu.Unlock()
-	}
+	// The note changes before every write.
+	ed := &concurrentEditor{T: t, Times: 1 << 20, Edit: func(c string) string { return c + "!" }}
+	srv := startWrapped(t, ed.wrap)
+	n := seedNote(t, srv, "Busy", "x", "", 1)
 	cs := connect(t, depsFor(t, srv.URL))
-	assertToolError(t, call(t, cs, ToolAppendContent, map[string]any{"note_id": n.ID, "content": "y"}), "changed since etag")
-	puts := 0
-	for _, r := range srv.requestLog() {
-		if strings.HasPrefix(r, "PUT ") {
-			puts++
-		}
+	srv.ResetLog()
+
+	assertToolError(t, call(t, cs, ToolAppendContent, map[string]any{"note_id": n.ID, "content": "y"}),
+		fmt.Sprintf("Note %d changed since etag", n.ID))
+	assert.EqualValues(t, appendAttempts, ed.puts.Load(), "the tool's writes")
+	var want []int
+	for range appendAttempts {
+		want = append(want, http.StatusOK, http.StatusPreconditionFailed)
 	}
-	if puts != appendAttempts {
-		t.Fatalf("PUTs = %d, want %d", puts, appendAttempts)
-	}
+	assert.Equal(t, want, putStatuses(srv.RequestLog()), "each write met a real 412")
+	assert.Equal(t, "x!!!", mustFetchNote(t, srv, n.ID).Content, "the append was not applied")
 }
 
 func TestAppendToEmptyNoteHasNoSeparator(t *testing.T) {
