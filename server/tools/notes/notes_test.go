@@ -331,72 +331,91 @@ func (b bearerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 func TestGetAttachment(t *testing.T) {
-	srv := newNotesServer(t)
-	n := srv.add("Photo note", "![p](.attachments.x/photo.png)", "trips/2026", 1)
-	png := []byte("\x89PNG\r\n\x1a\nfake")
-	dir := "Notes/trips/2026/.attachments." + itoa(n.ID)
-	srv.files[dir+"/photo.png"] = png
-	srv.files[dir+"/notes.txt"] = []byte("hello")
+	srv := startNextcloud(t)
+	n := seedNote(t, srv, "Photo note", "![p](.attachments.x/photo.png)", "trips/2026", 1)
+	png := "\x89PNG\r\n\x1a\nfake"
+	dir := attachmentDir("trips/2026", n.ID)
+	seedFiles(t, srv, map[string]string{dir + "/photo.png": png, dir + "/notes.txt": "hello"})
 	cs := connect(t, depsFor(t, srv.URL))
 
 	res := call(t, cs, ToolGetAttachment, map[string]any{"note_id": n.ID, "attachment_filename": "photo.png"})
 	out := decode[AttachmentOutput](t, res)
-	if out.MIMEType != "image/png" || out.Size != len(png) || out.Encoding != "base64" || out.URI != "nc://Notes/"+itoa(n.ID)+"/attachments/photo.png" {
-		t.Fatalf("out = %+v", out)
+	assert.Equal(t, "image/png", out.MIMEType)
+	assert.Equal(t, len(png), out.Size)
+	assert.Equal(t, "base64", out.Encoding)
+	assert.Equal(t, fmt.Sprintf("nc://Notes/%d/attachments/photo.png", n.ID), out.URI)
+	data, err := base64.StdEncoding.DecodeString(out.Data)
+	if assert.NoError(t, err) {
+		assert.Equal(t, png, string(data))
 	}
-	if data, _ := base64.StdEncoding.DecodeString(out.Data); string(data) != string(png) {
-		t.Fatal("data mismatch")
-	}
-	er, ok := res.Content[0].(*mcp.EmbeddedResource)
-	if !ok || string(er.Resource.Blob) != string(png) || er.Resource.MIMEType != "image/png" {
-		t.Fatalf("content = %#v", res.Content)
+	require.NotEmpty(t, res.Content)
+	if er, ok := res.Content[0].(*mcp.EmbeddedResource); assert.True(t, ok, "content = %#v", res.Content) {
+		assert.Equal(t, png, string(er.Resource.Blob))
+		assert.Equal(t, "image/png", er.Resource.MIMEType)
 	}
 
 	res = call(t, cs, ToolGetAttachment, map[string]any{"note_id": n.ID, "attachment_filename": "notes.txt"})
-	if er := res.Content[0].(*mcp.EmbeddedResource); er.Resource.Text != "hello" {
-		t.Fatalf("text attachment = %#v", er.Resource)
+	require.False(t, res.IsError, text(res))
+	require.NotEmpty(t, res.Content)
+	if er, ok := res.Content[0].(*mcp.EmbeddedResource); assert.True(t, ok, "content = %#v", res.Content) {
+		assert.Equal(t, "hello", er.Resource.Text, "a text attachment is text content")
 	}
 
+	// A missing file's error lists what the note does have.
 	assertToolError(t, call(t, cs, ToolGetAttachment, map[string]any{"note_id": n.ID, "attachment_filename": "nope.png"}),
-		`Attachment "nope.png" of note `+itoa(n.ID)+` not found; note `+itoa(n.ID)+` has: "notes.txt", "photo.png"`)
+		fmt.Sprintf(`Attachment "nope.png" of note %d not found; note %d has: "notes.txt", "photo.png"`, n.ID, n.ID))
 
-	other := srv.add("No attachments", "", "", 1)
+	other := seedNote(t, srv, "No attachments", "", "", 1)
 	assertToolError(t, call(t, cs, ToolGetAttachment, map[string]any{"note_id": other.ID, "attachment_filename": "x.png"}),
-		"has no attachments")
+		fmt.Sprintf("note %d has no attachments", other.ID))
 	assertToolError(t, call(t, cs, ToolGetAttachment, map[string]any{"note_id": 999, "attachment_filename": "x.png"}), "Note 999 not found")
 }
 
 func TestDeleteNoteRemovesAttachments(t *testing.T) {
-	srv := newNotesServer(t)
-	n := srv.add("With files", "", "c", 1)
-	srv.files["Notes/c/.attachments."+itoa(n.ID)+"/a.png"] = []byte("x")
-	keep := "Notes/c/.attachments.9999/b.png"
-	srv.files[keep] = []byte("y")
+	srv := startNextcloud(t)
+	n := seedNote(t, srv, "With files", "", "c", 1)
+	dir := attachmentDir("c", n.ID)
+	keep := attachmentDir("c", 9999) + "/b.png"
+	seedFiles(t, srv, map[string]string{dir + "/a.png": "x", keep: "y"})
+	require.True(t, davExists(t, srv, dir+"/a.png"))
 	cs := connect(t, depsFor(t, srv.URL))
-	decode[DeleteNoteOutput](t, call(t, cs, ToolDeleteNote, map[string]any{"note_id": n.ID}))
-	if len(srv.files) != 1 || srv.files[keep] == nil {
-		t.Fatalf("files = %v", srv.files)
-	}
+
+	out := decode[DeleteNoteOutput](t, call(t, cs, ToolDeleteNote, map[string]any{"note_id": n.ID}))
+	assert.Equal(t, fmt.Sprintf("Note %d deleted successfully", n.ID), out.Message)
+	_, exists := fetchNote(t, srv, n.ID)
+	assert.False(t, exists, "the note is still in Nextcloud")
+	assert.False(t, davExists(t, srv, dir), "the note's attachment folder is still there")
+	assert.True(t, davExists(t, srv, keep), "another note's attachment went too")
+
 	// Without attachments the delete is clean too (404 on the folder is fine).
-	m := srv.add("Plain", "", "", 1)
-	out := decode[DeleteNoteOutput](t, call(t, cs, ToolDeleteNote, map[string]any{"note_id": m.ID}))
-	if strings.Contains(out.Message, "attachment") {
-		t.Fatalf("message = %q", out.Message)
+	plain := seedNote(t, srv, "Plain", "", "", 1)
+	srv.ResetLog()
+	out = decode[DeleteNoteOutput](t, call(t, cs, ToolDeleteNote, map[string]any{"note_id": plain.ID}))
+	assert.NotContains(t, out.Message, "attachment")
+	folderDelete := false
+	for _, e := range srv.RequestLog() {
+		if e.Method == http.MethodDelete && strings.HasSuffix(e.Path, "/"+attachmentDir("", plain.ID)) {
+			folderDelete = true
+			assert.Equal(t, http.StatusNotFound, e.Status)
+		}
 	}
+	assert.True(t, folderDelete, "the attachment folder's deletion was not attempted")
 }
 
 func TestDeleteReportsAttachmentCleanupFailure(t *testing.T) {
-	srv := newNotesServer(t)
-	n := srv.add("With files", "", "", 1)
-	srv.setFail("DELETE /remote.php/", 423, `<?xml version="1.0"?><d:error xmlns:d="DAV:" xmlns:s="http://sabredav.org/ns"><s:exception>OCA\DAV\Connector\Sabre\Exception\FileLocked</s:exception><s:message>locked</s:message></d:error>`)
+	srv := startNextcloud(t)
+	n := seedNote(t, srv, "With files", "", "", 1)
+	seedFiles(t, srv, map[string]string{attachmentDir("", n.ID) + "/a.png": "x"})
+	// The attachment folder is locked: WebDAV answers 423 in sabre's XML.
+	srv.InjectFault(fakenc.Fault{Pattern: "/remote.php/dav/files/*", Method: http.MethodDelete, Status: http.StatusLocked})
 	cs := connect(t, depsFor(t, srv.URL))
+
 	out := decode[DeleteNoteOutput](t, call(t, cs, ToolDeleteNote, map[string]any{"note_id": n.ID}))
-	if !strings.Contains(out.Message, "deleted successfully; its attachment folder could not be removed: ") || !strings.Contains(out.Message, "HTTP 423") {
-		t.Fatalf("message = %q", out.Message)
-	}
-	if _, ok := srv.note(n.ID); ok {
-		t.Fatal("note not deleted")
-	}
+	assert.Contains(t, out.Message, fmt.Sprintf("Note %d deleted successfully; its attachment folder could not be removed: ", n.ID))
+	assert.Contains(t, out.Message, "HTTP 423")
+	_, exists := fetchNote(t, srv, n.ID)
+	assert.False(t, exists, "note not deleted")
+	assert.True(t, davExists(t, srv, attachmentDir("", n.ID)+"/a.png"), "the locked folder was removed after all")
 }
 
 func TestNextcloudErrorsBecomeToolErrors(t *testing.T) {
