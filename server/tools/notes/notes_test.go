@@ -83,8 +83,6 @@ func TestNotesLifecycle(t *testing.T) {
 	assert.Equal(t, fmt.Sprintf("Note %d not found", created.ID), text(res))
 }
 
-func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
-
 func TestUpdateKeepsOmittedFields(t *testing.T) {
 	srv := startNextcloud(t)
 	n := seedNote(t, srv, "Title", "body", "cat", 1)
@@ -419,33 +417,40 @@ func TestDeleteReportsAttachmentCleanupFailure(t *testing.T) {
 }
 
 func TestNextcloudErrorsBecomeToolErrors(t *testing.T) {
+	appRoutes := notesAPIPath + "/*"
 	tests := []struct {
-		name, prefix string
-		status       int
-		body         string
-		creds        nextcloud.Credentials
-		want         string
+		name string
+		// fault is Nextcloud's failure; nil when the credentials alone
+		// make Nextcloud refuse.
+		fault  *fakenc.Fault
+		secret string // the credential, which must not show in the error
+		creds  func(secret string) nextcloud.Credentials
+		want   string // %d is the note id
 	}{
-		{"CORS refuses bearer", "GET /index.php/apps/notes", 401, `{"message":"CORS requires basic auth"}`, nextcloud.Bearer("tok-secret"),
-			"Nextcloud refused a bearer token on this app route (GET /index.php/apps/notes/api/v1/notes/1)"},
-		{"bad basic", "GET /index.php/apps/notes", 401, `{"message":""}`, nextcloud.Basic("alice", "pw-secret"),
-			"Nextcloud rejected the Basic credentials (HTTP 401) while trying to get note 1"},
-		{"server down", "GET /index.php/apps/notes", 503, `{"message":""}`, nextcloud.Basic("alice", "pw-secret"),
-			"Nextcloud could not get note 1: HTTP 503 Service Unavailable"},
-		{"read-only", "GET /index.php/apps/notes", 403, `{"errorType":"Exception"}`, nextcloud.Basic("alice", "pw-secret"),
-			"Nextcloud denied access to note 1 (HTTP 403)"},
+		{"CORS refuses bearer", &fakenc.Fault{Pattern: appRoutes, Method: http.MethodGet, Status: http.StatusUnauthorized, Message: "CORS requires basic auth"},
+			"tok-secret", nextcloud.Bearer,
+			"Nextcloud refused a bearer token on this app route (GET " + notesAPIPath + "/notes/%d)"},
+		{"bad basic", nil,
+			"pw-secret", func(pw string) nextcloud.Credentials { return nextcloud.Basic(alice, pw) },
+			"Nextcloud rejected the Basic credentials (HTTP 401) while trying to get note %d"},
+		{"server down", &fakenc.Fault{Pattern: appRoutes, Method: http.MethodGet, Status: http.StatusServiceUnavailable},
+			alicePassword, func(pw string) nextcloud.Credentials { return nextcloud.Basic(alice, pw) },
+			"Nextcloud could not get note %d: HTTP 503 Service Unavailable"},
+		{"read-only", &fakenc.Fault{Pattern: appRoutes, Method: http.MethodGet, Status: http.StatusForbidden},
+			alicePassword, func(pw string) nextcloud.Credentials { return nextcloud.Basic(alice, pw) },
+			"Nextcloud denied access to note %d (HTTP 403)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newNotesServer(t)
-			srv.setFail(tt.prefix, tt.status, tt.body)
-			base, _ := nextcloud.New(srv.URL, tt.creds, nextcloud.WithRetry(1, 0, 0))
-			cs := connect(t, &Deps{Client: func(context.Context, *mcp.RequestExtra) (*nextcloud.Client, error) { return base, nil }})
-			res := call(t, cs, ToolGetNote, map[string]any{"note_id": 1})
-			assertToolError(t, res, tt.want)
-			if strings.Contains(text(res), "secret") {
-				t.Fatalf("secret in %q", text(res))
+			srv := startNextcloud(t)
+			id := seedNote(t, srv, "Target", "body", "", 1).ID
+			if tt.fault != nil {
+				srv.InjectFault(*tt.fault)
 			}
+			cs := connect(t, depsWith(newClient(t, srv.URL, tt.creds(tt.secret), 1)))
+			got := assertToolError(t, call(t, cs, ToolGetNote, map[string]any{"note_id": id}), fmt.Sprintf(tt.want, id))
+			assert.NotContains(t, got, tt.secret)
+			assert.Empty(t, srv.Faults(), "the fault was not used")
 		})
 	}
 }
@@ -454,11 +459,12 @@ func TestDepsClientErrorIsTheToolError(t *testing.T) {
 	cs := connect(t, &Deps{Client: func(context.Context, *mcp.RequestExtra) (*nextcloud.Client, error) {
 		return nil, errors.New("Nextcloud access is not provisioned: call provision_nextcloud_access")
 	}})
+	args := map[string]any{"note_id": 1, "etag": "e", "title": "t", "content": "c", "category": "", "query": "q", "attachment_filename": "a"}
 	for _, name := range toolNames() {
-		args := map[string]any{"note_id": 1, "etag": "e", "title": "t", "content": "c", "category": "", "query": "q", "attachment_filename": "a"}
-		// Send only the properties each tool knows.
-		res := call(t, cs, name, filterArgs(name, args))
-		assertToolError(t, res, "call provision_nextcloud_access")
+		t.Run(name, func(t *testing.T) {
+			// Send only the properties each tool knows.
+			assertToolError(t, call(t, cs, name, filterArgs(name, args)), "call provision_nextcloud_access")
+		})
 	}
 }
 
@@ -484,94 +490,101 @@ func TestPanicInHandlerIsAToolError(t *testing.T) {
 	assertToolError(t, call(t, cs, ToolGetNote, map[string]any{"note_id": 1}), "internal error in nc_notes_get_note")
 	// The server still serves.
 	assertToolError(t, call(t, cs, ToolGetNote, map[string]any{"note_id": -1}), "positive integer")
-	_, err := cs.ReadResource(context.Background(), &mcp.ReadResourceParams{URI: NotesSettingsURI})
-	if err == nil || !strings.Contains(err.Error(), "internal error reading notes://settings") {
-		t.Fatalf("resource panic: %v", err)
-	}
+	_, err := readResource(cs, NotesSettingsURI)
+	assert.ErrorContains(t, err, "internal error reading notes://settings")
 }
 
 func TestResources(t *testing.T) {
-	srv := newNotesServer(t)
-	n := srv.add("Res note", "body", "c", 42)
-	srv.files["Notes/c/.attachments."+itoa(n.ID)+"/my photo.png"] = []byte("PNGDATA")
-	srv.files["Notes/c/.attachments."+itoa(n.ID)+"/a+b (1), é.txt"] = []byte("odd name")
+	srv := startNextcloud(t)
+	n := seedNote(t, srv, "Res note", "body", "c", 42)
+	dir := attachmentDir("c", n.ID)
+	seedFiles(t, srv, map[string]string{dir + "/my photo.png": "PNGDATA", dir + "/a+b (1), é.txt": "odd name"})
 	cs := connect(t, depsFor(t, srv.URL))
-	ctx := context.Background()
-	read := func(uri string) (*mcp.ReadResourceResult, error) {
-		return cs.ReadResource(ctx, &mcp.ReadResourceParams{URI: uri})
-	}
 
-	r, err := read(NotesSettingsURI)
-	if err != nil || r.Contents[0].MIMEType != "application/json" || r.Contents[0].Text != `{"notesPath":"Notes","fileSuffix":".md","noteMode":"rich"}` {
-		t.Fatalf("settings: %v %+v", err, r)
+	t.Run("settings", func(t *testing.T) {
+		r, err := readResource(cs, NotesSettingsURI)
+		require.NoError(t, err)
+		require.Len(t, r.Contents, 1)
+		assert.Equal(t, "application/json", r.Contents[0].MIMEType)
+		assert.Equal(t, `{"notesPath":"Notes","fileSuffix":".md","noteMode":"rich"}`, r.Contents[0].Text)
+	})
+	t.Run("note", func(t *testing.T) {
+		r, err := readResource(cs, NoteURI(n.ID))
+		require.NoError(t, err)
+		require.Len(t, r.Contents, 1)
+		var note NoteOutput
+		require.NoError(t, json.Unmarshal([]byte(r.Contents[0].Text), &note))
+		assert.Equal(t, "Res note", note.Title)
+		assert.Equal(t, "body", note.Content)
+		assert.Equal(t, "c", note.Category)
+		assert.Equal(t, int64(42), note.Modified)
+		assert.Equal(t, n.ETag, note.ETag)
+	})
+	t.Run("attachment", func(t *testing.T) {
+		uri := AttachmentURI(n.ID, "my photo.png")
+		assert.Equal(t, fmt.Sprintf("nc://Notes/%d/attachments/my%%20photo.png", n.ID), uri)
+		r, err := readResource(cs, uri)
+		require.NoError(t, err)
+		require.Len(t, r.Contents, 1)
+		assert.Equal(t, "PNGDATA", string(r.Contents[0].Blob))
+		assert.Equal(t, "image/png", r.Contents[0].MIMEType)
+	})
+	t.Run("attachment with an odd name", func(t *testing.T) {
+		uri := AttachmentURI(n.ID, "a+b (1), é.txt")
+		assert.Equal(t, fmt.Sprintf("nc://Notes/%d/attachments/a%%2Bb%%20%%281%%29%%2C%%20%%C3%%A9.txt", n.ID), uri)
+		r, err := readResource(cs, uri)
+		require.NoError(t, err)
+		require.Len(t, r.Contents, 1)
+		assert.Equal(t, "odd name", r.Contents[0].Text)
+	})
+	t.Run("capabilities", func(t *testing.T) {
+		r, err := readResource(cs, core.CapabilitiesURI)
+		require.NoError(t, err)
+		require.Len(t, r.Contents, 1)
+		assert.Contains(t, r.Contents[0].Text, `"notes_path":"Notes"`)
+		assert.Contains(t, r.Contents[0].Text, `"string":"32.0.14"`)
+	})
+	notFound := []struct{ name, uri string }{
+		{"missing note", NoteURI(999)},
+		{"id not a number", "nc://Notes/abc"},
+		{"negative id", "nc://Notes/-1"},
+		{"missing attachment", AttachmentURI(n.ID, "missing.png")},
+		{"attachment of a missing note", AttachmentURI(999, "a.png")},
 	}
-
-	r, err = read(NoteURI(n.ID))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var note NoteOutput
-	if err := json.Unmarshal([]byte(r.Contents[0].Text), &note); err != nil || note.Title != "Res note" || note.Content != "body" || note.ETag != n.ETag {
-		t.Fatalf("note resource: %v %+v", err, note)
-	}
-
-	uri := AttachmentURI(n.ID, "my photo.png")
-	if uri != "nc://Notes/"+itoa(n.ID)+"/attachments/my%20photo.png" {
-		t.Fatalf("uri = %s", uri)
-	}
-	r, err = read(uri)
-	if err != nil || string(r.Contents[0].Blob) != "PNGDATA" || r.Contents[0].MIMEType != "image/png" {
-		t.Fatalf("attachment resource: %v %+v", err, r)
-	}
-
-	odd := AttachmentURI(n.ID, "a+b (1), é.txt")
-	if want := "nc://Notes/" + itoa(n.ID) + "/attachments/a%2Bb%20%281%29%2C%20%C3%A9.txt"; odd != want {
-		t.Fatalf("uri = %s, want %s", odd, want)
-	}
-	if r, err = read(odd); err != nil || r.Contents[0].Text != "odd name" {
-		t.Fatalf("odd attachment name: %v %+v", err, r)
-	}
-
-	r, err = read(core.CapabilitiesURI)
-	if err != nil || !strings.Contains(r.Contents[0].Text, `"notes_path":"Notes"`) || !strings.Contains(r.Contents[0].Text, `"string":"32.0.14"`) {
-		t.Fatalf("capabilities: %v %+v", err, r)
-	}
-
-	for _, bad := range []string{NoteURI(999), "nc://Notes/abc", "nc://Notes/-1", AttachmentURI(n.ID, "missing.png"), AttachmentURI(999, "a.png")} {
-		if _, err := read(bad); err == nil || !strings.Contains(err.Error(), "Resource not found") {
-			t.Errorf("%s: err = %v", bad, err)
-		}
+	for _, tt := range notFound {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := readResource(cs, tt.uri)
+			assert.ErrorContains(t, err, "Resource not found")
+		})
 	}
 }
 
 func TestResourceErrorsCarryNextcloudText(t *testing.T) {
-	srv := newNotesServer(t)
-	srv.setFail("GET /index.php/apps/notes/api/v1/settings", 401, `{"message":"CORS requires basic auth"}`)
-	base, _ := nextcloud.New(srv.URL, nextcloud.Bearer("tok"), nextcloud.WithRetry(1, 0, 0))
-	cs := connect(t, &Deps{Client: func(context.Context, *mcp.RequestExtra) (*nextcloud.Client, error) { return base, nil }})
-	_, err := cs.ReadResource(context.Background(), &mcp.ReadResourceParams{URI: NotesSettingsURI})
-	if err == nil || !strings.Contains(err.Error(), "Nextcloud refused a bearer token on this app route") {
-		t.Fatalf("err = %v", err)
-	}
+	srv := startNextcloud(t)
+	// Stock Nextcloud's #[CORS] refusal of a bearer token, in the app's
+	// JSON dialect.
+	srv.InjectFault(fakenc.Fault{Pattern: notesAPIPath + "/settings", Method: http.MethodGet, Status: http.StatusUnauthorized, Message: "CORS requires basic auth"})
+	cs := connect(t, depsWith(newClient(t, srv.URL, nextcloud.Bearer("tok"), 1)))
+	_, err := readResource(cs, NotesSettingsURI)
+	assert.ErrorContains(t, err, "Nextcloud refused a bearer token on this app route")
 }
 
 func TestExplainErrorAppliesToToolsAndResources(t *testing.T) {
-	srv := newNotesServer(t)
-	srv.setFail("GET /index.php/apps/notes", 401, `{"message":"CORS requires basic auth"}`)
-	d := depsFor(t, srv.URL)
+	srv := startNextcloud(t)
+	id := seedNote(t, srv, "Target", "body", "", 1).ID
+	d := depsWith(newClient(t, srv.URL, nextcloud.Basic(alice, "wrong-password"), 1))
 	d.ExplainError = func(err error) error { return errors.New("explained: " + err.Error()) }
 	cs := connect(t, d)
-	assertToolError(t, call(t, cs, ToolGetNote, map[string]any{"note_id": 1}), "explained: Nextcloud rejected the Basic credentials")
+
+	assertToolError(t, call(t, cs, ToolGetNote, map[string]any{"note_id": id}), "explained: Nextcloud rejected the Basic credentials")
 	// Validation errors pass through it as well.
 	assertToolError(t, call(t, cs, ToolGetNote, map[string]any{"note_id": 0}), "explained: note_id must be a positive integer")
-	_, err := cs.ReadResource(context.Background(), &mcp.ReadResourceParams{URI: NotesSettingsURI})
-	if err == nil || !strings.Contains(err.Error(), "explained: Nextcloud rejected the Basic credentials") {
-		t.Fatalf("resource: %v", err)
-	}
+	_, err := readResource(cs, NotesSettingsURI)
+	assert.ErrorContains(t, err, "explained: Nextcloud rejected the Basic credentials")
 	// Resource-not-found stays a protocol error.
-	srv.setFail("", 0, "")
-	_, err = cs.ReadResource(context.Background(), &mcp.ReadResourceParams{URI: "nc://Notes/abc"})
-	if err == nil || !strings.Contains(err.Error(), "Resource not found") || strings.Contains(err.Error(), "explained") {
-		t.Fatalf("not found: %v", err)
+	_, err = readResource(cs, "nc://Notes/abc")
+	if assert.ErrorContains(t, err, "Resource not found") {
+		assert.NotContains(t, err.Error(), "explained")
 	}
 }
+
