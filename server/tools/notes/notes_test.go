@@ -587,4 +587,3 @@ func TestExplainErrorAppliesToToolsAndResources(t *testing.T) {
 		assert.NotContains(t, err.Error(), "explained")
 	}
 }
-
