@@ -333,7 +333,8 @@ func TestGetAttachment(t *testing.T) {
 	n := seedNote(t, srv, "Photo note", "![p](.attachments.x/photo.png)", "trips/2026", 1)
 	png := "\x89PNG\r\n\x1a\nfake"
 	dir := attachmentDir("trips/2026", n.ID)
-	seedFiles(t, srv, map[string]string{dir + "/photo.png": png, dir + "/notes.txt": "hello"})
+	// A folder in the attachment folder is not an attachment.
+	seedFiles(t, srv, map[string]string{dir + "/photo.png": png, dir + "/notes.txt": "hello", dir + "/thumbs/": ""})
 	cs := connect(t, depsFor(t, srv.URL))
 
 	res := call(t, cs, ToolGetAttachment, map[string]any{"note_id": n.ID, "attachment_filename": "photo.png"})
@@ -360,8 +361,9 @@ func TestGetAttachment(t *testing.T) {
 	}
 
 	// A missing file's error lists what the note does have.
-	assertToolError(t, call(t, cs, ToolGetAttachment, map[string]any{"note_id": n.ID, "attachment_filename": "nope.png"}),
-		fmt.Sprintf(`Attachment "nope.png" of note %d not found; note %d has: "notes.txt", "photo.png"`, n.ID, n.ID))
+	want := fmt.Sprintf(`Attachment "nope.png" of note %d not found; note %d has: "notes.txt", "photo.png"`, n.ID, n.ID)
+	got := assertToolError(t, call(t, cs, ToolGetAttachment, map[string]any{"note_id": n.ID, "attachment_filename": "nope.png"}), want)
+	assert.Equal(t, want, got)
 
 	other := seedNote(t, srv, "No attachments", "", "", 1)
 	assertToolError(t, call(t, cs, ToolGetAttachment, map[string]any{"note_id": other.ID, "attachment_filename": "x.png"}),
