@@ -5,140 +5,109 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
+	fakenc "github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/nextcloud"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/nextcloud"
-	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/notesearch"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools/core"
 )
 
-func call(t *testing.T, cs *mcp.ClientSession, name string, args map[string]any) *mcp.CallToolResult {
-	t.Helper()
-	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: name, Arguments: args})
-	if err != nil {
-		t.Fatalf("%s: protocol error %v", name, err)
-	}
-	return res
-}
-
-// text returns the first text content of a result.
-func text(res *mcp.CallToolResult) string {
-	for _, c := range res.Content {
-		if tc, ok := c.(*mcp.TextContent); ok {
-			return tc.Text
-		}
-	}
-	return ""
-}
-
-// decode unmarshals a successful result's structured content.
-func decode[T any](t *testing.T, res *mcp.CallToolResult) T {
-	t.Helper()
-	if res.IsError {
-		t.Fatalf("tool error: %s", text(res))
-	}
-	var out T
-	b, err := json.Marshal(res.StructuredContent)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &out); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-func wantToolError(t *testing.T, res *mcp.CallToolResult, want string) {
-	t.Helper()
-	if !res.IsError {
-		t.Fatalf("expected a tool error %q, got success %v", want, res.StructuredContent)
-	}
-	if got := text(res); !strings.Contains(got, want) {
-		t.Fatalf("error = %q, want it to contain %q", got, want)
-	}
-}
-
 func TestNotesLifecycle(t *testing.T) {
-	srv := newNotesServer(t)
-	cs := connect(t, depsFor(t, srv))
+	srv := startNextcloud(t)
+	cs := connect(t, depsFor(t, srv.URL))
 
 	created := decode[NoteWriteOutput](t, call(t, cs, ToolCreateNote, map[string]any{
 		"title": "Groceries", "content": "milk", "category": "home",
 	}))
-	if !created.Success || created.ID == 0 || created.Title != "Groceries" || created.Category != "home" || created.ETag == "" ||
-		created.Timestamp != "2026-08-22T10:00:00Z" {
-		t.Fatalf("create = %+v", created)
-	}
+	assert.True(t, created.Success)
+	assert.NotZero(t, created.ID)
+	assert.Equal(t, "Groceries", created.Title)
+	assert.Equal(t, "home", created.Category)
+	assert.NotEmpty(t, created.ETag)
+	assert.Equal(t, "2026-08-22T10:00:00Z", created.Timestamp)
 
 	got := decode[NoteOutput](t, call(t, cs, ToolGetNote, map[string]any{"note_id": created.ID}))
-	if got.Content != "milk" || got.ETag != created.ETag || got.Category != "home" {
-		t.Fatalf("get = %+v", got)
-	}
+	assert.Equal(t, "milk", got.Content)
+	assert.Equal(t, created.ETag, got.ETag)
+	assert.Equal(t, "home", got.Category)
 
 	updated := decode[NoteWriteOutput](t, call(t, cs, ToolUpdateNote, map[string]any{
 		"note_id": created.ID, "etag": created.ETag, "content": "milk\neggs",
 	}))
-	if updated.ETag == created.ETag || updated.Title != "Groceries" {
-		t.Fatalf("update = %+v", updated)
-	}
+	assert.NotEqual(t, created.ETag, updated.ETag)
+	assert.Equal(t, "Groceries", updated.Title)
 
 	// The old etag is stale now.
-	wantToolError(t, call(t, cs, ToolUpdateNote, map[string]any{
+	assertToolError(t, call(t, cs, ToolUpdateNote, map[string]any{
 		"note_id": created.ID, "etag": created.ETag, "title": "Other",
-	}), "changed since etag "+created.ETag+"; fetch it again")
+	}), fmt.Sprintf("Note %d changed since etag %s; fetch it again", created.ID, created.ETag))
 
 	appended := decode[NoteWriteOutput](t, call(t, cs, ToolAppendContent, map[string]any{"note_id": created.ID, "content": "bread"}))
-	n, _ := srv.note(created.ID)
-	if n.Content != "milk\neggs\n---\nbread" || appended.ETag != n.ETag {
-		t.Fatalf("after append: %q (etag %s vs %s)", n.Content, appended.ETag, n.ETag)
-	}
+	n := mustFetchNote(t, srv, created.ID)
+	assert.Equal(t, "milk\neggs\n---\nbread", n.Content)
+	assert.Equal(t, n.ETag, appended.ETag)
 
+	// Title "groceries" weighs 3 × 1/2, the body's "bread" 1/2.
 	found := decode[SearchNotesOutput](t, call(t, cs, ToolSearchNotes, map[string]any{"query": "BREAD groceries"}))
-	if found.Source != "live" || found.TotalFound != 1 || len(found.Results) != 1 || found.Results[0].ID != created.ID ||
-		found.Results[0].Score == nil || *found.Results[0].Score != 2.0 || found.Query != "BREAD groceries" {
-		t.Fatalf("search = %+v", found)
+	assert.Equal(t, "live", found.Source)
+	assert.Equal(t, "BREAD groceries", found.Query)
+	assert.Equal(t, 1, found.TotalFound)
+	if assert.Len(t, found.Results, 1) {
+		assert.Equal(t, created.ID, found.Results[0].ID)
+		if assert.NotNil(t, found.Results[0].Score) {
+			assert.InDelta(t, 2.0, *found.Results[0].Score, 1e-9)
+		}
 	}
 
 	del := decode[DeleteNoteOutput](t, call(t, cs, ToolDeleteNote, map[string]any{"note_id": created.ID}))
-	if del.DeletedID != created.ID || del.StatusCode != 200 || del.Message != "Note "+itoa(created.ID)+" deleted successfully" {
-		t.Fatalf("delete = %+v", del)
-	}
+	assert.Equal(t, created.ID, del.DeletedID)
+	assert.Equal(t, 200, del.StatusCode)
+	assert.Equal(t, fmt.Sprintf("Note %d deleted successfully", created.ID), del.Message)
+	_, exists := fetchNote(t, srv, created.ID)
+	assert.False(t, exists, "the note is still in Nextcloud")
+
 	res := call(t, cs, ToolGetNote, map[string]any{"note_id": created.ID})
-	wantToolError(t, res, "Note "+itoa(created.ID)+" not found")
-	if text(res) != "Note "+itoa(created.ID)+" not found" {
-		t.Fatalf("message = %q", text(res))
-	}
+	assert.True(t, res.IsError)
+	assert.Equal(t, fmt.Sprintf("Note %d not found", created.ID), text(res))
 }
 
-func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
-
 func TestUpdateKeepsOmittedFields(t *testing.T) {
-	srv := newNotesServer(t)
-	n := srv.add("Title", "body", "cat", 1)
-	cs := connect(t, depsFor(t, srv))
+	srv := startNextcloud(t)
+	n := seedNote(t, srv, "Title", "body", "cat", 1)
+	cs := connect(t, depsFor(t, srv.URL))
+
+	// A quoted etag is accepted; category "" moves the note out of "cat".
 	out := decode[NoteWriteOutput](t, call(t, cs, ToolUpdateNote, map[string]any{"note_id": n.ID, "etag": `"` + n.ETag + `"`, "category": ""}))
-	after, _ := srv.note(n.ID)
-	if after.Title != "Title" || after.Content != "body" || after.Category != "" || out.Category != "" {
-		t.Fatalf("after = %+v", after)
-	}
+	assert.Equal(t, "", out.Category)
+	after := mustFetchNote(t, srv, n.ID)
+	assert.Equal(t, "Title", after.Title)
+	assert.Equal(t, "body", after.Content)
+	assert.Equal(t, "", after.Category)
+
 	// Content "" clears the body (explicitly given).
 	decode[NoteWriteOutput](t, call(t, cs, ToolUpdateNote, map[string]any{"note_id": n.ID, "etag": out.ETag, "content": ""}))
-	if after, _ := srv.note(n.ID); after.Content != "" {
-		t.Fatalf("content = %q", after.Content)
-	}
+	after = mustFetchNote(t, srv, n.ID)
+	assert.Equal(t, "", after.Content)
+	assert.Equal(t, "Title", after.Title)
 }
 
 func TestInputValidation(t *testing.T) {
-	srv := newNotesServer(t)
-	cs := connect(t, depsFor(t, srv))
+	srv := startNextcloud(t)
+	// A real note, so that input that slipped through would reach it.
+	id := seedNote(t, srv, "Target", "body", "", 1).ID
+	cs := connect(t, depsFor(t, srv.URL))
 	huge := strings.Repeat("x", MaxNoteContentBytes+1)
 	tests := []struct {
 		name string
@@ -156,127 +125,131 @@ func TestInputValidation(t *testing.T) {
 		{"zero id", ToolDeleteNote, map[string]any{"note_id": 0}, "note_id must be a positive integer, got 0"},
 		{"id as string", ToolGetNote, map[string]any{"note_id": "7"}, `validating "arguments"`},
 		{"fractional id", ToolGetNote, map[string]any{"note_id": 1.5}, `validating "arguments"`},
-		{"no etag", ToolUpdateNote, map[string]any{"note_id": 1, "etag": "", "title": "x"}, "etag must not be empty"},
-		{"etag list", ToolUpdateNote, map[string]any{"note_id": 1, "etag": `"a","b"`, "title": "x"}, "single etag"},
-		{"nothing to update", ToolUpdateNote, map[string]any{"note_id": 1, "etag": "abc"}, "nothing to update"},
-		{"empty new title", ToolUpdateNote, map[string]any{"note_id": 1, "etag": "abc", "title": ""}, "title must not be empty"},
+		{"no etag", ToolUpdateNote, map[string]any{"note_id": id, "etag": "", "title": "x"}, "etag must not be empty"},
+		{"etag list", ToolUpdateNote, map[string]any{"note_id": id, "etag": `"a","b"`, "title": "x"}, "single etag"},
+		{"nothing to update", ToolUpdateNote, map[string]any{"note_id": id, "etag": "abc"}, "nothing to update"},
+		{"empty new title", ToolUpdateNote, map[string]any{"note_id": id, "etag": "abc", "title": ""}, "title must not be empty"},
 		{"several problems at once", ToolUpdateNote, map[string]any{"note_id": -1, "etag": "", "content": huge}, "note_id must be a positive integer, got -1\netag must not be empty"},
-		{"empty append", ToolAppendContent, map[string]any{"note_id": 1, "content": " \n"}, "content to append must not be empty"},
-		{"huge append", ToolAppendContent, map[string]any{"note_id": 1, "content": huge}, "at most 1048576 (1 MiB)"},
+		{"empty append", ToolAppendContent, map[string]any{"note_id": id, "content": " \n"}, "content to append must not be empty"},
+		{"huge append", ToolAppendContent, map[string]any{"note_id": id, "content": huge}, "at most 1048576 (1 MiB)"},
 		{"long query", ToolSearchNotes, map[string]any{"query": strings.Repeat("q", 1025)}, "query is 1025 bytes long; at most 1024 are allowed"},
-		{"attachment path", ToolGetAttachment, map[string]any{"note_id": 1, "attachment_filename": "../../secret.txt"}, "must not contain slashes"},
-		{"attachment dotdot", ToolGetAttachment, map[string]any{"note_id": 1, "attachment_filename": ".."}, `".." is not a file name`},
-		{"attachment empty", ToolGetAttachment, map[string]any{"note_id": 1, "attachment_filename": ""}, "the attachment file name is empty"},
+		{"attachment path", ToolGetAttachment, map[string]any{"note_id": id, "attachment_filename": "../../secret.txt"}, "must not contain slashes"},
+		{"attachment dotdot", ToolGetAttachment, map[string]any{"note_id": id, "attachment_filename": ".."}, `".." is not a file name`},
+		{"attachment empty", ToolGetAttachment, map[string]any{"note_id": id, "attachment_filename": ""}, "the attachment file name is empty"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			before := len(srv.requestLog())
-			res := call(t, cs, tt.tool, tt.args)
-			wantToolError(t, res, tt.want)
-			if len(text(res)) > 500 {
-				t.Fatalf("error text too long (%d bytes): huge input must not be echoed", len(text(res)))
-			}
-			if after := len(srv.requestLog()); after != before {
-				t.Fatalf("bad input reached Nextcloud: %v", srv.requestLog()[before:])
-			}
+			srv.ResetLog()
+			got := assertToolError(t, call(t, cs, tt.tool, tt.args), tt.want)
+			assert.LessOrEqual(t, len(got), 500, "huge input must not be echoed")
+			assert.Empty(t, srv.RequestLog(), "bad input reached Nextcloud")
 		})
 	}
 }
 
 func TestAppendReappliesAfterConcurrentEdit(t *testing.T) {
-	srv := newNotesServer(t)
-	n := srv.add("Log", "one", "", 1)
-	edits := 0
-	srv.beforeWrite = func(id int64) {
-		// Someone else edits the note between our read and our write, once.
-		if edits == 0 {
-			edits++
-			srv.mu.Lock()
-			srv.notes[id].Content = "one\ntwo"
-			srv.notes[id].touch()
-			srv.mu.Unlock()
-		}
-	}
-	cs := connect(t, depsFor(t, srv))
-	decode[NoteWriteOutput](t, call(t, cs, ToolAppendContent, map[string]any{"note_id": n.ID, "content": "three"}))
-	after, _ := srv.note(n.ID)
-	if after.Content != "one\ntwo\n---\nthree" {
-		t.Fatalf("content = %q (the concurrent edit must survive)", after.Content)
-	}
+	// Someone else edits the note between our read and our write, once.
+	ed := &concurrentEditor{T: t, Times: 1, Edit: func(string) string { return "one\ntwo" }}
+	srv := startWrapped(t, ed.wrap)
+	n := seedNote(t, srv, "Log", "one", "", 1)
+	cs := connect(t, depsFor(t, srv.URL))
+	srv.ResetLog()
+
+	out := decode[NoteWriteOutput](t, call(t, cs, ToolAppendContent, map[string]any{"note_id": n.ID, "content": "three"}))
+	after := mustFetchNote(t, srv, n.ID)
+	assert.Equal(t, "one\ntwo\n---\nthree", after.Content, "the concurrent edit must survive")
+	assert.Equal(t, after.ETag, out.ETag)
+	// The edit (200), the tool's stale write (Nextcloud's 412), the
+	// reapplied write (200).
+	assert.Equal(t, []int{http.StatusOK, http.StatusPreconditionFailed, http.StatusOK}, putStatuses(srv.RequestLog()))
+	assert.EqualValues(t, 2, ed.puts.Load())
 }
 
 func TestAppendGivesUpAfterRepeatedConflicts(t *testing.T) {
-	srv := newNotesServer(t)
-	n := srv.add("Busy", "x", "", 1)
-	srv.beforeWrite = func(id int64) {
-		srv.mu.Lock()
-		srv.notes[id].Content += "!"
-		srv.notes[id].touch()
-		srv.mu.Unlock()
+	// The note changes before every write.
+	ed := &concurrentEditor{T: t, Times: 1 << 20, Edit: func(c string) string { return c + "!" }}
+	srv := startWrapped(t, ed.wrap)
+	n := seedNote(t, srv, "Busy", "x", "", 1)
+	cs := connect(t, depsFor(t, srv.URL))
+	srv.ResetLog()
+
+	assertToolError(t, call(t, cs, ToolAppendContent, map[string]any{"note_id": n.ID, "content": "y"}),
+		fmt.Sprintf("Note %d changed since etag", n.ID))
+	assert.EqualValues(t, appendAttempts, ed.puts.Load(), "the tool's writes")
+	var want []int
+	for range appendAttempts {
+		want = append(want, http.StatusOK, http.StatusPreconditionFailed)
 	}
-	cs := connect(t, depsFor(t, srv))
-	wantToolError(t, call(t, cs, ToolAppendContent, map[string]any{"note_id": n.ID, "content": "y"}), "changed since etag")
-	puts := 0
-	for _, r := range srv.requestLog() {
-		if strings.HasPrefix(r, "PUT ") {
-			puts++
-		}
-	}
-	if puts != appendAttempts {
-		t.Fatalf("PUTs = %d, want %d", puts, appendAttempts)
-	}
+	assert.Equal(t, want, putStatuses(srv.RequestLog()), "each write met a real 412")
+	assert.Equal(t, "x!!!", mustFetchNote(t, srv, n.ID).Content, "the append was not applied")
 }
 
 func TestAppendToEmptyNoteHasNoSeparator(t *testing.T) {
-	srv := newNotesServer(t)
-	n := srv.add("Empty", "", "", 1)
-	cs := connect(t, depsFor(t, srv))
+	srv := startNextcloud(t)
+	n := seedNote(t, srv, "Empty", "", "", 1)
+	cs := connect(t, depsFor(t, srv.URL))
 	decode[NoteWriteOutput](t, call(t, cs, ToolAppendContent, map[string]any{"note_id": n.ID, "content": "first"}))
-	if after, _ := srv.note(n.ID); after.Content != "first" {
-		t.Fatalf("content = %q", after.Content)
-	}
+	assert.Equal(t, "first", mustFetchNote(t, srv, n.ID).Content)
 }
 
 func TestSearchEmptyQueryAndLimit(t *testing.T) {
-	srv := newNotesServer(t)
-	for i := range MaxSearchResults + 5 {
-		srv.add("note", "common words", "", int64(i))
+	srv := startNextcloud(t)
+	seed := make([]fakenc.SeedNote, MaxSearchResults+5)
+	for i := range seed {
+		seed[i] = fakenc.SeedNote{Title: "note", Content: "common words", Modified: int64(i + 1)}
 	}
-	cs := connect(t, depsFor(t, srv))
+	seedNotes(t, srv, seed...)
+	cs := connect(t, depsFor(t, srv.URL))
+
 	out := decode[SearchNotesOutput](t, call(t, cs, ToolSearchNotes, map[string]any{"query": ""}))
-	if len(out.Results) != MaxSearchResults || out.TotalFound != MaxSearchResults+5 || out.Results[0].Score != nil {
-		t.Fatalf("results=%d total=%d", len(out.Results), out.TotalFound)
+	assert.Len(t, out.Results, MaxSearchResults)
+	assert.Equal(t, MaxSearchResults+5, out.TotalFound)
+	if assert.NotEmpty(t, out.Results) {
+		assert.Nil(t, out.Results[0].Score, "an empty query has no score")
 	}
+
 	none := decode[SearchNotesOutput](t, call(t, cs, ToolSearchNotes, map[string]any{"query": "absent"}))
-	if none.Results == nil || len(none.Results) != 0 || none.TotalFound != 0 {
-		t.Fatalf("no-hit search = %+v (results must be [], not null)", none)
-	}
+	assert.NotNil(t, none.Results, "results must be [], not null")
+	assert.Empty(t, none.Results)
+	assert.Zero(t, none.TotalFound)
 }
 
 func TestSearchUsesIndexWhenIndexed(t *testing.T) {
-	srv := newNotesServer(t)
-	srv.add("Live only", "", "", 1)
+	srv := startNextcloud(t)
+	n := seedNote(t, srv, "Live only", "", "", 1)
 	m := newModule()
-	idx := m.index
-	d := depsFor(t, srv)
+	d := depsFor(t, srv.URL)
 	cs := connectModule(t, d, m)
 
 	// Not indexed yet: live listing.
 	out := decode[SearchNotesOutput](t, call(t, cs, ToolSearchNotes, map[string]any{"query": "live"}))
-	if out.Source != "live" || out.TotalFound != 1 {
-		t.Fatalf("search = %+v", out)
-	}
+	assert.Equal(t, "live", out.Source)
+	assert.Equal(t, 1, out.TotalFound)
+	assert.Empty(t, out.IndexedAt)
 
-	// Indexed under "" (no token in-memory): no Nextcloud request at all.
-	at := time.Date(2026, 8, 22, 9, 0, 0, 0, time.UTC)
-	idx.Replace("", []notesearch.Note{{ID: 7, Title: "Indexed note", Category: "x", Modified: 5}}, at)
-	before := len(srv.requestLog())
-	out = decode[SearchNotesOutput](t, call(t, cs, ToolSearchNotes, map[string]any{"query": "indexed"}))
-	if out.Source != "index" || out.IndexedAt != "2026-08-22T09:00:00Z" || len(out.Results) != 1 || out.Results[0].ID != 7 || *out.Results[0].Score != 3 {
-		t.Fatalf("search = %+v", out)
+	// Indexed under "" (no token in memory), as the background sync does.
+	c, err := d.Client(context.Background(), nil)
+	require.NoError(t, err)
+	before := time.Now().Truncate(time.Second)
+	require.NoError(t, m.sync(context.Background(), c, ""))
+	after := time.Now()
+
+	// A note added after the sync is in Nextcloud but not in the snapshot.
+	seedNote(t, srv, "Live too", "", "", 2)
+	srv.ResetLog()
+	out = decode[SearchNotesOutput](t, call(t, cs, ToolSearchNotes, map[string]any{"query": "live"}))
+	assert.Empty(t, srv.RequestLog(), "an indexed search called Nextcloud")
+	assert.Equal(t, "index", out.Source)
+	assert.Equal(t, 1, out.TotalFound, "the index answers from its snapshot")
+	if assert.Len(t, out.Results, 1) {
+		assert.Equal(t, n.ID, out.Results[0].ID)
+		if assert.NotNil(t, out.Results[0].Score) {
+			assert.InDelta(t, 3.0, *out.Results[0].Score, 1e-9)
+		}
 	}
-	if len(srv.requestLog()) != before {
-		t.Fatal("an indexed search called Nextcloud")
+	indexedAt, err := time.Parse(time.RFC3339, out.IndexedAt)
+	if assert.NoError(t, err, "indexed_at %q", out.IndexedAt) {
+		assert.False(t, indexedAt.Before(before) || indexedAt.After(after), "indexed_at %s is not the sync's time", out.IndexedAt)
 	}
 }
 
@@ -284,21 +257,27 @@ func TestSearchUsesIndexWhenIndexed(t *testing.T) {
 // with bearer authentication, so requests carry TokenInfo: the index is
 // consulted with the token's UserID.
 func TestSearchIndexKeyIsTokenSubject(t *testing.T) {
-	srv := newNotesServer(t)
+	srv := startNextcloud(t)
+	seedNote(t, srv, "alice's note", "", "", 1)
+	require.NoError(t, srv.SeedData(fakenc.Seed{Notes: []fakenc.SeedNote{{Owner: bob, Title: "bob's note"}}}))
+
+	// The background sync indexes each user with their own client.
 	m := newModule()
-	m.index.Replace("sub-alice", []notesearch.Note{{ID: 1, Title: "alice's note"}}, fixedNow)
-	m.index.Replace("sub-bob", []notesearch.Note{{ID: 2, Title: "bob's note"}}, fixedNow)
-	d := depsFor(t, srv)
+	ctx := context.Background()
+	require.NoError(t, m.sync(ctx, newClient(t, srv.URL, nextcloud.Basic(alice, alicePassword), 1), "sub-alice"))
+	require.NoError(t, m.sync(ctx, newClient(t, srv.URL, nextcloud.Basic(bob, bobPassword), 1), "sub-bob"))
+
+	d := depsFor(t, srv.URL)
 	d.Principal = func(extra *mcp.RequestExtra) string {
 		if extra == nil || extra.TokenInfo == nil {
 			return ""
 		}
 		return extra.TokenInfo.UserID
 	}
-	var sawExtra *mcp.RequestExtra
+	var sawExtra atomic.Pointer[mcp.RequestExtra]
 	inner := d.Client
 	d.Client = func(ctx context.Context, extra *mcp.RequestExtra) (*nextcloud.Client, error) {
-		sawExtra = extra
+		sawExtra.Store(extra)
 		return inner(ctx, extra)
 	}
 
@@ -311,29 +290,34 @@ func TestSearchIndexKeyIsTokenSubject(t *testing.T) {
 	hs := httptest.NewServer(h)
 	t.Cleanup(hs.Close)
 
-	for _, user := range []string{"alice", "bob", "carol"} {
+	search := func(t *testing.T, user string) SearchNotesOutput {
+		t.Helper()
 		hc := &http.Client{Transport: bearerTransport{user}, Timeout: 10 * time.Second}
 		cs, err := mcp.NewClient(&mcp.Implementation{Name: "c", Version: "0"}, nil).
 			Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: hs.URL, HTTPClient: hc}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := decode[SearchNotesOutput](t, call(t, cs, ToolSearchNotes, map[string]any{"query": "note"}))
-		cs.Close()
-		switch user {
-		case "alice", "bob":
-			if out.Source != "index" || len(out.Results) != 1 || !strings.HasPrefix(out.Results[0].Title, user) {
-				t.Fatalf("%s: %+v", user, out)
-			}
-		case "carol":
-			if out.Source != "live" {
-				t.Fatalf("carol is not indexed: %+v", out)
-			}
-			if sawExtra == nil || sawExtra.TokenInfo == nil || sawExtra.TokenInfo.UserID != "sub-carol" {
-				t.Fatalf("Deps.Client got extra %+v", sawExtra)
-			}
-		}
+		require.NoError(t, err)
+		defer cs.Close()
+		return decode[SearchNotesOutput](t, call(t, cs, ToolSearchNotes, map[string]any{"query": "note"}))
 	}
+	for _, user := range []string{alice, bob} {
+		t.Run(user+" is indexed", func(t *testing.T) {
+			srv.ResetLog()
+			out := search(t, user)
+			assert.Equal(t, "index", out.Source)
+			if assert.Len(t, out.Results, 1) {
+				assert.Equal(t, user+"'s note", out.Results[0].Title)
+			}
+			assert.Empty(t, srv.RequestLog(), "an indexed search called Nextcloud")
+		})
+	}
+	t.Run("carol is not indexed", func(t *testing.T) {
+		out := search(t, "carol")
+		assert.Equal(t, "live", out.Source)
+		extra := sawExtra.Load()
+		if assert.NotNil(t, extra, "Deps.Client was not called") && assert.NotNil(t, extra.TokenInfo) {
+			assert.Equal(t, "sub-carol", extra.TokenInfo.UserID)
+		}
+	})
 }
 
 type bearerTransport struct{ tok string }
@@ -345,102 +329,130 @@ func (b bearerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 func TestGetAttachment(t *testing.T) {
-	srv := newNotesServer(t)
-	n := srv.add("Photo note", "![p](.attachments.x/photo.png)", "trips/2026", 1)
-	png := []byte("\x89PNG\r\n\x1a\nfake")
-	dir := "Notes/trips/2026/.attachments." + itoa(n.ID)
-	srv.files[dir+"/photo.png"] = png
-	srv.files[dir+"/notes.txt"] = []byte("hello")
-	cs := connect(t, depsFor(t, srv))
+	srv := startNextcloud(t)
+	n := seedNote(t, srv, "Photo note", "![p](.attachments.x/photo.png)", "trips/2026", 1)
+	png := "\x89PNG\r\n\x1a\nfake"
+	dir := attachmentDir("trips/2026", n.ID)
+	// A folder in the attachment folder is not an attachment.
+	seedFiles(t, srv, map[string]string{dir + "/photo.png": png, dir + "/notes.txt": "hello", dir + "/thumbs/": ""})
+	cs := connect(t, depsFor(t, srv.URL))
 
 	res := call(t, cs, ToolGetAttachment, map[string]any{"note_id": n.ID, "attachment_filename": "photo.png"})
 	out := decode[AttachmentOutput](t, res)
-	if out.MIMEType != "image/png" || out.Size != len(png) || out.Encoding != "base64" || out.URI != "nc://Notes/"+itoa(n.ID)+"/attachments/photo.png" {
-		t.Fatalf("out = %+v", out)
+	assert.Equal(t, "image/png", out.MIMEType)
+	assert.Equal(t, len(png), out.Size)
+	assert.Equal(t, "base64", out.Encoding)
+	assert.Equal(t, fmt.Sprintf("nc://Notes/%d/attachments/photo.png", n.ID), out.URI)
+	data, err := base64.StdEncoding.DecodeString(out.Data)
+	if assert.NoError(t, err) {
+		assert.Equal(t, png, string(data))
 	}
-	if data, _ := base64.StdEncoding.DecodeString(out.Data); string(data) != string(png) {
-		t.Fatal("data mismatch")
-	}
-	er, ok := res.Content[0].(*mcp.EmbeddedResource)
-	if !ok || string(er.Resource.Blob) != string(png) || er.Resource.MIMEType != "image/png" {
-		t.Fatalf("content = %#v", res.Content)
+	require.NotEmpty(t, res.Content)
+	if er, ok := res.Content[0].(*mcp.EmbeddedResource); assert.True(t, ok, "content = %#v", res.Content) {
+		assert.Equal(t, png, string(er.Resource.Blob))
+		assert.Equal(t, "image/png", er.Resource.MIMEType)
 	}
 
 	res = call(t, cs, ToolGetAttachment, map[string]any{"note_id": n.ID, "attachment_filename": "notes.txt"})
-	if er := res.Content[0].(*mcp.EmbeddedResource); er.Resource.Text != "hello" {
-		t.Fatalf("text attachment = %#v", er.Resource)
+	require.False(t, res.IsError, text(res))
+	require.NotEmpty(t, res.Content)
+	if er, ok := res.Content[0].(*mcp.EmbeddedResource); assert.True(t, ok, "content = %#v", res.Content) {
+		assert.Equal(t, "hello", er.Resource.Text, "a text attachment is text content")
 	}
 
-	wantToolError(t, call(t, cs, ToolGetAttachment, map[string]any{"note_id": n.ID, "attachment_filename": "nope.png"}),
-		`Attachment "nope.png" of note `+itoa(n.ID)+` not found; note `+itoa(n.ID)+` has: "notes.txt", "photo.png"`)
+	// A missing file's error lists what the note does have.
+	want := fmt.Sprintf(`Attachment "nope.png" of note %d not found; note %d has: "notes.txt", "photo.png"`, n.ID, n.ID)
+	got := assertToolError(t, call(t, cs, ToolGetAttachment, map[string]any{"note_id": n.ID, "attachment_filename": "nope.png"}), want)
+	assert.Equal(t, want, got)
 
-	other := srv.add("No attachments", "", "", 1)
-	wantToolError(t, call(t, cs, ToolGetAttachment, map[string]any{"note_id": other.ID, "attachment_filename": "x.png"}),
-		"has no attachments")
-	wantToolError(t, call(t, cs, ToolGetAttachment, map[string]any{"note_id": 999, "attachment_filename": "x.png"}), "Note 999 not found")
+	other := seedNote(t, srv, "No attachments", "", "", 1)
+	assertToolError(t, call(t, cs, ToolGetAttachment, map[string]any{"note_id": other.ID, "attachment_filename": "x.png"}),
+		fmt.Sprintf("note %d has no attachments", other.ID))
+	assertToolError(t, call(t, cs, ToolGetAttachment, map[string]any{"note_id": 999, "attachment_filename": "x.png"}), "Note 999 not found")
 }
 
 func TestDeleteNoteRemovesAttachments(t *testing.T) {
-	srv := newNotesServer(t)
-	n := srv.add("With files", "", "c", 1)
-	srv.files["Notes/c/.attachments."+itoa(n.ID)+"/a.png"] = []byte("x")
-	keep := "Notes/c/.attachments.9999/b.png"
-	srv.files[keep] = []byte("y")
-	cs := connect(t, depsFor(t, srv))
-	decode[DeleteNoteOutput](t, call(t, cs, ToolDeleteNote, map[string]any{"note_id": n.ID}))
-	if len(srv.files) != 1 || srv.files[keep] == nil {
-		t.Fatalf("files = %v", srv.files)
-	}
+	srv := startNextcloud(t)
+	n := seedNote(t, srv, "With files", "", "c", 1)
+	dir := attachmentDir("c", n.ID)
+	keep := attachmentDir("c", 9999) + "/b.png"
+	seedFiles(t, srv, map[string]string{dir + "/a.png": "x", keep: "y"})
+	require.True(t, davExists(t, srv, dir+"/a.png"))
+	cs := connect(t, depsFor(t, srv.URL))
+
+	out := decode[DeleteNoteOutput](t, call(t, cs, ToolDeleteNote, map[string]any{"note_id": n.ID}))
+	assert.Equal(t, fmt.Sprintf("Note %d deleted successfully", n.ID), out.Message)
+	_, exists := fetchNote(t, srv, n.ID)
+	assert.False(t, exists, "the note is still in Nextcloud")
+	assert.False(t, davExists(t, srv, dir), "the note's attachment folder is still there")
+	assert.True(t, davExists(t, srv, keep), "another note's attachment went too")
+
 	// Without attachments the delete is clean too (404 on the folder is fine).
-	m := srv.add("Plain", "", "", 1)
-	out := decode[DeleteNoteOutput](t, call(t, cs, ToolDeleteNote, map[string]any{"note_id": m.ID}))
-	if strings.Contains(out.Message, "attachment") {
-		t.Fatalf("message = %q", out.Message)
+	plain := seedNote(t, srv, "Plain", "", "", 1)
+	srv.ResetLog()
+	out = decode[DeleteNoteOutput](t, call(t, cs, ToolDeleteNote, map[string]any{"note_id": plain.ID}))
+	assert.NotContains(t, out.Message, "attachment")
+	folderDelete := false
+	for _, e := range srv.RequestLog() {
+		if e.Method == http.MethodDelete && strings.HasSuffix(e.Path, "/"+attachmentDir("", plain.ID)) {
+			folderDelete = true
+			assert.Equal(t, http.StatusNotFound, e.Status)
+		}
 	}
+	assert.True(t, folderDelete, "the attachment folder's deletion was not attempted")
 }
 
 func TestDeleteReportsAttachmentCleanupFailure(t *testing.T) {
-	srv := newNotesServer(t)
-	n := srv.add("With files", "", "", 1)
-	srv.setFail("DELETE /remote.php/", 423, `<?xml version="1.0"?><d:error xmlns:d="DAV:" xmlns:s="http://sabredav.org/ns"><s:exception>OCA\DAV\Connector\Sabre\Exception\FileLocked</s:exception><s:message>locked</s:message></d:error>`)
-	cs := connect(t, depsFor(t, srv))
+	srv := startNextcloud(t)
+	n := seedNote(t, srv, "With files", "", "", 1)
+	seedFiles(t, srv, map[string]string{attachmentDir("", n.ID) + "/a.png": "x"})
+	// The attachment folder is locked: WebDAV answers 423 in sabre's XML.
+	srv.InjectFault(fakenc.Fault{Pattern: "/remote.php/dav/files/*", Method: http.MethodDelete, Status: http.StatusLocked})
+	cs := connect(t, depsFor(t, srv.URL))
+
 	out := decode[DeleteNoteOutput](t, call(t, cs, ToolDeleteNote, map[string]any{"note_id": n.ID}))
-	if !strings.Contains(out.Message, "deleted successfully; its attachment folder could not be removed: ") || !strings.Contains(out.Message, "HTTP 423") {
-		t.Fatalf("message = %q", out.Message)
-	}
-	if _, ok := srv.note(n.ID); ok {
-		t.Fatal("note not deleted")
-	}
+	assert.Contains(t, out.Message, fmt.Sprintf("Note %d deleted successfully; its attachment folder could not be removed: ", n.ID))
+	assert.Contains(t, out.Message, "HTTP 423")
+	_, exists := fetchNote(t, srv, n.ID)
+	assert.False(t, exists, "note not deleted")
+	assert.True(t, davExists(t, srv, attachmentDir("", n.ID)+"/a.png"), "the locked folder was removed after all")
 }
 
 func TestNextcloudErrorsBecomeToolErrors(t *testing.T) {
+	appRoutes := notesAPIPath + "/*"
 	tests := []struct {
-		name, prefix string
-		status       int
-		body         string
-		creds        nextcloud.Credentials
-		want         string
+		name string
+		// fault is Nextcloud's failure; nil when the credentials alone
+		// make Nextcloud refuse.
+		fault  *fakenc.Fault
+		secret string // the credential, which must not show in the error
+		creds  func(secret string) nextcloud.Credentials
+		want   string // %d is the note id
 	}{
-		{"CORS refuses bearer", "GET /index.php/apps/notes", 401, `{"message":"CORS requires basic auth"}`, nextcloud.Bearer("tok-secret"),
-			"Nextcloud refused a bearer token on this app route (GET /index.php/apps/notes/api/v1/notes/1)"},
-		{"bad basic", "GET /index.php/apps/notes", 401, `{"message":""}`, nextcloud.Basic("alice", "pw-secret"),
-			"Nextcloud rejected the Basic credentials (HTTP 401) while trying to get note 1"},
-		{"server down", "GET /index.php/apps/notes", 503, `{"message":""}`, nextcloud.Basic("alice", "pw-secret"),
-			"Nextcloud could not get note 1: HTTP 503 Service Unavailable"},
-		{"read-only", "GET /index.php/apps/notes", 403, `{"errorType":"Exception"}`, nextcloud.Basic("alice", "pw-secret"),
-			"Nextcloud denied access to note 1 (HTTP 403)"},
+		{"CORS refuses bearer", &fakenc.Fault{Pattern: appRoutes, Method: http.MethodGet, Status: http.StatusUnauthorized, Message: "CORS requires basic auth"},
+			"tok-secret", nextcloud.Bearer,
+			"Nextcloud refused a bearer token on this app route (GET " + notesAPIPath + "/notes/%d)"},
+		{"bad basic", nil,
+			"pw-secret", func(pw string) nextcloud.Credentials { return nextcloud.Basic(alice, pw) },
+			"Nextcloud rejected the Basic credentials (HTTP 401) while trying to get note %d"},
+		{"server down", &fakenc.Fault{Pattern: appRoutes, Method: http.MethodGet, Status: http.StatusServiceUnavailable},
+			alicePassword, func(pw string) nextcloud.Credentials { return nextcloud.Basic(alice, pw) },
+			"Nextcloud could not get note %d: HTTP 503 Service Unavailable"},
+		{"read-only", &fakenc.Fault{Pattern: appRoutes, Method: http.MethodGet, Status: http.StatusForbidden},
+			alicePassword, func(pw string) nextcloud.Credentials { return nextcloud.Basic(alice, pw) },
+			"Nextcloud denied access to note %d (HTTP 403)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newNotesServer(t)
-			srv.setFail(tt.prefix, tt.status, tt.body)
-			base, _ := nextcloud.New(srv.URL, tt.creds, nextcloud.WithRetry(1, 0, 0))
-			cs := connect(t, &Deps{Client: func(context.Context, *mcp.RequestExtra) (*nextcloud.Client, error) { return base, nil }})
-			res := call(t, cs, ToolGetNote, map[string]any{"note_id": 1})
-			wantToolError(t, res, tt.want)
-			if strings.Contains(text(res), "secret") {
-				t.Fatalf("secret in %q", text(res))
+			srv := startNextcloud(t)
+			id := seedNote(t, srv, "Target", "body", "", 1).ID
+			if tt.fault != nil {
+				srv.InjectFault(*tt.fault)
 			}
+			cs := connect(t, depsWith(newClient(t, srv.URL, tt.creds(tt.secret), 1)))
+			got := assertToolError(t, call(t, cs, ToolGetNote, map[string]any{"note_id": id}), fmt.Sprintf(tt.want, id))
+			assert.NotContains(t, got, tt.secret)
+			assert.Empty(t, srv.Faults(), "the fault was not used")
 		})
 	}
 }
@@ -449,11 +461,12 @@ func TestDepsClientErrorIsTheToolError(t *testing.T) {
 	cs := connect(t, &Deps{Client: func(context.Context, *mcp.RequestExtra) (*nextcloud.Client, error) {
 		return nil, errors.New("Nextcloud access is not provisioned: call provision_nextcloud_access")
 	}})
+	args := map[string]any{"note_id": 1, "etag": "e", "title": "t", "content": "c", "category": "", "query": "q", "attachment_filename": "a"}
 	for _, name := range toolNames() {
-		args := map[string]any{"note_id": 1, "etag": "e", "title": "t", "content": "c", "category": "", "query": "q", "attachment_filename": "a"}
-		// Send only the properties each tool knows.
-		res := call(t, cs, name, filterArgs(name, args))
-		wantToolError(t, res, "call provision_nextcloud_access")
+		t.Run(name, func(t *testing.T) {
+			// Send only the properties each tool knows.
+			assertToolError(t, call(t, cs, name, filterArgs(name, args)), "call provision_nextcloud_access")
+		})
 	}
 }
 
@@ -476,97 +489,103 @@ func filterArgs(tool string, all map[string]any) map[string]any {
 
 func TestPanicInHandlerIsAToolError(t *testing.T) {
 	cs := connect(t, &Deps{Client: func(context.Context, *mcp.RequestExtra) (*nextcloud.Client, error) { panic("boom") }})
-	wantToolError(t, call(t, cs, ToolGetNote, map[string]any{"note_id": 1}), "internal error in nc_notes_get_note")
+	assertToolError(t, call(t, cs, ToolGetNote, map[string]any{"note_id": 1}), "internal error in nc_notes_get_note")
 	// The server still serves.
-	wantToolError(t, call(t, cs, ToolGetNote, map[string]any{"note_id": -1}), "positive integer")
-	_, err := cs.ReadResource(context.Background(), &mcp.ReadResourceParams{URI: NotesSettingsURI})
-	if err == nil || !strings.Contains(err.Error(), "internal error reading notes://settings") {
-		t.Fatalf("resource panic: %v", err)
-	}
+	assertToolError(t, call(t, cs, ToolGetNote, map[string]any{"note_id": -1}), "positive integer")
+	_, err := readResource(cs, NotesSettingsURI)
+	assert.ErrorContains(t, err, "internal error reading notes://settings")
 }
 
 func TestResources(t *testing.T) {
-	srv := newNotesServer(t)
-	n := srv.add("Res note", "body", "c", 42)
-	srv.files["Notes/c/.attachments."+itoa(n.ID)+"/my photo.png"] = []byte("PNGDATA")
-	srv.files["Notes/c/.attachments."+itoa(n.ID)+"/a+b (1), é.txt"] = []byte("odd name")
-	cs := connect(t, depsFor(t, srv))
-	ctx := context.Background()
-	read := func(uri string) (*mcp.ReadResourceResult, error) {
-		return cs.ReadResource(ctx, &mcp.ReadResourceParams{URI: uri})
-	}
+	srv := startNextcloud(t)
+	n := seedNote(t, srv, "Res note", "body", "c", 42)
+	dir := attachmentDir("c", n.ID)
+	seedFiles(t, srv, map[string]string{dir + "/my photo.png": "PNGDATA", dir + "/a+b (1), é.txt": "odd name"})
+	cs := connect(t, depsFor(t, srv.URL))
 
-	r, err := read(NotesSettingsURI)
-	if err != nil || r.Contents[0].MIMEType != "application/json" || r.Contents[0].Text != `{"notesPath":"Notes","fileSuffix":".md","noteMode":"rich"}` {
-		t.Fatalf("settings: %v %+v", err, r)
+	t.Run("settings", func(t *testing.T) {
+		r, err := readResource(cs, NotesSettingsURI)
+		require.NoError(t, err)
+		require.Len(t, r.Contents, 1)
+		assert.Equal(t, "application/json", r.Contents[0].MIMEType)
+		assert.Equal(t, `{"notesPath":"Notes","fileSuffix":".md","noteMode":"rich"}`, r.Contents[0].Text)
+	})
+	t.Run("note", func(t *testing.T) {
+		r, err := readResource(cs, NoteURI(n.ID))
+		require.NoError(t, err)
+		require.Len(t, r.Contents, 1)
+		var note NoteOutput
+		require.NoError(t, json.Unmarshal([]byte(r.Contents[0].Text), &note))
+		assert.Equal(t, "Res note", note.Title)
+		assert.Equal(t, "body", note.Content)
+		assert.Equal(t, "c", note.Category)
+		assert.Equal(t, int64(42), note.Modified)
+		assert.Equal(t, n.ETag, note.ETag)
+	})
+	t.Run("attachment", func(t *testing.T) {
+		uri := AttachmentURI(n.ID, "my photo.png")
+		assert.Equal(t, fmt.Sprintf("nc://Notes/%d/attachments/my%%20photo.png", n.ID), uri)
+		r, err := readResource(cs, uri)
+		require.NoError(t, err)
+		require.Len(t, r.Contents, 1)
+		assert.Equal(t, "PNGDATA", string(r.Contents[0].Blob))
+		assert.Equal(t, "image/png", r.Contents[0].MIMEType)
+	})
+	t.Run("attachment with an odd name", func(t *testing.T) {
+		uri := AttachmentURI(n.ID, "a+b (1), é.txt")
+		assert.Equal(t, fmt.Sprintf("nc://Notes/%d/attachments/a%%2Bb%%20%%281%%29%%2C%%20%%C3%%A9.txt", n.ID), uri)
+		r, err := readResource(cs, uri)
+		require.NoError(t, err)
+		require.Len(t, r.Contents, 1)
+		assert.Equal(t, "odd name", r.Contents[0].Text)
+	})
+	t.Run("capabilities", func(t *testing.T) {
+		r, err := readResource(cs, core.CapabilitiesURI)
+		require.NoError(t, err)
+		require.Len(t, r.Contents, 1)
+		assert.Contains(t, r.Contents[0].Text, `"notes_path":"Notes"`)
+		assert.Contains(t, r.Contents[0].Text, `"string":"32.0.14"`)
+	})
+	notFound := []struct{ name, uri string }{
+		{"missing note", NoteURI(999)},
+		{"id not a number", "nc://Notes/abc"},
+		{"negative id", "nc://Notes/-1"},
+		{"missing attachment", AttachmentURI(n.ID, "missing.png")},
+		{"attachment of a missing note", AttachmentURI(999, "a.png")},
 	}
-
-	r, err = read(NoteURI(n.ID))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var note NoteOutput
-	if err := json.Unmarshal([]byte(r.Contents[0].Text), &note); err != nil || note.Title != "Res note" || note.Content != "body" || note.ETag != n.ETag {
-		t.Fatalf("note resource: %v %+v", err, note)
-	}
-
-	uri := AttachmentURI(n.ID, "my photo.png")
-	if uri != "nc://Notes/"+itoa(n.ID)+"/attachments/my%20photo.png" {
-		t.Fatalf("uri = %s", uri)
-	}
-	r, err = read(uri)
-	if err != nil || string(r.Contents[0].Blob) != "PNGDATA" || r.Contents[0].MIMEType != "image/png" {
-		t.Fatalf("attachment resource: %v %+v", err, r)
-	}
-
-	odd := AttachmentURI(n.ID, "a+b (1), é.txt")
-	if want := "nc://Notes/" + itoa(n.ID) + "/attachments/a%2Bb%20%281%29%2C%20%C3%A9.txt"; odd != want {
-		t.Fatalf("uri = %s, want %s", odd, want)
-	}
-	if r, err = read(odd); err != nil || r.Contents[0].Text != "odd name" {
-		t.Fatalf("odd attachment name: %v %+v", err, r)
-	}
-
-	r, err = read(core.CapabilitiesURI)
-	if err != nil || !strings.Contains(r.Contents[0].Text, `"notes_path":"Notes"`) || !strings.Contains(r.Contents[0].Text, `"string":"32.0.14"`) {
-		t.Fatalf("capabilities: %v %+v", err, r)
-	}
-
-	for _, bad := range []string{NoteURI(999), "nc://Notes/abc", "nc://Notes/-1", AttachmentURI(n.ID, "missing.png"), AttachmentURI(999, "a.png")} {
-		if _, err := read(bad); err == nil || !strings.Contains(err.Error(), "Resource not found") {
-			t.Errorf("%s: err = %v", bad, err)
-		}
+	for _, tt := range notFound {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := readResource(cs, tt.uri)
+			assert.ErrorContains(t, err, "Resource not found")
+		})
 	}
 }
 
 func TestResourceErrorsCarryNextcloudText(t *testing.T) {
-	srv := newNotesServer(t)
-	srv.setFail("GET /index.php/apps/notes/api/v1/settings", 401, `{"message":"CORS requires basic auth"}`)
-	base, _ := nextcloud.New(srv.URL, nextcloud.Bearer("tok"), nextcloud.WithRetry(1, 0, 0))
-	cs := connect(t, &Deps{Client: func(context.Context, *mcp.RequestExtra) (*nextcloud.Client, error) { return base, nil }})
-	_, err := cs.ReadResource(context.Background(), &mcp.ReadResourceParams{URI: NotesSettingsURI})
-	if err == nil || !strings.Contains(err.Error(), "Nextcloud refused a bearer token on this app route") {
-		t.Fatalf("err = %v", err)
-	}
+	srv := startNextcloud(t)
+	// Stock Nextcloud's #[CORS] refusal of a bearer token, in the app's
+	// JSON dialect.
+	srv.InjectFault(fakenc.Fault{Pattern: notesAPIPath + "/settings", Method: http.MethodGet, Status: http.StatusUnauthorized, Message: "CORS requires basic auth"})
+	cs := connect(t, depsWith(newClient(t, srv.URL, nextcloud.Bearer("tok"), 1)))
+	_, err := readResource(cs, NotesSettingsURI)
+	assert.ErrorContains(t, err, "Nextcloud refused a bearer token on this app route")
 }
 
 func TestExplainErrorAppliesToToolsAndResources(t *testing.T) {
-	srv := newNotesServer(t)
-	srv.setFail("GET /index.php/apps/notes", 401, `{"message":"CORS requires basic auth"}`)
-	d := depsFor(t, srv)
+	srv := startNextcloud(t)
+	id := seedNote(t, srv, "Target", "body", "", 1).ID
+	d := depsWith(newClient(t, srv.URL, nextcloud.Basic(alice, "wrong-password"), 1))
 	d.ExplainError = func(err error) error { return errors.New("explained: " + err.Error()) }
 	cs := connect(t, d)
-	wantToolError(t, call(t, cs, ToolGetNote, map[string]any{"note_id": 1}), "explained: Nextcloud rejected the Basic credentials")
+
+	assertToolError(t, call(t, cs, ToolGetNote, map[string]any{"note_id": id}), "explained: Nextcloud rejected the Basic credentials")
 	// Validation errors pass through it as well.
-	wantToolError(t, call(t, cs, ToolGetNote, map[string]any{"note_id": 0}), "explained: note_id must be a positive integer")
-	_, err := cs.ReadResource(context.Background(), &mcp.ReadResourceParams{URI: NotesSettingsURI})
-	if err == nil || !strings.Contains(err.Error(), "explained: Nextcloud rejected the Basic credentials") {
-		t.Fatalf("resource: %v", err)
-	}
+	assertToolError(t, call(t, cs, ToolGetNote, map[string]any{"note_id": 0}), "explained: note_id must be a positive integer")
+	_, err := readResource(cs, NotesSettingsURI)
+	assert.ErrorContains(t, err, "explained: Nextcloud rejected the Basic credentials")
 	// Resource-not-found stays a protocol error.
-	srv.setFail("", 0, "")
-	_, err = cs.ReadResource(context.Background(), &mcp.ReadResourceParams{URI: "nc://Notes/abc"})
-	if err == nil || !strings.Contains(err.Error(), "Resource not found") || strings.Contains(err.Error(), "explained") {
-		t.Fatalf("not found: %v", err)
+	_, err = readResource(cs, "nc://Notes/abc")
+	if assert.ErrorContains(t, err, "Resource not found") {
+		assert.NotContains(t, err.Error(), "explained")
 	}
 }
