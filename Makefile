@@ -6,6 +6,8 @@ BIN       ?= bin
 PKGS      ?= ./...
 GOFLAGS_STATIC = CGO_ENABLED=0
 BENCHTIME ?= 2s
+# The pinned linter, fetched through the Go module proxy on first use.
+GOLANGCI_LINT ?= $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 
 .PHONY: all build run test deps test-litmus test-smoke unit lint bench conformance smoke litmus clean
 
@@ -41,11 +43,13 @@ test-smoke:
 unit:
 	$(GO) test -race -count=1 $(PKGS)
 
-## lint: go vet plus a gofmt check
+## lint: go vet (also with the smoke and conformance_selftest tags), golangci-lint
+## (errcheck, govet, ineffassign, staticcheck, unused, gofmt; .golangci.yml) and a gofmt check
 lint:
 	$(GO) vet $(PKGS)
 	$(GO) vet -tags smoke ./smoke/...
 	$(GO) vet -tags conformance_selftest ./server/ ./conformance/...
+	$(GOLANGCI_LINT) run $(PKGS)
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
