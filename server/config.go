@@ -123,7 +123,8 @@ var envNames = map[string]string{
 	"log-level":                 "LOG_LEVEL",
 }
 
-// EnvNames returns the flag → environment variable table (for docs).
+// EnvNames returns the flag → environment variable table (the README
+// documents each; a test checks it).
 func EnvNames() map[string]string {
 	out := make(map[string]string, len(envNames))
 	for k, v := range envNames {

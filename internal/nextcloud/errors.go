@@ -193,9 +193,6 @@ func IsPreconditionFailed(err error) bool { return errors.Is(err, ErrPreconditio
 // including the #[CORS] refusal of a bearer token.
 func IsUnauthorized(err error) bool { return errors.Is(err, ErrUnauthorized) }
 
-// IsForbidden reports whether err is a 403.
-func IsForbidden(err error) bool { return errors.Is(err, ErrForbidden) }
-
 // IsBearerRejectedOnAppRoute reports whether Nextcloud refused a bearer
 // token on a #[CORS] app route.
 func IsBearerRejectedOnAppRoute(err error) bool { return errors.Is(err, ErrBearerRejectedOnAppRoute) }

@@ -30,9 +30,6 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // package directory.
 const DefaultDir = "testdata/toolsnaps"
 
-// Update reports whether the test binary runs with -update.
-func Update() bool { return *update }
-
 // Test lists the tools, resources and resource templates of the modules
 // over an in-memory MCP session and compares each tool with dir/<name>.json
 // and the resources with dir/resources.json. A golden file without a tool

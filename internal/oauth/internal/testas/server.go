@@ -83,9 +83,6 @@ func WithAlg(alg jose.SignatureAlgorithm) Option {
 	return func(s *Server) { s.signing = NewKey(alg); s.published = []Key{s.signing} }
 }
 
-// WithClient registers a client.
-func WithClient(c Client) Option { return func(s *Server) { s.clients[c.ID] = c } }
-
 // WithIssParameter makes the server advertise and send RFC 9207 iss.
 func WithIssParameter() Option { return func(s *Server) { s.issParam = true } }
 
