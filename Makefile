@@ -50,6 +50,8 @@ lint:
 	$(GO) vet -tags smoke ./smoke/...
 	$(GO) vet -tags conformance_selftest ./server/ ./conformance/...
 	$(GOLANGCI_LINT) run $(PKGS)
+	@if git grep -nE 'nextcloud-wire\.md|\.\./shared/|shared/(design|reference)/' -- ':!Makefile' 2>/dev/null; then \
+	  echo "lint: the lines above cite documents outside the repository; cite docs/ or a public source"; exit 1; fi
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
