@@ -113,7 +113,7 @@ func TestWithCredentialsSharesTransport(t *testing.T) {
 		"Bearer " + testToken,
 		"",
 	}
-	reqs := rec.requests()
+	reqs := rec.Requests()
 	for i := range want {
 		assert.Equal(t, want[i], reqs[i].Header.Get("Authorization"), "request %d", i)
 	}
@@ -183,7 +183,7 @@ func TestRetries(t *testing.T) {
 				}
 			})
 			err := tt.call(newTestClient(t, rec))
-			reqs := rec.requests()
+			reqs := rec.Requests()
 			assert.Len(t, reqs, tt.wantAttempts, "attempts")
 			if tt.wantErr == "" {
 				require.NoError(t, err)
@@ -315,12 +315,12 @@ func TestTimeoutsAndCancellation(t *testing.T) {
 		assert.ErrorContains(t, err, "list notes ran out of time")
 	})
 	t.Run("already canceled sends nothing", func(t *testing.T) {
-		before := len(rec.requests())
+		before := len(rec.Requests())
 		c := newTestClient(t, rec)
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		require.ErrorIs(t, callJSON(ctx, c, getNote(1)), context.Canceled)
-		assert.Len(t, rec.requests(), before, "a request went out on a canceled context")
+		assert.Len(t, rec.Requests(), before, "a request went out on a canceled context")
 	})
 }
 
@@ -332,7 +332,7 @@ func TestResponseSizeLimit(t *testing.T) {
 	err := callJSON(context.Background(), c, getNote(76))
 	assert.ErrorContains(t, err, "response body exceeds the 1 KiB limit")
 	assert.ErrorIs(t, err, ErrResponseTooLarge)
-	assert.Len(t, rec.requests(), 1, "an oversized answer must not be retried")
+	assert.Len(t, rec.Requests(), 1, "an oversized answer must not be retried")
 }
 
 func TestUnreachableServer(t *testing.T) {

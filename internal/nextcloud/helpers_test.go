@@ -2,14 +2,12 @@ package nextcloud
 
 import (
 	"context"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/nextcloud/wiretest"
 )
 
 const (
@@ -21,46 +19,21 @@ const (
 // fixture reads a wire body from testdata.
 func fixture(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return wiretest.Fixture(t, filepath.Join("testdata", name))
 }
 
-// seen is one request as the test server received it.
-type seen struct {
-	Method, Path, RawQuery string
-	Header                 http.Header
-	Body                   string
-}
+// The test server and its writers are shared with the other client
+// packages' tests.
+type (
+	seen     = wiretest.Request
+	recorder = wiretest.Recorder
+)
 
-// recorder is an httptest server that records requests and answers with h.
-type recorder struct {
-	*httptest.Server
-	mu   sync.Mutex
-	reqs []seen
-}
-
-func (r *recorder) requests() []seen {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]seen(nil), r.reqs...)
-}
-
-func newRecorder(t testing.TB, h http.HandlerFunc) *recorder {
-	t.Helper()
-	rec := &recorder{}
-	rec.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		body, _ := io.ReadAll(req.Body)
-		rec.mu.Lock()
-		rec.reqs = append(rec.reqs, seen{req.Method, req.URL.Path, req.URL.RawQuery, req.Header.Clone(), string(body)})
-		rec.mu.Unlock()
-		h(w, req)
-	}))
-	t.Cleanup(rec.Close)
-	return rec
-}
+var (
+	newRecorder = wiretest.NewRecorder
+	writeJSON   = wiretest.WriteJSON
+	writeXML    = wiretest.WriteXML
+)
 
 // noSleep records backoff delays instead of sleeping, keeping retry tests
 // fast.
@@ -91,17 +64,4 @@ func newTestClient(t testing.TB, rec *recorder, opts ...Option) *Client {
 		t.Fatal(err)
 	}
 	return c
-}
-
-// writeJSON answers with a JSON body the way Nextcloud's AppFramework does.
-func writeJSON(w http.ResponseWriter, status int, body []byte) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
-}
-
-func writeXML(w http.ResponseWriter, status int, body []byte) {
-	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
 }

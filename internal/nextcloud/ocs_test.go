@@ -50,7 +50,7 @@ func TestCurrentUser(t *testing.T) {
 			})
 			c := newTestClient(t, rec, WithRetry(1, 0, 0))
 			u, err := c.CurrentUser(context.Background())
-			req := rec.requests()[0]
+			req := rec.Requests()[0]
 			assert.Equal(t, "/ocs/v2.php/cloud/user", req.Path)
 			assert.Equal(t, "format=json", req.RawQuery)
 			assert.Equal(t, "true", req.Header.Get("OCS-APIRequest"))
@@ -95,7 +95,7 @@ func TestOCSv1StatusMapping(t *testing.T) {
 			}
 			assert.ErrorIs(t, err, tt.wantIs)
 			assert.ErrorContains(t, err, tt.wantErr)
-			assert.Len(t, rec.requests(), 1, "an OCS failure in a 200 must not be retried")
+			assert.Len(t, rec.Requests(), 1, "an OCS failure in a 200 must not be retried")
 		})
 	}
 }
@@ -117,7 +117,7 @@ func TestCurrentUserCachesUIDForDAV(t *testing.T) {
 		assert.Equal(t, "hello", string(f.Data))
 		assert.Equal(t, "Documents/a b.txt", f.Path)
 	}
-	reqs := rec.requests()
+	reqs := rec.Requests()
 	require.Len(t, reqs, 3, "1 user lookup + 2 downloads")
 	assert.Equal(t, "/remote.php/dav/files/6f1ed002ab5595859014ebf0951522d9/Documents/a b.txt", reqs[1].Path,
 		"the uid comes from Nextcloud, not the login")
@@ -125,7 +125,7 @@ func TestCurrentUserCachesUIDForDAV(t *testing.T) {
 	other := c.WithCredentials(Basic("bob", "pw"))
 	_, err := other.DownloadFile(context.Background(), "x")
 	require.NoError(t, err)
-	reqs = rec.requests()
+	reqs = rec.Requests()
 	require.Len(t, reqs, 5)
 	assert.Equal(t, "/ocs/v2.php/cloud/user", reqs[3].Path, "other credentials ask for their own uid")
 }
@@ -146,7 +146,7 @@ func TestCapabilities(t *testing.T) {
 			c := newTestClient(t, rec).WithCredentials(Anonymous())
 			caps, err := c.Capabilities(context.Background())
 			require.NoError(t, err)
-			assert.Empty(t, rec.requests()[0].Header.Get("Authorization"), "anonymous request carried credentials")
+			assert.Empty(t, rec.Requests()[0].Header.Get("Authorization"), "anonymous request carried credentials")
 			assert.Equal(t, "32.0.14", caps.Version.String)
 			assert.Equal(t, 32, caps.Version.Major)
 			assert.Len(t, caps.Apps, tt.wantApps)

@@ -143,13 +143,13 @@ func TestRequestBodies(t *testing.T) {
 			mu.Lock()
 			fails = tt.fails
 			mu.Unlock()
-			before := len(rec.requests())
+			before := len(rec.Requests())
 			c := newTestClient(t, rec)
 			resp, err := c.Send(context.Background(), tt.r)
 			require.NoError(t, err)
 			require.NoError(t, resp.Body.Close())
 			var bodies []string
-			for _, s := range rec.requests()[before:] {
+			for _, s := range rec.Requests()[before:] {
 				bodies = append(bodies, s.Body)
 			}
 			assert.Equal(t, tt.wantBodies, bodies)
@@ -194,11 +194,11 @@ func TestRedirects(t *testing.T) {
 			assert.Equal(t, tt.wantStatus, resp.Status, "a redirect off the base URL is not followed")
 		})
 	}
-	assert.Empty(t, elsewhere.requests(), "the token went to another server")
-	for _, s := range rec.requests() {
+	assert.Empty(t, elsewhere.Requests(), "the token went to another server")
+	for _, s := range rec.Requests() {
 		assert.NotEqual(t, "/outside", s.Path, "the token went outside the base path")
 	}
-	last := rec.requests()[len(rec.requests())-1]
+	last := rec.Requests()[len(rec.Requests())-1]
 	assert.Equal(t, "/nc/target", last.Path)
 	assert.Equal(t, "Bearer "+testToken, last.Header.Get("Authorization"), "a redirect within the base keeps the credentials")
 }
@@ -214,7 +214,7 @@ func TestJSONDoesNotChangeTheRequest(t *testing.T) {
 	assert.Equal(t, 1, out.A)
 	assert.Equal(t, http.NoBody, resp.Body)
 	assert.Equal(t, http.Header{"X-Custom": {"1"}}, h, "the caller's header is left alone")
-	sent := rec.requests()[0].Header
+	sent := rec.Requests()[0].Header
 	assert.Equal(t, "application/json", sent.Get("Accept"))
 	assert.Equal(t, "1", sent.Get("X-Custom"))
 }

@@ -25,7 +25,7 @@ func uidServer(t *testing.T) (*recorder, func() int) {
 	})
 	lookups := func() int {
 		n := 0
-		for _, s := range rec.requests() {
+		for _, s := range rec.Requests() {
 			if s.Path == "/ocs/v2.php/cloud/user" {
 				n++
 			}

@@ -35,7 +35,7 @@ func TestDAVPathValidation(t *testing.T) {
 		assert.ErrorIs(t, err, ErrInvalidPath, "%q", p)
 	}
 	assert.ErrorIs(t, c.DeleteFile(context.Background(), "/"), ErrInvalidPath, "deleting the root")
-	assert.Empty(t, rec.requests(), "invalid paths are refused before any request")
+	assert.Empty(t, rec.Requests(), "invalid paths are refused before any request")
 
 	escaped, canonical, err := c.DAVPath(context.Background(), "/a b//c%/")
 	require.NoError(t, err)
@@ -50,7 +50,7 @@ func TestSendRefusesBadPaths(t *testing.T) {
 		_, err := c.Send(context.Background(), &Request{Method: http.MethodGet, Path: p})
 		assert.ErrorIs(t, err, ErrInvalidPath, "%q", p)
 	}
-	assert.Empty(t, rec.requests())
+	assert.Empty(t, rec.Requests())
 }
 
 func TestDAVErrors(t *testing.T) {

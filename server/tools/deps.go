@@ -127,3 +127,14 @@ func Client(ctx context.Context) (*nextcloud.Client, error) {
 	c := callOf(ctx)
 	return c.d.client(ctx, c.extra)
 }
+
+// Status is how the upstream server's response models begin; modules
+// embed it in their outputs: success (always true, since failures are
+// tool errors) and when the server answered.
+type Status struct {
+	Success   bool   `json:"success" jsonschema:"Always true; failures are tool errors."`
+	Timestamp string `json:"timestamp" jsonschema:"When the server answered (RFC 3339, UTC)."`
+}
+
+// OK is the Status of a successful call.
+func OK(ctx context.Context) Status { return Status{Success: true, Timestamp: Timestamp(ctx)} }

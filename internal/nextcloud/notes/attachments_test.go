@@ -72,7 +72,7 @@ func TestAttachment(t *testing.T) {
 	assert.Equal(t, "Notes/sub dir/.attachments.76/photo 1.png", f.Path)
 	assert.True(t, f.LastModified.Equal(time.Date(2024, 8, 21, 10, 0, 0, 0, time.UTC)), "LastModified = %v", f.LastModified)
 	var get seen
-	for _, r := range rec.requests() {
+	for _, r := range rec.Requests() {
 		if r.Method == http.MethodGet && strings.HasPrefix(r.Path, "/remote.php/") {
 			get = r
 		}
@@ -94,7 +94,7 @@ func TestAttachmentRejectsBadNames(t *testing.T) {
 		_, err := c.Attachment(context.Background(), &Note{ID: 76}, name)
 		assert.ErrorIs(t, err, nextcloud.ErrInvalidPath, "%q", name)
 	}
-	assert.Empty(t, rec.requests(), "requests sent for invalid names")
+	assert.Empty(t, rec.Requests(), "requests sent for invalid names")
 }
 
 func TestAttachments(t *testing.T) {

@@ -1,18 +1,15 @@
 package notes
 
 import (
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/nextcloud"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/nextcloud/wiretest"
 )
 
 const (
@@ -21,47 +18,29 @@ const (
 	testToken    = "eyJhbGciOiJSUzI1NiJ9.secret-bearer-token.sig"
 )
 
-// fixture reads a wire body from testdata.
+// fixture reads a wire body from testdata, or from the core's testdata
+// for the bodies both packages' tests use (kept in one place).
 func fixture(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	require.NoError(t, err)
-	return b
+	path := filepath.Join("testdata", name)
+	if _, err := os.Stat(path); err != nil {
+		path = filepath.Join("..", "testdata", name)
+	}
+	return wiretest.Fixture(t, path)
 }
 
-// seen is one request as the test server received it.
-type seen struct {
-	Method, Path, RawQuery string
-	Header                 http.Header
-	Body                   string
-}
+// The test server and its writers are shared with the other client
+// packages' tests.
+type (
+	seen     = wiretest.Request
+	recorder = wiretest.Recorder
+)
 
-// recorder is an httptest server that records requests and answers with h.
-type recorder struct {
-	*httptest.Server
-	mu   sync.Mutex
-	reqs []seen
-}
-
-func (r *recorder) requests() []seen {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]seen(nil), r.reqs...)
-}
-
-func newRecorder(t testing.TB, h http.HandlerFunc) *recorder {
-	t.Helper()
-	rec := &recorder{}
-	rec.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		body, _ := io.ReadAll(req.Body)
-		rec.mu.Lock()
-		rec.reqs = append(rec.reqs, seen{req.Method, req.URL.Path, req.URL.RawQuery, req.Header.Clone(), string(body)})
-		rec.mu.Unlock()
-		h(w, req)
-	}))
-	t.Cleanup(rec.Close)
-	return rec
-}
+var (
+	newRecorder = wiretest.NewRecorder
+	writeJSON   = wiretest.WriteJSON
+	writeXML    = wiretest.WriteXML
+)
 
 // newTestClient returns a core client for rec with Basic credentials and
 // backoff too short to slow tests down.
@@ -71,17 +50,4 @@ func newTestClient(t testing.TB, rec *recorder, opts ...nextcloud.Option) *nextc
 	c, err := nextcloud.New(rec.URL, nextcloud.Basic(testUser, testPassword), all...)
 	require.NoError(t, err)
 	return c
-}
-
-// writeJSON answers with a JSON body the way Nextcloud's AppFramework does.
-func writeJSON(w http.ResponseWriter, status int, body []byte) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
-}
-
-func writeXML(w http.ResponseWriter, status int, body []byte) {
-	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
 }

@@ -57,7 +57,7 @@ func TestListChunked(t *testing.T) {
 	assert.True(t, notes[3].Pruned, "id-only entry should be Pruned")
 	assert.Empty(t, notes[3].Title)
 
-	reqs := rec.requests()
+	reqs := rec.Requests()
 	require.Len(t, reqs, 2)
 	q, _ := url.ParseQuery(reqs[0].RawQuery)
 	for k, v := range map[string]string{"category": "work", "exclude": "content", "pruneBefore": "1700000000", "chunkSize": "2"} {
@@ -81,7 +81,7 @@ func TestListPageHeaders(t *testing.T) {
 	assert.Equal(t, 7, p.Pending)
 	assert.Equal(t, "abc", p.ETag)
 	assert.Len(t, p.Notes, 2)
-	assert.NotContains(t, rec.requests()[0].RawQuery, "chunkSize", "negative ChunkSize must not chunk")
+	assert.NotContains(t, rec.Requests()[0].RawQuery, "chunkSize", "negative ChunkSize must not chunk")
 }
 
 func TestListRepeatedCursor(t *testing.T) {
@@ -135,7 +135,7 @@ func TestCRUD(t *testing.T) {
 		}
 	})
 	c := New(newTestClient(t, rec))
-	last := func() seen { r := rec.requests(); return r[len(r)-1] }
+	last := func() seen { r := rec.Requests(); return r[len(r)-1] }
 
 	t.Run("get", func(t *testing.T) {
 		n, err := c.Get(ctx, 76)
@@ -261,7 +261,7 @@ func TestRetries(t *testing.T) {
 				}
 			})
 			err := tt.call(New(newTestClient(t, rec)))
-			reqs := rec.requests()
+			reqs := rec.Requests()
 			assert.Len(t, reqs, tt.wantAttempts, "attempts")
 			if tt.wantErr == "" {
 				require.NoError(t, err)
@@ -353,7 +353,7 @@ func TestAppRouteOCSHeaderOption(t *testing.T) {
 	rec := newRecorder(t, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, fixture(t, "note_76.json")) })
 	_, err := New(newTestClient(t, rec, nextcloud.WithAppRouteOCSHeader(false))).Get(context.Background(), 76)
 	require.NoError(t, err)
-	assert.Empty(t, rec.requests()[0].Header.Get("OCS-APIRequest"), "OCS-APIRequest with the option off")
+	assert.Empty(t, rec.Requests()[0].Header.Get("OCS-APIRequest"), "OCS-APIRequest with the option off")
 }
 
 func TestNoteUnmarshalPruned(t *testing.T) {

@@ -115,19 +115,17 @@ func noteOutput(n *ncnotes.Note) NoteOutput {
 // NoteWriteOutput answers the writing tools (upstream CreateNoteResponse,
 // UpdateNoteResponse and AppendContentResponse share these fields).
 type NoteWriteOutput struct {
-	Success   bool   `json:"success" jsonschema:"Always true; failures are tool errors."`
-	Timestamp string `json:"timestamp" jsonschema:"When the server answered (RFC 3339, UTC)."`
-	ID        int64  `json:"id" jsonschema:"Note id."`
-	Title     string `json:"title" jsonschema:"The note's title as Nextcloud stored it."`
-	Category  string `json:"category" jsonschema:"The note's category."`
-	ETag      string `json:"etag" jsonschema:"The note's new etag, for the next update."`
+	tools.Status
+	ID       int64  `json:"id" jsonschema:"Note id."`
+	Title    string `json:"title" jsonschema:"The note's title as Nextcloud stored it."`
+	Category string `json:"category" jsonschema:"The note's category."`
+	ETag     string `json:"etag" jsonschema:"The note's new etag, for the next update."`
 }
 
 // DeleteNoteOutput answers nc_notes_delete_note (upstream
 // DeleteNoteResponse).
 type DeleteNoteOutput struct {
-	Success    bool   `json:"success" jsonschema:"Always true; failures are tool errors."`
-	Timestamp  string `json:"timestamp" jsonschema:"When the server answered (RFC 3339, UTC)."`
+	tools.Status
 	StatusCode int    `json:"status_code" jsonschema:"HTTP status of the deletion (200)."`
 	Message    string `json:"message" jsonschema:"What happened, including any attachment clean-up problem."`
 	DeletedID  int64  `json:"deleted_id" jsonschema:"Id of the deleted note."`
@@ -144,8 +142,7 @@ type NoteSearchResult struct {
 // SearchNotesOutput answers nc_notes_search_notes (upstream
 // SearchNotesResponse plus where the answer came from).
 type SearchNotesOutput struct {
-	Success    bool               `json:"success" jsonschema:"Always true; failures are tool errors."`
-	Timestamp  string             `json:"timestamp" jsonschema:"When the server answered (RFC 3339, UTC)."`
+	tools.Status
 	Results    []NoteSearchResult `json:"results" jsonschema:"Best matches first, at most 50."`
 	Query      string             `json:"query" jsonschema:"The query as given."`
 	TotalFound int                `json:"total_found" jsonschema:"Number of matching notes, including those beyond the result limit."`
@@ -270,7 +267,7 @@ func (m *module) tools() []tools.Tool {
 }
 
 func writeOutput(ctx context.Context, n *ncnotes.Note) NoteWriteOutput {
-	return NoteWriteOutput{Success: true, Timestamp: tools.Timestamp(ctx), ID: n.ID, Title: n.Title, Category: n.Category, ETag: n.ETag}
+	return NoteWriteOutput{Status: tools.OK(ctx), ID: n.ID, Title: n.Title, Category: n.Category, ETag: n.ETag}
 }
 
 func createNote(ctx context.Context, c *nextcloud.Client, in CreateNoteInput) (NoteWriteOutput, error) {
@@ -317,7 +314,7 @@ func appendContent(ctx context.Context, c *nextcloud.Client, in AppendContentInp
 // the caller, and lists the notes live otherwise; only the live path needs
 // a Nextcloud client.
 func (m *module) searchNotes(ctx context.Context, _ *mcp.CallToolRequest, in SearchNotesInput) (*mcp.CallToolResult, SearchNotesOutput, error) {
-	out := SearchNotesOutput{Success: true, Timestamp: tools.Timestamp(ctx), Query: in.Query, Results: []NoteSearchResult{}}
+	out := SearchNotesOutput{Status: tools.OK(ctx), Query: in.Query, Results: []NoteSearchResult{}}
 	// The index answers without a Nextcloud call; the server removes a
 	// user's snapshot when their access ends.
 	res, indexed := m.index.Search(tools.Principal(ctx), in.Query, MaxSearchResults)
@@ -412,7 +409,7 @@ func deleteNote(ctx context.Context, c *nextcloud.Client, in NoteIDInput) (Delet
 		tools.Logger(ctx).Warn("note attachments left behind", "note_id", in.NoteID, "error", err.Error())
 		msg += "; its attachment folder could not be removed: " + err.Error()
 	}
-	return DeleteNoteOutput{Success: true, Timestamp: tools.Timestamp(ctx), StatusCode: 200, Message: msg, DeletedID: in.NoteID}, nil
+	return DeleteNoteOutput{Status: tools.OK(ctx), StatusCode: 200, Message: msg, DeletedID: in.NoteID}, nil
 }
 
 // ---- checks ----
