@@ -105,44 +105,43 @@ func (sp scopePolicy) middleware(enforce, callCheck bool) mcp.Middleware {
 }
 
 // checkCall refuses a tools/call or resources/read (or subscribe) of
-// something unknown, and, with scopes set, one whose scopes are missing.
+// something unknown, and, with checkScopes, one whose scopes are missing.
 func (sp scopePolicy) checkCall(method string, req mcp.Request, have []string, checkScopes bool) error {
 	var (
 		need  []string
 		known bool
-		what  string
+		uri   string
 	)
 	switch r := req.(type) {
 	case *mcp.CallToolRequest:
 		if method != "tools/call" || r.Params == nil {
 			return nil
 		}
-		need, known = sp.p.Tool(r.Params.Name)
-		if !known {
+		if need, known = sp.p.Tool(r.Params.Name); !known {
 			return unknownTool(r.Params.Name)
 		}
-		what = "tools/call " + r.Params.Name
+		return scopeCheck(method+" "+r.Params.Name, have, need, checkScopes)
 	case *mcp.ReadResourceRequest:
 		if r.Params == nil {
 			return nil
 		}
-		need, known = sp.p.Resource(r.Params.URI)
-		if !known {
-			return unknownResource(r.Params.URI)
-		}
-		what = "resources/read " + r.Params.URI
+		uri = r.Params.URI
 	case *mcp.SubscribeRequest:
 		if r.Params == nil {
 			return nil
 		}
-		need, known = sp.p.Resource(r.Params.URI)
-		if !known {
-			return unknownResource(r.Params.URI)
-		}
-		what = "resources/subscribe " + r.Params.URI
+		uri = r.Params.URI
 	default:
 		return nil
 	}
+	if need, known = sp.p.Resource(uri); !known {
+		return unknownResource(uri)
+	}
+	return scopeCheck(method+" "+uri, have, need, checkScopes)
+}
+
+// scopeCheck refuses what when have lacks a scope of need.
+func scopeCheck(what string, have, need []string, checkScopes bool) error {
 	if !checkScopes {
 		return nil
 	}
