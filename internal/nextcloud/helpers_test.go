@@ -24,10 +24,7 @@ func fixture(t testing.TB, name string) []byte {
 
 // The test server and its writers are shared with the other client
 // packages' tests.
-type (
-	seen     = wiretest.Request
-	recorder = wiretest.Recorder
-)
+type recorder = wiretest.Recorder
 
 var (
 	newRecorder = wiretest.NewRecorder
