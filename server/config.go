@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/envflag"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/serve"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools"
 )
 
@@ -76,6 +77,13 @@ type Config struct {
 
 	// HTTPTimeout bounds every request to Nextcloud and the IdP.
 	HTTPTimeout time.Duration
+	// BodyTimeout bounds how long a client may take to send a request's
+	// body, IdleTimeout how long an idle keep-alive connection stays
+	// open, MaxConnections how many connections are served at once
+	// (serve.Limits; the request headers are bounded to 10 s).
+	BodyTimeout    time.Duration
+	IdleTimeout    time.Duration
+	MaxConnections int
 	LogFormat   string
 	LogLevel    string
 
@@ -119,6 +127,9 @@ var envNames = map[string]string{
 	"token-storage-db":          "TOKEN_STORAGE_DB",
 	"sync-interval":             "NOTES_SYNC_INTERVAL",
 	"http-timeout":              "NEXTCLOUD_HTTP_TIMEOUT",
+	"body-timeout":              "MCP_BODY_TIMEOUT",
+	"idle-timeout":              "MCP_IDLE_TIMEOUT",
+	"max-connections":           "MCP_MAX_CONNECTIONS",
 	"log-format":                "LOG_FORMAT",
 	"log-level":                 "LOG_LEVEL",
 }
@@ -162,6 +173,9 @@ func (c *Config) Bind(fs *flag.FlagSet) {
 	fs.StringVar(&c.TokenStorageDB, "token-storage-db", "nextcloud-mcp-tokens.db", u("token-storage-db", "SQLite file for provisioned grants"))
 	fs.DurationVar(&c.SyncInterval, "sync-interval", 5*time.Minute, u("sync-interval", "background notes index refresh interval"))
 	fs.DurationVar(&c.HTTPTimeout, "http-timeout", 30*time.Second, u("http-timeout", "timeout of every request to Nextcloud and the IdP"))
+	fs.DurationVar(&c.BodyTimeout, "body-timeout", serve.DefaultBodyTimeout, u("body-timeout", "a request's body must arrive within this time after its headers, or the connection is closed"))
+	fs.DurationVar(&c.IdleTimeout, "idle-timeout", serve.DefaultIdleTimeout, u("idle-timeout", "idle keep-alive connections are closed after this time"))
+	fs.IntVar(&c.MaxConnections, "max-connections", serve.DefaultMaxConnections, u("max-connections", "connections served at once; more wait until one closes"))
 	fs.StringVar(&c.LogFormat, "log-format", "text", u("log-format", "text or json"))
 	fs.StringVar(&c.LogLevel, "log-level", "info", u("log-level", "debug, info, warn or error"))
 }
@@ -249,6 +263,15 @@ func (c *Config) Validate() error {
 	if c.SyncInterval <= 0 {
 		bad("NOTES_SYNC_INTERVAL (--sync-interval) must be positive")
 	}
+	if c.BodyTimeout < 0 {
+		bad("MCP_BODY_TIMEOUT (--body-timeout) must not be negative")
+	}
+	if c.IdleTimeout < 0 {
+		bad("MCP_IDLE_TIMEOUT (--idle-timeout) must not be negative")
+	}
+	if c.MaxConnections < 0 {
+		bad("MCP_MAX_CONNECTIONS (--max-connections) must not be negative")
+	}
 	return errors.Join(errs...)
 }
 
@@ -265,6 +288,12 @@ func checkURL(s string) error {
 		return errors.New("must not contain credentials")
 	}
 	return nil
+}
+
+// Limits are the connection bounds of the HTTP listener (zero fields take
+// serve's defaults).
+func (c *Config) Limits() serve.Limits {
+	return serve.Limits{BodyTimeout: c.BodyTimeout, IdleTimeout: c.IdleTimeout, MaxConnections: c.MaxConnections}.WithDefaults()
 }
 
 // MCPURL is the canonical resource identifier: PublicURL + "/mcp", without

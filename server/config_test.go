@@ -64,6 +64,9 @@ func TestConfigModes(t *testing.T) {
 		{name: "bad transport", args: []string{"--transport=sse"}, env: oauth, wantErr: []string{"must be http or stdio"}},
 		{name: "bad bool in env", env: with(map[string]string{"ENABLE_TOKEN_EXCHANGE": "maybe"}), wantErr: []string{"ENABLE_TOKEN_EXCHANGE"}},
 		{name: "URL with credentials is refused without echo", env: with(map[string]string{"NEXTCLOUD_HOST": "http://bob:hunter2@127.0.0.1"}), wantErr: []string{"must not contain credentials"}},
+		{name: "negative body timeout", env: with(map[string]string{"MCP_BODY_TIMEOUT": "-1s"}), wantErr: []string{"MCP_BODY_TIMEOUT"}},
+		{name: "negative idle timeout", args: []string{"--idle-timeout=-5s"}, env: oauth, wantErr: []string{"MCP_IDLE_TIMEOUT"}},
+		{name: "negative connection bound", env: with(map[string]string{"MCP_MAX_CONNECTIONS": "-3"}), wantErr: []string{"MCP_MAX_CONNECTIONS"}},
 		{name: "several problems at once", env: map[string]string{"NEXTCLOUD_HOST": "ftp://x", "MCP_TRANSPORT": "pipe"}, wantErr: []string{"NEXTCLOUD_HOST", "MCP_TRANSPORT", "no credentials"}},
 	}
 	for _, tt := range tests {
@@ -101,6 +104,9 @@ func TestConfigDefaults(t *testing.T) {
 	c.Bind(fs)
 	if c.Listen != "127.0.0.1:8000" || c.NextcloudAudience != "nextcloud" || c.HTTPTimeout != 30*time.Second || c.Transport != "http" {
 		t.Errorf("defaults = %+v", c)
+	}
+	if l := c.Limits(); l.BodyTimeout != 30*time.Second || l.IdleTimeout != time.Minute || l.MaxConnections != 1024 || l.ReadHeaderTimeout != 10*time.Second {
+		t.Errorf("limits = %+v", l)
 	}
 	c.PublicURL = "http://127.0.0.1:8000/"
 	if got := c.MCPURL(); got != "http://127.0.0.1:8000/mcp" {

@@ -41,6 +41,9 @@ type Options struct {
 	Logger *slog.Logger
 	// ShutdownTimeout bounds graceful shutdown; 10s when zero.
 	ShutdownTimeout time.Duration
+	// Limits bound what one client can hold of the server; zero fields
+	// take the defaults of Limits.
+	Limits Limits
 }
 
 // Listen binds addr and returns the listener with its base URL
@@ -103,14 +106,10 @@ func RunListener(ctx context.Context, ln net.Listener, baseURL string, opts Opti
 			return err
 		}
 	}
-	srv := &http.Server{
-		Handler:           opts.Handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	srv := NewServer(opts.Handler, opts.Limits)
+	srv.ErrorLog = slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(LimitListener(ln, opts.Limits.MaxConnections)) }()
 
 	var extra map[string]any
 	if opts.Ready != nil {

@@ -60,6 +60,9 @@ type Options struct {
 	WrapIdP func(http.Handler) http.Handler
 	// Logger receives all three components' logs; discarded when nil.
 	Logger *slog.Logger
+	// Limits bound the connections of all three listeners (serve.Limits;
+	// zero fields take its defaults).
+	Limits serve.Limits
 }
 
 // Stack is a running system.
@@ -74,6 +77,7 @@ type Stack struct {
 	MCPURL       string // BaseURL + "/mcp"
 	Mode         server.Mode
 
+	limits    serve.Limits
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 	servers   []*http.Server
@@ -105,7 +109,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		}
 		return serve.Listen(addr)
 	}
-	st := &Stack{Mode: opts.Mode}
+	st := &Stack{Mode: opts.Mode, limits: opts.Limits}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	st.cancel = cancel
 	defer func() {
@@ -227,15 +231,18 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	return st, nil
 }
 
+// serveOn serves h on ln with the same bounds as the binaries
+// (serve.Limits): slow request bodies are cut, idle keep-alive
+// connections closed, connections counted.
 func (st *Stack) serveOn(ln net.Listener, h http.Handler) {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := serve.NewServer(h, st.limits)
 	st.servers = append(st.servers, srv)
 	st.wg.Add(1)
 	go func() {
 		defer st.wg.Done()
 		// Serve returns ErrServerClosed once Close shuts it down; any
 		// other failure shows as the component not answering.
-		_ = srv.Serve(ln)
+		_ = srv.Serve(serve.LimitListener(ln, st.limits.WithDefaults().MaxConnections))
 	}()
 }
 

@@ -78,6 +78,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Handler: s.Handler(),
 		Logger:  logger,
 		Stdout:  stdout,
+		Limits:  cfg.Limits(),
 		Ready: func(string) map[string]any {
 			return map[string]any{"mcp_url": cfg.MCPURL(), "mode": string(s.Mode())}
 		},
