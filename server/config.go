@@ -84,8 +84,8 @@ type Config struct {
 	BodyTimeout    time.Duration
 	IdleTimeout    time.Duration
 	MaxConnections int
-	LogFormat   string
-	LogLevel    string
+	LogFormat      string
+	LogLevel       string
 
 	// brokenVariant names a deliberately broken behaviour for the
 	// conformance self-test. Only SetBrokenVariant, compiled with the
