@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
 	"time"
@@ -75,6 +76,13 @@ type Config struct {
 	// NOTES_SYNC_INTERVAL.
 	SyncInterval time.Duration
 
+	// AllowRemoteBasic lets basic mode listen on a non-loopback address.
+	// Basic mode has no inbound authentication: whoever reaches the
+	// listener acts as NEXTCLOUD_USERNAME, so Validate refuses such an
+	// address unless this explicit opt-in is given, and New logs a
+	// warning when it is used.
+	AllowRemoteBasic bool
+
 	// HTTPTimeout bounds every request to Nextcloud and the IdP.
 	HTTPTimeout time.Duration
 	// BodyTimeout bounds how long a client may take to send a request's
@@ -130,6 +138,7 @@ var envNames = map[string]string{
 	"body-timeout":              "MCP_BODY_TIMEOUT",
 	"idle-timeout":              "MCP_IDLE_TIMEOUT",
 	"max-connections":           "MCP_MAX_CONNECTIONS",
+	"allow-remote-basic":        "MCP_ALLOW_REMOTE_BASIC",
 	"log-format":                "LOG_FORMAT",
 	"log-level":                 "LOG_LEVEL",
 }
@@ -171,6 +180,7 @@ func (c *Config) Bind(fs *flag.FlagSet) {
 	fs.BoolVar(&c.EnableProgressiveConsent, "progressive-consent", false, u("progressive-consent", "require users to provision offline access (Flow 2) before Nextcloud tools work"))
 	fs.StringVar(&c.TokenEncryptionKey, "token-encryption-key", "", u("token-encryption-key", "key for stored refresh tokens (`nextcloud-mcp keygen` prints one)"))
 	fs.StringVar(&c.TokenStorageDB, "token-storage-db", "nextcloud-mcp-tokens.db", u("token-storage-db", "SQLite file for provisioned grants"))
+	fs.BoolVar(&c.AllowRemoteBasic, "allow-remote-basic", false, u("allow-remote-basic", "let basic mode (no inbound authentication) listen on a non-loopback address: anyone who reaches it acts as the configured user"))
 	fs.DurationVar(&c.SyncInterval, "sync-interval", 5*time.Minute, u("sync-interval", "background notes index refresh interval"))
 	fs.DurationVar(&c.HTTPTimeout, "http-timeout", 30*time.Second, u("http-timeout", "timeout of every request to Nextcloud and the IdP"))
 	fs.DurationVar(&c.BodyTimeout, "body-timeout", serve.DefaultBodyTimeout, u("body-timeout", "a request's body must arrive within this time after its headers, or the connection is closed"))
@@ -226,6 +236,9 @@ func (c *Config) Validate() error {
 		if c.EnableTokenExchange || c.EnableProgressiveConsent {
 			bad("ENABLE_TOKEN_EXCHANGE and ENABLE_PROGRESSIVE_CONSENT need an OAuth mode, not basic mode")
 		}
+		if c.Transport == "http" && !c.AllowRemoteBasic && !LoopbackListen(c.Listen) {
+			bad("MCP_LISTEN (--listen) is not a loopback address, and basic mode authenticates nobody: whoever reaches it would act as NEXTCLOUD_USERNAME; listen on 127.0.0.1 or [::1], use an OAuth mode, or set MCP_ALLOW_REMOTE_BASIC=true (--allow-remote-basic) to accept that")
+		}
 	} else {
 		if c.Transport == "stdio" {
 			bad("the stdio transport works in basic mode only: set NEXTCLOUD_USERNAME and NEXTCLOUD_PASSWORD")
@@ -273,6 +286,23 @@ func (c *Config) Validate() error {
 		bad("MCP_MAX_CONNECTIONS (--max-connections) must not be negative")
 	}
 	return errors.Join(errs...)
+}
+
+// LoopbackListen reports whether a listen address binds loopback only: a
+// literal loopback IP (127.0.0.0/8, ::1) or "localhost". An empty host,
+// an unspecified address (0.0.0.0, ::) and every other name or address
+// may be reachable from the network. Names are not resolved: what a name
+// resolves to can change after the check.
+func LoopbackListen(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func checkURL(s string) error {

@@ -41,6 +41,17 @@ func TestConfigModes(t *testing.T) {
 		}
 		return m
 	}
+	basicEnv := map[string]string{"NEXTCLOUD_HOST": "http://127.0.0.1:8080", "NEXTCLOUD_USERNAME": "alice", "NEXTCLOUD_PASSWORD": "pw"}
+	withBasic := func(extra map[string]string) map[string]string {
+		m := map[string]string{}
+		for k, v := range basicEnv {
+			m[k] = v
+		}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
 	tests := []struct {
 		name     string
 		args     []string
@@ -64,6 +75,16 @@ func TestConfigModes(t *testing.T) {
 		{name: "bad transport", args: []string{"--transport=sse"}, env: oauth, wantErr: []string{"must be http or stdio"}},
 		{name: "bad bool in env", env: with(map[string]string{"ENABLE_TOKEN_EXCHANGE": "maybe"}), wantErr: []string{"ENABLE_TOKEN_EXCHANGE"}},
 		{name: "URL with credentials is refused without echo", env: with(map[string]string{"NEXTCLOUD_HOST": "http://bob:hunter2@127.0.0.1"}), wantErr: []string{"must not contain credentials"}},
+		{name: "basic on loopback IPv6", args: []string{"--listen", "[::1]:0"}, env: basicEnv, wantMode: ModeBasic},
+		{name: "basic on localhost", args: []string{"--listen", "localhost:8000"}, env: basicEnv, wantMode: ModeBasic},
+		{name: "basic on every interface is refused", args: []string{"--listen", "0.0.0.0:8000"}, env: basicEnv, wantErr: []string{"MCP_LISTEN", "MCP_ALLOW_REMOTE_BASIC", "loopback"}},
+		{name: "basic on an empty host is refused", args: []string{"--listen", ":8000"}, env: basicEnv, wantErr: []string{"MCP_ALLOW_REMOTE_BASIC"}},
+		{name: "basic on IPv6 any is refused", env: withBasic(map[string]string{"MCP_LISTEN": "[::]:8000"}), wantErr: []string{"MCP_ALLOW_REMOTE_BASIC"}},
+		{name: "basic on a LAN address is refused", args: []string{"--listen", "192.168.1.5:8000"}, env: basicEnv, wantErr: []string{"MCP_ALLOW_REMOTE_BASIC"}},
+		{name: "basic on a host name is refused", args: []string{"--listen", "mcp.example.com:8000"}, env: basicEnv, wantErr: []string{"MCP_ALLOW_REMOTE_BASIC"}},
+		{name: "basic on the network with the opt-in", args: []string{"--listen", "0.0.0.0:8000"}, env: withBasic(map[string]string{"MCP_ALLOW_REMOTE_BASIC": "true"}), wantMode: ModeBasic},
+		{name: "basic over stdio listens nowhere", args: []string{"--transport", "stdio", "--listen", "0.0.0.0:8000"}, env: basicEnv, wantMode: ModeBasic},
+		{name: "OAuth on every interface", args: []string{"--listen", "0.0.0.0:8000"}, env: oauth, wantMode: ModePassthrough},
 		{name: "negative body timeout", env: with(map[string]string{"MCP_BODY_TIMEOUT": "-1s"}), wantErr: []string{"MCP_BODY_TIMEOUT"}},
 		{name: "negative idle timeout", args: []string{"--idle-timeout=-5s"}, env: oauth, wantErr: []string{"MCP_IDLE_TIMEOUT"}},
 		{name: "negative connection bound", env: with(map[string]string{"MCP_MAX_CONNECTIONS": "-3"}), wantErr: []string{"MCP_MAX_CONNECTIONS"}},

@@ -161,6 +161,11 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error) 
 	s.set.Register(s.mcp, deps)
 	s.mcp.AddReceivingMiddleware(s.policy.middleware(s.mode != ModeBasic, cfg.brokenVariant != variantNoCallScopeCheck))
 	s.handler = s.routes()
+	if s.mode == ModeBasic && cfg.Transport == "http" && !LoopbackListen(cfg.Listen) {
+		// Validate refused this unless MCP_ALLOW_REMOTE_BASIC opted in.
+		logger.Warn("basic mode listens on a non-loopback address (MCP_ALLOW_REMOTE_BASIC): it authenticates nobody, so anyone who reaches this address acts as the configured Nextcloud user",
+			"listen", cfg.Listen, "nextcloud_user", cfg.NextcloudUsername)
+	}
 	logger.Info("nextcloud-mcp configured", "mode", string(s.mode), "mcp_url", cfg.MCPURL(),
 		"nextcloud", cfg.NextcloudHost, "issuer", s.issuer(), "progressive_consent", s.consent != nil,
 		"tools", len(s.set.Tools()))
