@@ -34,17 +34,18 @@ const (
 
 // Areas group requirements in reports and REQUIREMENTS.md.
 const (
-	AreaResource = "MCP server as OAuth resource server"
-	AreaScopes   = "Soft scopes"
-	AreaConsent  = "Progressive consent (Flow 2)"
-	AreaModes    = "Token modes and their invariants"
-	AreaOfficial = "Official MCP conformance suite"
-	AreaIdP      = "Identity provider (any issuer)"
-	AreaNC       = "Nextcloud contract (any Nextcloud)"
+	AreaResource  = "MCP server as OAuth resource server"
+	AreaTransport = "MCP transport and limits"
+	AreaScopes    = "Soft scopes"
+	AreaConsent   = "Progressive consent (Flow 2)"
+	AreaModes     = "Token modes and their invariants"
+	AreaOfficial  = "Official MCP conformance suite"
+	AreaIdP       = "Identity provider (any issuer)"
+	AreaNC        = "Nextcloud contract (any Nextcloud)"
 )
 
 // Areas lists the areas in report order.
-var Areas = []string{AreaResource, AreaScopes, AreaConsent, AreaModes, AreaOfficial, AreaIdP, AreaNC}
+var Areas = []string{AreaResource, AreaTransport, AreaScopes, AreaConsent, AreaModes, AreaOfficial, AreaIdP, AreaNC}
 
 // Requirement is one graded statement.
 type Requirement struct {
@@ -72,6 +73,7 @@ func (r Requirement) CheckName() string {
 
 const (
 	mcp1125 = "MCP 2025-11-25 basic/authorization"
+	mcpTr   = "MCP 2025-11-25 basic/transports"
 	secBP   = "MCP 2025-11-25 Security Best Practices"
 	arch    = "docs/architecture.md"
 	ncDoc   = "docs/nextcloud-contract.md"
@@ -125,6 +127,10 @@ func Catalogue() []Requirement {
 			Statement: "Every request is authenticated: a valid Mcp-Session-Id without a token gets 401 (sessions are not authentication).", Check: mcpcheck.SessionNotAuthentication},
 		{ID: "MCP-AUTH-008", Area: AreaResource, Level: Invariant, Source: secBP + " §Session Hijacking (bind sessions to the user); " + arch + " §4.2",
 			Statement: "A session is bound to the token's subject: another user's token cannot use it.", Check: mcpcheck.SessionBoundToUser},
+
+		// --- transport and limits ---
+		{ID: "MCP-TRANS-001", Area: AreaTransport, Level: Must, Source: mcpTr + " §Security Warning (validate Origin; 403 when present and invalid); " + secBP + " §Local MCP Server Compromise",
+			Statement: "A request whose `Origin` is present and not allowed (another site, `null`) gets HTTP 403, in every mode; the server's own origin and requests without `Origin` are served.", Check: mcpcheck.OriginValidation},
 
 		// --- soft scopes ---
 		{ID: "SCOPE-1", Area: AreaScopes, Level: Invariant, Source: arch + " §3",

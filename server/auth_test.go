@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -271,37 +273,25 @@ func TestSessionBoundToUser(t *testing.T) {
 // TestCORS: in OAuth modes browser clients may call /mcp (a preflight
 // without a token is answered, the 401 challenge is readable); basic mode
 // offers no CORS.
+// TestCORS: browser clients of an allowed origin get CORS in OAuth modes,
+// with the origin reflected (never "*") and WWW-Authenticate readable;
+// basic mode answers no CORS even for an allowed origin.
 func TestCORS(t *testing.T) {
-	preflight := func(url string) *http.Response {
-		req, _ := http.NewRequest("OPTIONS", url, nil)
-		req.Header.Set("Origin", "http://localhost:6274")
-		req.Header.Set("Access-Control-Request-Method", "POST")
-		req.Header.Set("Access-Control-Request-Headers", "authorization, content-type")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp
-	}
-	st := devstacktest.Start(t, devstack.Options{Mode: server.ModeExchange})
-	if resp := preflight(st.MCPURL); resp.StatusCode != 204 || resp.Header.Get("Access-Control-Allow-Origin") != "*" ||
-		!strings.Contains(resp.Header.Get("Access-Control-Allow-Headers"), "Authorization") {
-		t.Errorf("OAuth mode preflight: %d %v", resp.StatusCode, resp.Header)
-	}
-	req, _ := http.NewRequest("POST", st.MCPURL, strings.NewReader(initBody))
-	req.Header.Set("Origin", "http://localhost:6274")
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 401 || !strings.Contains(resp.Header.Get("Access-Control-Expose-Headers"), "WWW-Authenticate") {
-		t.Errorf("cross-origin 401: %d %v", resp.StatusCode, resp.Header)
-	}
-	basic := devstacktest.Start(t, devstack.Options{Mode: server.ModeBasic})
-	if resp := preflight(basic.MCPURL); resp.Header.Get("Access-Control-Allow-Origin") != "" {
-		t.Errorf("basic mode answers CORS: %v", resp.Header)
-	}
+	allow := func(c *server.Config) { c.AllowedOrigins = []string{inspectorOrigin} }
+	st := devstacktest.Start(t, devstack.Options{Mode: server.ModeExchange, MutateServer: allow})
+	resp, _ := originRequest(t, http.MethodOptions, st.MCPURL, "", inspectorOrigin)
+	assert.Equal(t, http.StatusNoContent, resp.StatusCode)
+	assert.Equal(t, inspectorOrigin, resp.Header.Get("Access-Control-Allow-Origin"))
+	assert.Contains(t, resp.Header.Get("Access-Control-Allow-Headers"), "Authorization")
+	assert.Contains(t, resp.Header.Values("Vary"), "Origin")
+	assert.Empty(t, resp.Header.Get("Access-Control-Allow-Credentials"))
+
+	resp, body := originRequest(t, http.MethodPost, st.MCPURL, "", inspectorOrigin)
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, body)
+	assert.Equal(t, inspectorOrigin, resp.Header.Get("Access-Control-Allow-Origin"))
+	assert.Contains(t, resp.Header.Get("Access-Control-Expose-Headers"), "WWW-Authenticate")
+
+	basic := devstacktest.Start(t, devstack.Options{Mode: server.ModeBasic, MutateServer: allow})
+	resp, _ = originRequest(t, http.MethodOptions, basic.MCPURL, "", inspectorOrigin)
+	assert.Empty(t, resp.Header.Get("Access-Control-Allow-Origin"), "basic mode answers CORS")
 }

@@ -76,6 +76,10 @@ type Config struct {
 	// NOTES_SYNC_INTERVAL.
 	SyncInterval time.Duration
 
+	// AllowedOrigins are the web origins besides the server's own whose
+	// requests to /mcp are served (MCP_ALLOWED_ORIGINS).
+	AllowedOrigins []string
+
 	// AllowRemoteBasic lets basic mode listen on a non-loopback address.
 	// Basic mode has no inbound authentication: whoever reaches the
 	// listener acts as NEXTCLOUD_USERNAME, so Validate refuses such an
@@ -113,6 +117,7 @@ const (
 	variantExchangeFallback    = "exchange-fallback-passthrough"
 	variantNoAudienceCheck     = "no-audience-check"
 	variantRefreshForToolCalls = "refresh-for-tool-calls"
+	variantNoOriginCheck       = "no-origin-check"
 )
 
 // envNames maps flag names to their environment variables.
@@ -139,6 +144,7 @@ var envNames = map[string]string{
 	"idle-timeout":              "MCP_IDLE_TIMEOUT",
 	"max-connections":           "MCP_MAX_CONNECTIONS",
 	"allow-remote-basic":        "MCP_ALLOW_REMOTE_BASIC",
+	"allowed-origins":           "MCP_ALLOWED_ORIGINS",
 	"log-format":                "LOG_FORMAT",
 	"log-level":                 "LOG_LEVEL",
 }
@@ -167,12 +173,7 @@ func (c *Config) Bind(fs *flag.FlagSet) {
 	fs.StringVar(&c.OIDCClientSecret, "oidc-client-secret", "", u("oidc-client-secret", "this server's client secret at the IdP"))
 	fs.StringVar(&c.NextcloudAudience, "nextcloud-audience", "nextcloud", u("nextcloud-audience", "Nextcloud's client id at the IdP (audience of exchanged and Flow 2 tokens)"))
 	fs.Func("extra-audiences", u("extra-audiences", "comma-separated further accepted audiences of inbound tokens"), func(s string) error {
-		c.ExtraAudiences = nil
-		for _, a := range strings.Split(s, ",") {
-			if a = strings.TrimSpace(a); a != "" {
-				c.ExtraAudiences = append(c.ExtraAudiences, a)
-			}
-		}
+		c.ExtraAudiences = splitList(s)
 		return nil
 	})
 	fs.BoolVar(&c.EnableTokenExchange, "enable-token-exchange", false, u("enable-token-exchange", "OAuth mode: exchange the client's token per call (RFC 8693) instead of passing it through"))
@@ -180,6 +181,10 @@ func (c *Config) Bind(fs *flag.FlagSet) {
 	fs.BoolVar(&c.EnableProgressiveConsent, "progressive-consent", false, u("progressive-consent", "require users to provision offline access (Flow 2) before Nextcloud tools work"))
 	fs.StringVar(&c.TokenEncryptionKey, "token-encryption-key", "", u("token-encryption-key", "key for stored refresh tokens (`nextcloud-mcp keygen` prints one)"))
 	fs.StringVar(&c.TokenStorageDB, "token-storage-db", "nextcloud-mcp-tokens.db", u("token-storage-db", "SQLite file for provisioned grants"))
+	fs.Func("allowed-origins", u("allowed-origins", "comma-separated web origins (scheme://host[:port]) besides this server's own whose browser requests /mcp serves; others get 403"), func(s string) error {
+		c.AllowedOrigins = splitList(s)
+		return nil
+	})
 	fs.BoolVar(&c.AllowRemoteBasic, "allow-remote-basic", false, u("allow-remote-basic", "let basic mode (no inbound authentication) listen on a non-loopback address: anyone who reaches it acts as the configured user"))
 	fs.DurationVar(&c.SyncInterval, "sync-interval", 5*time.Minute, u("sync-interval", "background notes index refresh interval"))
 	fs.DurationVar(&c.HTTPTimeout, "http-timeout", 30*time.Second, u("http-timeout", "timeout of every request to Nextcloud and the IdP"))
@@ -276,6 +281,12 @@ func (c *Config) Validate() error {
 	if c.SyncInterval <= 0 {
 		bad("NOTES_SYNC_INTERVAL (--sync-interval) must be positive")
 	}
+	for _, o := range c.AllowedOrigins {
+		if _, err := normalizeOrigin(o); err != nil {
+			// An origin is no secret; naming it tells which entry to fix.
+			bad("MCP_ALLOWED_ORIGINS (--allowed-origins): %q %v", o, err)
+		}
+	}
 	if c.BodyTimeout < 0 {
 		bad("MCP_BODY_TIMEOUT (--body-timeout) must not be negative")
 	}
@@ -286,6 +297,17 @@ func (c *Config) Validate() error {
 		bad("MCP_MAX_CONNECTIONS (--max-connections) must not be negative")
 	}
 	return errors.Join(errs...)
+}
+
+// splitList splits a comma-separated value, dropping blanks.
+func splitList(s string) []string {
+	var out []string
+	for _, a := range strings.Split(s, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // LoopbackListen reports whether a listen address binds loopback only: a

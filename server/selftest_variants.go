@@ -12,9 +12,10 @@ import "fmt"
 //	exchange-fallback-passthrough  a failed exchange forwards the client's token
 //	no-audience-check              inbound tokens for any audience are accepted
 //	refresh-for-tool-calls         tool calls use a fresh refresh grant (needs consent)
+//	no-origin-check                requests from any Origin are served
 func (c *Config) SetBrokenVariant(name string) error {
 	switch name {
-	case variantNoCallScopeCheck, variantExchangeFallback, variantNoAudienceCheck, variantRefreshForToolCalls, "":
+	case variantNoCallScopeCheck, variantExchangeFallback, variantNoAudienceCheck, variantRefreshForToolCalls, variantNoOriginCheck, "":
 		c.brokenVariant = name
 		return nil
 	}

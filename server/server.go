@@ -42,6 +42,7 @@ type Server struct {
 	set     *tools.Set
 	policy  scopePolicy
 	handler http.Handler
+	origins originPolicy
 	// background is the modules' background work, by module id.
 	background map[string]*tools.Background
 	// resync asks the worker to sync one user again (after a write).
@@ -160,6 +161,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error) 
 	}
 	s.set.Register(s.mcp, deps)
 	s.mcp.AddReceivingMiddleware(s.policy.middleware(s.mode != ModeBasic, cfg.brokenVariant != variantNoCallScopeCheck))
+	s.origins = newOriginPolicy(cfg.PublicURL, cfg.AllowedOrigins)
 	s.handler = s.routes()
 	if s.mode == ModeBasic && cfg.Transport == "http" && !LoopbackListen(cfg.Listen) {
 		// Validate refused this unless MCP_ALLOW_REMOTE_BASIC opted in.
@@ -313,7 +315,10 @@ func (s *Server) routes() http.Handler {
 			Logger:              s.logger,
 			ClockSkew:           verify.DefaultLeeway,
 		})(streamable)
-		mcpHandler = corsMCP(mcpHandler)
+		mcpHandler = corsMCP(s.origins, mcpHandler)
+	}
+	if s.cfg.brokenVariant != variantNoOriginCheck {
+		mcpHandler = s.origins.validateOrigin(mcpHandler)
 	}
 	mux.Handle("/mcp", mcpHandler)
 	if s.consent != nil {

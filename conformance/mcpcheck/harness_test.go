@@ -61,6 +61,7 @@ type flaws struct {
 	noRefreshRevoke   bool // revoke_nextcloud_access does not revoke at the IdP
 	noProvisionGate   bool // Nextcloud tools work for unprovisioned users
 	foreignAccount    bool // the callback stores a grant of another account
+	noOriginCheck     bool // requests from any Origin are served
 }
 
 const hSecret = "harness-signing-secret"
@@ -226,6 +227,18 @@ func (h *harness) auth(next http.Handler) http.Handler {
 			ti.UserID, _ = claims["sub"].(string)
 		}
 		auth.RequireBearerToken(func(context.Context, string, *http.Request) (*auth.TokenInfo, error) { return ti, nil }, nil)(next).ServeHTTP(w, r)
+	})
+}
+
+// origin serves requests without Origin or from the harness's own
+// origin, and answers 403 to any other (MCP 2025-11-25 basic/transports).
+func (h *harness) origin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if o := r.Header.Get("Origin"); o != "" && o != originOf(h.mcpURL) && !h.f.noOriginCheck {
+			http.Error(w, "origin not allowed", http.StatusForbidden)
+			return
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 
@@ -473,7 +486,7 @@ func newHarness(t *testing.T, mode string, consent bool, f flaws) (*harness, *gr
 	h.issuer = h.ctl.URL + "/idp"
 	mux := http.NewServeMux()
 	srv := h.server()
-	mux.Handle("/mcp", h.auth(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, nil)))
+	mux.Handle("/mcp", h.origin(h.auth(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, nil))))
 	mux.HandleFunc("GET /.well-known/oauth-protected-resource/mcp", h.prm)
 	if !f.noRootPRM {
 		mux.HandleFunc("GET /.well-known/oauth-protected-resource", h.prm)

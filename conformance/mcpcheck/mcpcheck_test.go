@@ -86,6 +86,9 @@ func TestChecksFailOnViolations(t *testing.T) {
 		"SessionBoundToUser ok":              {check: SessionBoundToUser, mode: ex, want: grade.Pass},
 		"SessionBoundToUser unbound":         {check: SessionBoundToUser, mode: ex, flaws: flaws{noSessionBinding: true}, want: grade.Fail},
 
+		"OriginValidation ok":         {check: OriginValidation, mode: ex, want: grade.Pass},
+		"OriginValidation any origin": {check: OriginValidation, mode: ex, flaws: flaws{noOriginCheck: true}, want: grade.Fail},
+
 		"ListFiltering ok":                  {check: ListFiltering, mode: ex, want: grade.Pass},
 		"ListFiltering lists everything":    {check: ListFiltering, mode: ex, flaws: flaws{listAll: true}, want: grade.Fail},
 		"CallTimeScope ok":                  {check: CallTimeScope, mode: ex, want: grade.Pass},

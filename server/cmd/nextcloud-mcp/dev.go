@@ -24,6 +24,7 @@ var devEnv = map[string]string{
 	"progressive-consent": "DEV_PROGRESSIVE_CONSENT",
 	"auto-approve":        "DEV_AUTO_APPROVE",
 	"data-dir":            "DEV_DATA_DIR",
+	"allowed-origins":     "DEV_ALLOWED_ORIGINS",
 	"log-format":          "LOG_FORMAT",
 	"log-level":           "LOG_LEVEL",
 }
@@ -39,6 +40,7 @@ func devCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	consent := fs.Bool("progressive-consent", true, u("progressive-consent", "require provisioning (Flow 2) before Nextcloud tools work (OAuth modes)"))
 	autoApprove := fs.Bool("auto-approve", false, u("auto-approve", "fake IdP approves at once as the login_hint user (default alice), skipping its login and consent pages"))
 	dataDir := fs.String("data-dir", "", u("data-dir", "directory of the token database (default: a temporary directory)"))
+	origins := fs.String("allowed-origins", "http://localhost:6274,http://127.0.0.1:6274", u("allowed-origins", "web origins whose browser requests the MCP server serves besides its own (default: the MCP Inspector's)"))
 	logFormat := fs.String("log-format", "text", u("log-format", "text or json (stderr)"))
 	logLevel := fs.String("log-level", "info", u("log-level", "debug, info, warn or error"))
 	if err := fs.Parse(args); err != nil {
@@ -67,6 +69,13 @@ func devCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		NextcloudListen:    *ncListen,
 		DataDir:            *dataDir,
 		Logger:             logger,
+		MutateServer: func(c *server.Config) {
+			for _, o := range strings.Split(*origins, ",") {
+				if o = strings.TrimSpace(o); o != "" {
+					c.AllowedOrigins = append(c.AllowedOrigins, o)
+				}
+			}
+		},
 	})
 	if err != nil {
 		return err
