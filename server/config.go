@@ -118,6 +118,9 @@ const (
 	variantNoAudienceCheck     = "no-audience-check"
 	variantRefreshForToolCalls = "refresh-for-tool-calls"
 	variantNoOriginCheck       = "no-origin-check"
+	// variantNoHTTPScopeCheck leaves only the MCP layer's call check (a
+	// test of that layer as wired; not a self-test variant).
+	variantNoHTTPScopeCheck = "no-http-scope-check"
 )
 
 // envNames maps flag names to their environment variables.

@@ -26,30 +26,43 @@ type scopePolicy struct {
 	p *tools.Policy
 }
 
-// required implements bearer.Options.Required for JSON-RPC requests.
+// required implements bearer.Options.Required for JSON-RPC requests. It
+// reads params the way go-sdk does, with exact keys (bearer.Fields; the
+// bearer layer has already refused bodies whose keys two decoders could
+// read differently), so the tool or resource it judges is the one the SDK
+// will run.
 func (sp scopePolicy) required(method string, params json.RawMessage) bearer.Requirement {
-	var x struct {
-		Name string `json:"name"`
-		URI  string `json:"uri"`
+	target := func(key string) (string, bool) {
+		f, err := bearer.Fields(params)
+		if err != nil {
+			return "", false
+		}
+		var v string
+		if raw, ok := f[key]; ok && json.Unmarshal(raw, &v) != nil {
+			return "", false
+		}
+		return v, true
 	}
 	switch method {
 	case "tools/call":
-		if json.Unmarshal(params, &x) != nil {
+		name, ok := target("name")
+		if !ok {
 			// Malformed params: the SDK answers them with the right error.
 			return bearer.Requirement{}
 		}
-		need, known := sp.p.Tool(x.Name)
+		need, known := sp.p.Tool(name)
 		if !known {
-			return bearer.Requirement{Refusal: unknownTool(x.Name)}
+			return bearer.Requirement{Refusal: unknownTool(name)}
 		}
 		return bearer.Requirement{Scopes: need}
 	case "resources/read", "resources/subscribe":
-		if json.Unmarshal(params, &x) != nil {
+		uri, ok := target("uri")
+		if !ok {
 			return bearer.Requirement{}
 		}
-		need, known := sp.p.Resource(x.URI)
+		need, known := sp.p.Resource(uri)
 		if !known {
-			return bearer.Requirement{Refusal: unknownResource(x.URI)}
+			return bearer.Requirement{Refusal: unknownResource(uri)}
 		}
 		return bearer.Requirement{Scopes: need}
 	}

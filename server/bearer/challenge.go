@@ -109,6 +109,22 @@ type rpcError struct {
 	Data    json.RawMessage `json:"data,omitempty"`
 }
 
+// writeRPCStatus answers status with a JSON-RPC error for id (without an
+// id when the message had none).
+func writeRPCStatus(w http.ResponseWriter, status int, id json.RawMessage, e *jsonrpc.Error) {
+	if string(id) == "null" {
+		id = nil
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(struct { // the status line is the answer; the body a courtesy
+		JSONRPC string          `json:"jsonrpc"`
+		ID      json.RawMessage `json:"id,omitempty"`
+		Error   rpcError        `json:"error"`
+	}{"2.0", id, rpcError{Code: e.Code, Message: e.Message, Data: e.Data}})
+}
+
 // writeRPCError answers a refused JSON-RPC request with its error, as the
 // MCP server would: HTTP 200 with a JSON-RPC error response for its id (a
 // message without an id, which expects no response, gets 202 and nothing).

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/scopes"
 )
@@ -144,6 +146,11 @@ func Middleware(verify Verifier, opts Options) func(http.Handler) http.Handler {
 				}
 				r.Body = io.NopCloser(bytes.NewReader(body))
 				need := missingScopes(body, ti.Scopes, opts.Required)
+				if need.malformed != nil {
+					logger.Info("request refused", "sub", ti.UserID, "reason", need.malformed.Error())
+					writeRPCStatus(w, http.StatusBadRequest, need.id, &jsonrpc.Error{Code: jsonrpc.CodeInvalidRequest, Message: "Invalid Request: " + need.malformed.Error()})
+					return
+				}
 				if need.refusal != nil {
 					logger.Info("request refused", "sub", ti.UserID, "method", need.method, "target", need.target, "reason", need.refusal.Error())
 					writeRPCError(w, need.id, need.refusal)
@@ -195,6 +202,9 @@ type scopeNeed struct {
 	method, target    string
 	required, missing []string
 	refusal           error
+	// malformed refuses the body as a JSON-RPC Invalid Request (HTTP
+	// 400): two readings of it could disagree.
+	malformed error
 }
 
 func (n scopeNeed) describe() string {
@@ -205,54 +215,137 @@ func (n scopeNeed) describe() string {
 	return what + " requires scope " + scopes.Format(n.missing)
 }
 
-// missingScopes inspects a JSON-RPC message or batch and returns the first
-// request that is refused or whose required scopes the token lacks. Bodies
-// that are not JSON-RPC pass through: the MCP transport answers them
-// properly.
-func missingScopes(body []byte, granted []string, required func(string, json.RawMessage) Requirement) scopeNeed {
-	type message struct {
-		ID     json.RawMessage `json:"id"`
-		Method string          `json:"method"`
-		Params json.RawMessage `json:"params"`
+// The members of a JSON-RPC message and of tools/call and resources/read
+// params that the MCP SDK reads (exactly cased; see Fields).
+var (
+	messageKeys = []string{"jsonrpc", "id", "method", "params", "result", "error"}
+	paramsKeys  = []string{"name", "uri", "arguments", "_meta"}
+)
+
+// KeyError is a JSON object whose keys two decoders could read
+// differently: a duplicate, two keys equal but for case, or a key that
+// differs only in case from one the MCP SDK reads.
+type KeyError struct {
+	Object string // "message" or "params"
+	Keys   []string
+}
+
+func (e *KeyError) Error() string {
+	if len(e.Keys) == 1 {
+		return fmt.Sprintf("%s has the key %q; keys must be exactly cased", e.Object, e.Keys[0])
 	}
-	var msgs []message
+	return fmt.Sprintf("%s has the keys %q and %q; keys must be unique and exactly cased", e.Object, e.Keys[0], e.Keys[1])
+}
+
+// Fields decodes the JSON object obj into its members, keyed exactly as
+// sent, the way go-sdk reads requests (case-sensitive keys). Because
+// encoding/json matches keys case-insensitively and lets the last
+// duplicate win, a body with duplicate keys, keys equal but for case
+// (Unicode simple folding, as encoding/json folds), or a key that is a
+// case variant of one in known could be read one way here and another
+// way by the SDK: Fields refuses it with a *KeyError. Any other failure
+// (obj is not a JSON object) is returned as the decoder's error.
+func Fields(obj json.RawMessage, known ...string) (map[string]json.RawMessage, error) {
+	return fields("object", obj, known)
+}
+
+func fields(name string, obj json.RawMessage, known []string) (map[string]json.RawMessage, error) {
+	dec := json.NewDecoder(bytes.NewReader(obj))
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return nil, errors.New("not a JSON object")
+	}
+	out := map[string]json.RawMessage{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		key, _ := tok.(string)
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, err
+		}
+		for k := range out {
+			if strings.EqualFold(k, key) {
+				return nil, &KeyError{Object: name, Keys: []string{k, key}}
+			}
+		}
+		for _, k := range known {
+			if k != key && strings.EqualFold(k, key) {
+				return nil, &KeyError{Object: name, Keys: []string{key}}
+			}
+		}
+		out[key] = v
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return nil, err
+	}
+	return out, nil
+}
+
+// missingScopes inspects a JSON-RPC message or batch and returns the first
+// request that is refused or whose required scopes the token lacks. It
+// reads the body as go-sdk does (exact keys) and refuses one that could be
+// read otherwise (see Fields), so the scope check and the SDK never judge
+// different requests. Bodies that are not JSON-RPC pass through: the MCP
+// transport answers them properly.
+func missingScopes(body []byte, granted []string, required func(string, json.RawMessage) Requirement) scopeNeed {
+	var raws []json.RawMessage
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) > 0 && trimmed[0] == '[' {
-		if json.Unmarshal(trimmed, &msgs) != nil {
+		if json.Unmarshal(trimmed, &raws) != nil {
 			return scopeNeed{}
 		}
 	} else {
-		var m message
-		if json.Unmarshal(trimmed, &m) != nil {
-			return scopeNeed{}
-		}
-		msgs = []message{m}
+		raws = []json.RawMessage{trimmed}
 	}
-	for _, m := range msgs {
-		if m.Method == "" {
+	for _, raw := range raws {
+		m, err := fields("message", raw, messageKeys)
+		if err != nil {
+			var ke *KeyError
+			if errors.As(err, &ke) {
+				return scopeNeed{malformed: err}
+			}
+			continue // not an object: the SDK refuses it
+		}
+		var method string
+		if json.Unmarshal(m["method"], &method) != nil || method == "" {
 			continue
 		}
-		req := required(m.Method, m.Params)
+		id := m["id"]
+		params := m["params"]
+		if len(params) > 0 && string(params) != "null" {
+			if _, err := fields("params", params, paramsKeys); err != nil {
+				var ke *KeyError
+				if errors.As(err, &ke) {
+					return scopeNeed{id: id, method: method, malformed: err}
+				}
+			}
+		}
+		req := required(method, params)
 		if req.Refusal != nil {
-			return scopeNeed{id: m.ID, method: m.Method, target: targetOf(m.Params), refusal: req.Refusal}
+			return scopeNeed{id: id, method: method, target: targetOf(params), refusal: req.Refusal}
 		}
 		if miss := scopes.Missing(granted, req.Scopes); len(miss) > 0 {
-			return scopeNeed{id: m.ID, method: m.Method, target: targetOf(m.Params), required: req.Scopes, missing: miss}
+			return scopeNeed{id: id, method: method, target: targetOf(params), required: req.Scopes, missing: miss}
 		}
 	}
 	return scopeNeed{}
 }
 
 func targetOf(params json.RawMessage) string {
-	var p struct {
-		Name string `json:"name"`
-		URI  string `json:"uri"`
-	}
-	if json.Unmarshal(params, &p) != nil {
+	f, err := Fields(params)
+	if err != nil {
 		return ""
 	}
-	if p.Name != "" {
-		return p.Name
+	var name, uri string
+	if json.Unmarshal(f["name"], &name) == nil && name != "" {
+		return name
 	}
-	return p.URI
+	_ = json.Unmarshal(f["uri"], &uri) // absent or not a string: no target
+	return uri
 }

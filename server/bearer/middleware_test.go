@@ -39,11 +39,11 @@ func required(method string, params json.RawMessage) Requirement {
 	if method != "tools/call" {
 		return Requirement{}
 	}
-	var p struct{ Name string }
-	if err := json.Unmarshal(params, &p); err != nil {
+	var name string
+	if f, err := Fields(params); err != nil || json.Unmarshal(f["name"], &name) != nil {
 		return Requirement{}
 	}
-	switch p.Name {
+	switch name {
 	case "read_tool":
 		return Requirement{Scopes: []string{"notes:read"}}
 	case "write_tool":
@@ -51,7 +51,7 @@ func required(method string, params json.RawMessage) Requirement {
 	case "free_tool":
 		return Requirement{}
 	}
-	return Requirement{Refusal: &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: `unknown tool "` + p.Name + `"`}}
+	return Requirement{Refusal: &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: `unknown tool "` + name + `"`}}
 }
 
 func TestMiddleware(t *testing.T) {
@@ -99,6 +99,26 @@ func TestMiddleware(t *testing.T) {
 			body: `{"jsonrpc":"2.0","method":"tools/call","params":{"name":"nope"}}`, wantStatus: 202},
 		{name: "non-JSON body passes to the server", method: "POST", header: []string{"Bearer read"}, body: "{oops", wantStatus: 200, wantNext: true},
 		{name: "GET stream", method: "GET", header: []string{"Bearer read"}, wantStatus: 200, wantNext: true},
+		// One reading of the request (go-sdk decodes with case-sensitive
+		// keys, the last duplicate winning): a body the two readings could
+		// disagree on is refused before anything runs.
+		{name: "case-variant duplicate of name", method: "POST", header: []string{"Bearer read"},
+			body: `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"write_tool","NAME":"read_tool"}}`, wantStatus: 400,
+			wantRPC: `{"jsonrpc":"2.0","id":1,"error":{"code":-32600,"message":"Invalid Request: params has the keys \"name\" and \"NAME\"; keys must be unique and exactly cased"}}`},
+		{name: "duplicate name", method: "POST", header: []string{"Bearer read"},
+			body: `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"write_tool","name":"read_tool"}}`, wantStatus: 400},
+		{name: "lone upper-case name", method: "POST", header: []string{"Bearer read"},
+			body: `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"NAME":"write_tool"}}`, wantStatus: 400},
+		{name: "case-variant method", method: "POST", header: []string{"Bearer read"},
+			body: `{"jsonrpc":"2.0","id":1,"method":"ping","Method":"tools/call","params":{"name":"write_tool"}}`, wantStatus: 400},
+		{name: "params spelled with a long s", method: "POST", header: []string{"Bearer read"},
+			body: `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read_tool"},"param\u017f":{"name":"write_tool"}}`, wantStatus: 400},
+		{name: "escaped duplicate", method: "POST", header: []string{"Bearer read"},
+			body: `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"write_tool","n\u0061me":"read_tool"}}`, wantStatus: 400},
+		{name: "duplicate inside a batch", method: "POST", header: []string{"Bearer read"},
+			body: "[" + call("read_tool") + `,{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"write_tool","Name":"read_tool"}}]`, wantStatus: 400},
+		{name: "duplicates inside arguments are the tool's business", method: "POST", header: []string{"Bearer read"},
+			body: `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read_tool","arguments":{"q":"a","Q":"b"}}}`, wantStatus: 200, wantNext: true},
 		{name: "oversized body", method: "POST", header: []string{"Bearer read"}, body: `{"x":"` + strings.Repeat("a", 2000) + `"}`, wantStatus: 413},
 	}
 	for _, tt := range tests {
