@@ -216,12 +216,15 @@ func TestDynamicClientRegistration(t *testing.T) {
 	}
 
 	// Confidential registration gets a secret that works.
-	c := postJSON(t, s.URL+"/register", `{"grant_types":["client_credentials"],"token_endpoint_auth_method":"client_secret_post"}`, "")
+	c := postJSON(t, s.URL+"/register", `{"redirect_uris":["https://a.example/cb"],"token_endpoint_auth_method":"client_secret_post"}`, "")
 	if c.Status != 201 || c.str("client_secret") == "" {
 		t.Fatalf("confidential: %s", c.Raw)
 	}
-	if tk := post(t, s, "/token", form("grant_type", "client_credentials", "client_id", c.str("client_id"), "client_secret", c.str("client_secret")), "", ""); tk.Status != 200 {
-		t.Errorf("DCR confidential client_credentials: %s", tk.Raw)
+	// Anonymous registration cannot give itself the client-credentials
+	// grant (Keycloak's default anonymous policy): its tokens would name
+	// no user.
+	if tk := post(t, s, "/token", form("grant_type", "client_credentials", "client_id", c.str("client_id"), "client_secret", c.str("client_secret")), "", ""); tk.Status != 400 || tk.str("error") != "unauthorized_client" {
+		t.Errorf("anonymous DCR client used client_credentials: %d %s", tk.Status, tk.Raw)
 	}
 
 	bad := []struct{ name, body, err string }{
@@ -233,6 +236,8 @@ func TestDynamicClientRegistration(t *testing.T) {
 		{"bad auth method", `{"redirect_uris":["https://a.example/cb"],"token_endpoint_auth_method":"private_key_jwt"}`, "invalid_client_metadata"},
 		{"implicit", `{"redirect_uris":["https://a.example/cb"],"response_types":["token"]}`, "invalid_client_metadata"},
 		{"public client_credentials", `{"grant_types":["client_credentials"],"token_endpoint_auth_method":"none"}`, "invalid_client_metadata"},
+		{"anonymous client_credentials", `{"grant_types":["client_credentials"],"token_endpoint_auth_method":"client_secret_post"}`, "invalid_client_metadata"},
+		{"anonymous client_credentials beside code", `{"redirect_uris":["https://a.example/cb"],"grant_types":["authorization_code","client_credentials"]}`, "invalid_client_metadata"},
 		{"wrong type", `{"redirect_uris":"https://a.example/cb"}`, "invalid_client_metadata"},
 	}
 	for _, tc := range bad {
@@ -257,5 +262,14 @@ func TestRegistrationInitialAccessToken(t *testing.T) {
 	}
 	if r := postJSON(t, s.URL+"/register", body, "iat-123"); r.Status != 201 {
 		t.Errorf("with token: %d %s", r.Status, r.Raw)
+	}
+	// With the initial access token a confidential client may have the
+	// client-credentials grant.
+	c := postJSON(t, s.URL+"/register", `{"grant_types":["client_credentials"],"token_endpoint_auth_method":"client_secret_post"}`, "iat-123")
+	if c.Status != 201 || c.str("client_secret") == "" {
+		t.Fatalf("authenticated confidential registration: %d %s", c.Status, c.Raw)
+	}
+	if tk := post(t, s, "/token", form("grant_type", "client_credentials", "client_id", c.str("client_id"), "client_secret", c.str("client_secret")), "", ""); tk.Status != 200 {
+		t.Errorf("client_credentials of an authenticated registration: %s", tk.Raw)
 	}
 }

@@ -14,7 +14,8 @@ import (
 // handleRegister is RFC 7591 dynamic client registration (POST /register)
 // and RFC 7592 read/delete (GET, DELETE /register/{client_id} with the
 // registration access token). Registration is open unless RegistrationToken
-// is set.
+// is set; open (anonymous) registration cannot enable the
+// client_credentials grant, as in Keycloak's default anonymous policy.
 //
 // A registered client may request any scope the server supports: the scope
 // it sends at registration is recorded and echoed but does not limit later
@@ -116,7 +117,14 @@ func (p *IdP) register(r *http.Request, entry *LogEntry) (int, any, *Error) {
 	for _, g := range grants {
 		switch {
 		case g == GrantAuthorizationCode || g == GrantRefreshToken:
+		case g == GrantClientCredentials && !public && p.registrationToken != "":
+			// Only a registration authenticated by the initial access
+			// token may enable it.
 		case g == GrantClientCredentials && !public:
+			// Keycloak's default policy for anonymous registration: a
+			// client registered by anyone gets no service account, whose
+			// tokens would name no user (docs/architecture.md §1.1).
+			return 0, nil, errClientMetadata("anonymous registration cannot enable the client_credentials grant; register with an initial access token")
 		default:
 			return 0, nil, errClientMetadata("unsupported grant type " + printable(g))
 		}
