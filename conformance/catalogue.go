@@ -121,6 +121,8 @@ func Catalogue() []Requirement {
 			Statement: "An expired token is refused with 401 invalid_token.", Check: mcpcheck.Expired},
 		{ID: "RFC7519-001", Area: AreaResource, Level: Must, Source: "RFC 7519 §4.1.5",
 			Statement: "A token whose `nbf` lies in the future is refused with 401 invalid_token.", Check: mcpcheck.NotYetValid},
+		{ID: "USER-1", Area: AreaResource, Level: Invariant, Source: arch + " §1.1 (tokens that name no user); RFC 9068 §2.2",
+			Statement: "A token that names no user — a client-credentials grant (`sub` = its `client_id` or `azp`) or a Keycloak service account (`preferred_username` `service-account-…`) — is refused with 401 invalid_token.", Check: mcpcheck.UserlessToken},
 		{ID: "MCP-AUTH-006", Area: AreaResource, Level: Must, Source: mcp1125 + " §Token Requirements",
 			Statement: "A valid token in the URI query string does not authenticate (tokens only in the Authorization header).", Check: mcpcheck.QueryToken},
 		{ID: "MCP-AUTH-007", Area: AreaResource, Level: Must, Source: mcp1125 + " §Token Requirements (authorization in every HTTP request); " + secBP + " §Session Hijacking",

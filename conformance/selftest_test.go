@@ -30,6 +30,7 @@ func TestSelfTestCatchesBrokenVariants(t *testing.T) {
 		{variant: "exchange-fallback-passthrough", mustFail: []string{"INV-2"}, mustPass: []string{"MODE-2", "MODE-3"}},
 		{variant: "no-audience-check", mustFail: []string{"RFC9068-002", "MCP-AUTH-005"}, mustPass: []string{"RFC9068-001", "RFC9068-003"}},
 		{variant: "refresh-for-tool-calls", consent: true, mustFail: []string{"INV-1"}, mustPass: []string{"CONSENT-5"}},
+		{variant: "accept-userless-tokens", mustFail: []string{"USER-1"}, mustPass: []string{"RFC9068-001", "RFC9068-002"}},
 		{variant: "no-origin-check", mustFail: []string{"MCP-TRANS-001"}, mustPass: []string{"MCP-AUTH-002", "SCOPE-1"}},
 	}
 	for _, tt := range tests {

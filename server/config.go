@@ -118,6 +118,7 @@ const (
 	variantNoAudienceCheck     = "no-audience-check"
 	variantRefreshForToolCalls = "refresh-for-tool-calls"
 	variantNoOriginCheck       = "no-origin-check"
+	variantAcceptUserless      = "accept-userless-tokens"
 	// variantNoHTTPScopeCheck leaves only the MCP layer's call check (a
 	// test of that layer as wired; not a self-test variant).
 	variantNoHTTPScopeCheck = "no-http-scope-check"

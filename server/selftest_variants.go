@@ -13,9 +13,10 @@ import "fmt"
 //	no-audience-check              inbound tokens for any audience are accepted
 //	refresh-for-tool-calls         tool calls use a fresh refresh grant (needs consent)
 //	no-origin-check                requests from any Origin are served
+//	accept-userless-tokens         client-credentials and service-account tokens are accepted
 func (c *Config) SetBrokenVariant(name string) error {
 	switch name {
-	case variantNoCallScopeCheck, variantExchangeFallback, variantNoAudienceCheck, variantRefreshForToolCalls, variantNoOriginCheck, "":
+	case variantNoCallScopeCheck, variantExchangeFallback, variantNoAudienceCheck, variantRefreshForToolCalls, variantNoOriginCheck, variantAcceptUserless, "":
 		c.brokenVariant = name
 		return nil
 	}

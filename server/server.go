@@ -208,6 +208,9 @@ func (s *Server) setupOAuth(ctx context.Context) error {
 		Audiences: append([]string{s.cfg.MCPURL(), s.cfg.OIDCClientID}, s.cfg.ExtraAudiences...),
 
 		InsecureSkipAudienceCheck: s.cfg.brokenVariant == variantNoAudienceCheck,
+		// The server acts for users: a client's token for itself would
+		// make Nextcloud provision a user named after the client.
+		RequireUser: s.cfg.brokenVariant != variantAcceptUserless,
 	}
 	if meta.JWKSURI != "" {
 		vcfg.Keys = verify.NewKeySet(meta.JWKSURI, verify.KeySetOptions{HTTPClient: s.hc})

@@ -62,6 +62,7 @@ type flaws struct {
 	noProvisionGate   bool // Nextcloud tools work for unprovisioned users
 	foreignAccount    bool // the callback stores a grant of another account
 	noOriginCheck     bool // requests from any Origin are served
+	acceptUserless    bool // client-credentials and service-account tokens are accepted
 }
 
 const hSecret = "harness-signing-secret"
@@ -148,6 +149,8 @@ func (h *harness) verify(tok string) (map[string]any, string) {
 		return nil, "expired"
 	case !h.f.ignoreNbf && c["nbf"].(float64) > now+60:
 		return nil, "not yet valid"
+	case !h.f.acceptUserless && (c["sub"] == c["client_id"] || c["sub"] == c["azp"] || strings.HasPrefix(fmt.Sprint(c["preferred_username"]), "service-account-")):
+		return nil, "names no user"
 	}
 	return c, ""
 }

@@ -79,6 +79,9 @@ func TestChecksFailOnViolations(t *testing.T) {
 		"WrongAudience no control": {check: WrongAudience, mode: ex, want: grade.NA,
 			setup: func(_ *testing.T, tg *grade.Target) { tg.MCP.IdPControl = nil }},
 
+		"UserlessToken ok":       {check: UserlessToken, mode: ex, want: grade.Pass},
+		"UserlessToken accepted": {check: UserlessToken, mode: ex, flaws: flaws{acceptUserless: true}, want: grade.Fail},
+
 		"QueryToken ok":                      {check: QueryToken, mode: ex, want: grade.Pass},
 		"QueryToken accepted":                {check: QueryToken, mode: ex, flaws: flaws{queryToken: true}, want: grade.Fail},
 		"SessionNotAuthentication ok":        {check: SessionNotAuthentication, mode: ex, want: grade.Pass},

@@ -310,6 +310,32 @@ func with(base map[string]any, kv ...any) map[string]any {
 	return m
 }
 
+// UserlessToken: docs/architecture.md §1.1 — a token that names no user is
+// refused: a client-credentials grant (sub = the client, RFC 9068 §2.2)
+// and a Keycloak service account (preferred_username
+// service-account-<client>, sub a UUID). The server acts for users; such
+// a token would make Nextcloud provision a user named after the client.
+func UserlessToken(ctx context.Context, t *grade.Target) grade.Outcome {
+	var ev []string
+	for _, tc := range []struct {
+		what   string
+		claims []any
+	}{
+		{"client-credentials token (sub = client_id = azp)", []any{"sub", "conformance-svc", "client_id", "conformance-svc", "azp", "conformance-svc", "preferred_username", "service-account-conformance-svc"}},
+		{"client-credentials token (sub = azp, no username)", []any{"sub", "conformance-svc", "client_id", nil, "azp", "conformance-svc", "preferred_username", nil}},
+		{"Keycloak service-account token", []any{"sub", "0b9c2a1e-5d4f-4c1a-9e7b-3f2d1c0b9a88", "client_id", "conformance-svc", "azp", "conformance-svc", "preferred_username", "service-account-conformance-svc"}},
+	} {
+		o := badToken(ctx, t, tc.what, func(ctx context.Context, base map[string]any) (string, error) {
+			return mint(ctx, t, fakectl.MintRequest{Claims: with(base, tc.claims...), Key: fakectl.KeyCurrent})
+		})
+		if o.Status != grade.Pass {
+			return o
+		}
+		ev = append(ev, o.Evidence)
+	}
+	return grade.Passf("%s", strings.Join(ev, "; "))
+}
+
 // WrongIssuer: RFC 9068 §4 — iss must match the issuer exactly.
 func WrongIssuer(ctx context.Context, t *grade.Target) grade.Outcome {
 	return badToken(ctx, t, "token with iss https://wrong-issuer.example", func(ctx context.Context, base map[string]any) (string, error) {

@@ -1,9 +1,11 @@
 package consent
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 )
@@ -34,7 +36,7 @@ type pending struct {
 }
 
 // states holds pending authorizations in memory: single-use, expiring,
-// bounded in total and per subject. Used states are remembered until
+// bounded in total and per subject (used states included). Used states are remembered until
 // their expiry so a replay is reported as such.
 type states struct {
 	mu         sync.Mutex
@@ -66,19 +68,22 @@ func (s *states) add(subject, verifier string, now time.Time, ttl time.Duration)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sweep(now)
-	// A user asking again and again keeps only the newest few links.
-	var oldest string
-	n := 0
+	// A user asking again and again keeps only the newest few states.
+	// Used states count too: they stay until they expire (so a replay is
+	// reported as one), and a user who spends links as fast as they are
+	// issued must not fill the global bound for everyone. Dropping a used
+	// state only turns a later replay's "already used" into "unknown".
+	var mine []string
 	for k, p := range s.m {
-		if p.subject == subject && !p.used {
-			n++
-			if oldest == "" || p.seq < s.m[oldest].seq {
-				oldest = k
-			}
+		if p.subject == subject {
+			mine = append(mine, k)
 		}
 	}
-	if n >= s.perSubject && oldest != "" {
-		delete(s.m, oldest)
+	if len(mine) >= s.perSubject {
+		slices.SortFunc(mine, func(a, b string) int { return cmp.Compare(s.m[a].seq, s.m[b].seq) })
+		for _, k := range mine[:len(mine)-s.perSubject+1] {
+			delete(s.m, k)
+		}
 	}
 	if len(s.m) >= s.max {
 		return "", ErrTooManyPending

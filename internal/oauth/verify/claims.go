@@ -91,7 +91,38 @@ func (v *Verifier) checkClaims(c *claims, now time.Time) (*Result, error) {
 	if r.Username == "" {
 		r.Username = c.Username
 	}
+	if v.cfg.RequireUser {
+		if why, ok := namesNoUser(c); ok {
+			return nil, invalid("token names no user (%s); this server acts only for users", why)
+		}
+	}
 	return r, nil
+}
+
+// serviceAccountPrefix starts the username Keycloak gives every client's
+// service-account user ("service-account-<client id>").
+const serviceAccountPrefix = "service-account-"
+
+// namesNoUser reports whether a token was issued to a client for itself
+// rather than to a user (docs/architecture.md §1.1):
+//
+//   - its sub equals its client_id or azp: the client-credentials grant
+//     of RFC 9068 §2.2 ("sub" is the client when no resource owner is
+//     involved), as the fake IdP and many IdPs issue it;
+//   - its preferred_username (or introspection username) starts with
+//     "service-account-": Keycloak gives a service-account token the sub
+//     of a user it creates for the client, named that way, so the first
+//     rule does not see it.
+func namesNoUser(c *claims) (string, bool) {
+	if c.Sub == c.ClientID || c.Sub == c.Azp {
+		return "its sub is the client " + sanitize(c.Sub) + ": a client-credentials grant", true
+	}
+	for _, name := range []string{c.PreferredUsername, c.Username} {
+		if len(name) >= len(serviceAccountPrefix) && strings.EqualFold(name[:len(serviceAccountPrefix)], serviceAccountPrefix) {
+			return "it belongs to the service account " + sanitize(name), true
+		}
+	}
+	return "", false
 }
 
 func (v *Verifier) audienceMatches(aud jwt.Audience) bool {

@@ -78,6 +78,10 @@ type Config struct {
 	// opaque token stops working within that time. JWT results are cached
 	// until the token's exp.
 	IntrospectionCacheTTL time.Duration
+	// RequireUser refuses tokens that name no user: client-credentials
+	// grants and service accounts (see namesNoUser). The inbound verifier
+	// sets it; the server acts for users only.
+	RequireUser bool
 	// Now is the clock (tests).
 	Now func() time.Time
 }
