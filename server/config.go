@@ -76,6 +76,13 @@ type Config struct {
 	// NOTES_SYNC_INTERVAL.
 	SyncInterval time.Duration
 
+	// MaxSessions bounds the live MCP sessions, MaxSessionsPerUser those
+	// of one user (a new session beyond it closes the user's oldest), and
+	// MaxBatch the messages of one JSON-RPC batch.
+	MaxSessions        int
+	MaxSessionsPerUser int
+	MaxBatch           int
+
 	// AllowedOrigins are the web origins besides the server's own whose
 	// requests to /mcp are served (MCP_ALLOWED_ORIGINS).
 	AllowedOrigins []string
@@ -119,6 +126,7 @@ const (
 	variantRefreshForToolCalls = "refresh-for-tool-calls"
 	variantNoOriginCheck       = "no-origin-check"
 	variantAcceptUserless      = "accept-userless-tokens"
+	variantNoLimits            = "no-session-or-batch-caps"
 	// variantNoHTTPScopeCheck leaves only the MCP layer's call check (a
 	// test of that layer as wired; not a self-test variant).
 	variantNoHTTPScopeCheck = "no-http-scope-check"
@@ -149,6 +157,9 @@ var envNames = map[string]string{
 	"max-connections":           "MCP_MAX_CONNECTIONS",
 	"allow-remote-basic":        "MCP_ALLOW_REMOTE_BASIC",
 	"allowed-origins":           "MCP_ALLOWED_ORIGINS",
+	"max-sessions":              "MCP_MAX_SESSIONS",
+	"max-sessions-per-user":     "MCP_MAX_SESSIONS_PER_USER",
+	"max-batch":                 "MCP_MAX_BATCH",
 	"log-format":                "LOG_FORMAT",
 	"log-level":                 "LOG_LEVEL",
 }
@@ -189,6 +200,9 @@ func (c *Config) Bind(fs *flag.FlagSet) {
 		c.AllowedOrigins = splitList(s)
 		return nil
 	})
+	fs.IntVar(&c.MaxSessions, "max-sessions", DefaultMaxSessions, u("max-sessions", "live MCP sessions at most; beyond, new sessions get 503"))
+	fs.IntVar(&c.MaxSessionsPerUser, "max-sessions-per-user", DefaultMaxSessionsPerUser, u("max-sessions-per-user", "live MCP sessions of one user at most; a new one closes the user's oldest"))
+	fs.IntVar(&c.MaxBatch, "max-batch", DefaultMaxBatch, u("max-batch", "messages of one JSON-RPC batch at most (protocol 2025-03-26); longer batches are refused"))
 	fs.BoolVar(&c.AllowRemoteBasic, "allow-remote-basic", false, u("allow-remote-basic", "let basic mode (no inbound authentication) listen on a non-loopback address: anyone who reaches it acts as the configured user"))
 	fs.DurationVar(&c.SyncInterval, "sync-interval", 5*time.Minute, u("sync-interval", "background notes index refresh interval"))
 	fs.DurationVar(&c.HTTPTimeout, "http-timeout", 30*time.Second, u("http-timeout", "timeout of every request to Nextcloud and the IdP"))
@@ -291,6 +305,15 @@ func (c *Config) Validate() error {
 			bad("MCP_ALLOWED_ORIGINS (--allowed-origins): %q %v", o, err)
 		}
 	}
+	if c.MaxSessions < 0 {
+		bad("MCP_MAX_SESSIONS (--max-sessions) must be positive")
+	}
+	if c.MaxSessionsPerUser < 0 || (c.MaxSessions > 0 && c.MaxSessionsPerUser > c.MaxSessions) {
+		bad("MCP_MAX_SESSIONS_PER_USER (--max-sessions-per-user) must be positive and at most MCP_MAX_SESSIONS")
+	}
+	if c.MaxBatch < 0 {
+		bad("MCP_MAX_BATCH (--max-batch) must be positive")
+	}
 	if c.BodyTimeout < 0 {
 		bad("MCP_BODY_TIMEOUT (--body-timeout) must not be negative")
 	}
@@ -344,6 +367,20 @@ func checkURL(s string) error {
 		return errors.New("must not contain credentials")
 	}
 	return nil
+}
+
+// applyDefaults fills the bounds a program that builds a Config by hand
+// (the dev stack, tests) left at zero; flags always set them.
+func (c *Config) applyDefaults() {
+	if c.MaxSessions == 0 {
+		c.MaxSessions = DefaultMaxSessions
+	}
+	if c.MaxSessionsPerUser == 0 {
+		c.MaxSessionsPerUser = min(DefaultMaxSessionsPerUser, c.MaxSessions)
+	}
+	if c.MaxBatch == 0 {
+		c.MaxBatch = DefaultMaxBatch
+	}
 }
 
 // Limits are the connection bounds of the HTTP listener (zero fields take

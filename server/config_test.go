@@ -89,6 +89,9 @@ func TestConfigModes(t *testing.T) {
 		{name: "wildcard origin is refused", env: with(map[string]string{"MCP_ALLOWED_ORIGINS": "*"}), wantErr: []string{"MCP_ALLOWED_ORIGINS", `"*"`}},
 		{name: "null origin is refused", env: with(map[string]string{"MCP_ALLOWED_ORIGINS": "null"}), wantErr: []string{"MCP_ALLOWED_ORIGINS"}},
 		{name: "origin with a path is refused", args: []string{"--allowed-origins", "https://app.example.com/mcp"}, env: oauth, wantErr: []string{"MCP_ALLOWED_ORIGINS"}},
+		{name: "session caps", args: []string{"--max-sessions=50", "--max-sessions-per-user=5", "--max-batch=2"}, env: oauth, wantMode: ModePassthrough},
+		{name: "per-user cap above the global one", env: with(map[string]string{"MCP_MAX_SESSIONS": "10", "MCP_MAX_SESSIONS_PER_USER": "11"}), wantErr: []string{"MCP_MAX_SESSIONS_PER_USER"}},
+		{name: "negative batch cap", env: with(map[string]string{"MCP_MAX_BATCH": "-1"}), wantErr: []string{"MCP_MAX_BATCH"}},
 		{name: "negative body timeout", env: with(map[string]string{"MCP_BODY_TIMEOUT": "-1s"}), wantErr: []string{"MCP_BODY_TIMEOUT"}},
 		{name: "negative idle timeout", args: []string{"--idle-timeout=-5s"}, env: oauth, wantErr: []string{"MCP_IDLE_TIMEOUT"}},
 		{name: "negative connection bound", env: with(map[string]string{"MCP_MAX_CONNECTIONS": "-3"}), wantErr: []string{"MCP_MAX_CONNECTIONS"}},
@@ -129,6 +132,9 @@ func TestConfigDefaults(t *testing.T) {
 	c.Bind(fs)
 	if c.Listen != "127.0.0.1:8000" || c.NextcloudAudience != "nextcloud" || c.HTTPTimeout != 30*time.Second || c.Transport != "http" {
 		t.Errorf("defaults = %+v", c)
+	}
+	if c.MaxSessions != 1000 || c.MaxSessionsPerUser != 20 || c.MaxBatch != 10 {
+		t.Errorf("session and batch caps = %d, %d, %d", c.MaxSessions, c.MaxSessionsPerUser, c.MaxBatch)
 	}
 	if l := c.Limits(); l.BodyTimeout != 30*time.Second || l.IdleTimeout != time.Minute || l.MaxConnections != 1024 || l.ReadHeaderTimeout != 10*time.Second {
 		t.Errorf("limits = %+v", l)

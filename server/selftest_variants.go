@@ -14,9 +14,10 @@ import "fmt"
 //	refresh-for-tool-calls         tool calls use a fresh refresh grant (needs consent)
 //	no-origin-check                requests from any Origin are served
 //	accept-userless-tokens         client-credentials and service-account tokens are accepted
+//	no-session-or-batch-caps       sessions and JSON-RPC batches are unbounded
 func (c *Config) SetBrokenVariant(name string) error {
 	switch name {
-	case variantNoCallScopeCheck, variantExchangeFallback, variantNoAudienceCheck, variantRefreshForToolCalls, variantNoOriginCheck, variantAcceptUserless, "":
+	case variantNoCallScopeCheck, variantExchangeFallback, variantNoAudienceCheck, variantRefreshForToolCalls, variantNoOriginCheck, variantAcceptUserless, variantNoLimits, "":
 		c.brokenVariant = name
 		return nil
 	}

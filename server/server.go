@@ -75,6 +75,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error) 
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	cfg.applyDefaults()
 	s := &Server{
 		cfg:    cfg,
 		mode:   cfg.Mode(),
@@ -301,6 +302,12 @@ func (s *Server) routes() http.Handler {
 		SessionTimeout: 30 * time.Minute,
 	})
 	var mcpHandler http.Handler = streamable
+	if s.cfg.brokenVariant != variantNoLimits {
+		// Innermost, after authentication: the caps count per verified
+		// user, and a refused batch costs no session.
+		limiter := newSessionLimiter(s.cfg.MaxSessions, s.cfg.MaxSessionsPerUser, s.mcp.Sessions, s.logger)
+		mcpHandler = batchCap(s.cfg.MaxBatch, limiter.wrap(streamable))
+	}
 	if s.mode != ModeBasic {
 		prmPath, _ := bearer.MetadataPath(s.cfg.MCPURL())
 		prmURL := trimSlash(s.cfg.PublicURL) + prmPath
@@ -317,7 +324,7 @@ func (s *Server) routes() http.Handler {
 			Required:            required,
 			Logger:              s.logger,
 			ClockSkew:           verify.DefaultLeeway,
-		})(streamable)
+		})(mcpHandler)
 		mcpHandler = corsMCP(s.origins, mcpHandler)
 	}
 	if s.cfg.brokenVariant != variantNoOriginCheck {

@@ -35,6 +35,7 @@ type rawSession struct {
 	url       string
 	token     string
 	sessionID string
+	protocol  string // Mcp-Protocol-Version; 2025-11-25 when empty
 }
 
 // openRaw initializes a session for token at url.
@@ -57,7 +58,11 @@ func (s *rawSession) post(body string) (*http.Response, string) {
 	require.NoError(s.t, err)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json, text/event-stream")
-	req.Header.Set("Mcp-Protocol-Version", "2025-11-25")
+	proto := s.protocol
+	if proto == "" {
+		proto = "2025-11-25"
+	}
+	req.Header.Set("Mcp-Protocol-Version", proto)
 	if s.token != "" {
 		req.Header.Set("Authorization", "Bearer "+s.token)
 	}
