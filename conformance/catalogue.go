@@ -178,6 +178,12 @@ func Catalogue() []Requirement {
 		{ID: "INV-4", Area: AreaModes, Level: Invariant, Source: arch + " §2 invariant 4",
 			Statement: "Tokens, passwords, codes and refresh tokens never appear in the server's logs, errors or tool results.", Check: mcpcheck.NoSecretsLeak},
 
+		// --- limits (last: they open and close many sessions) ---
+		{ID: "LIMIT-1", Area: AreaTransport, Level: Should, Source: secBP + " (resource exhaustion); JSON-RPC 2.0 §6 (batch); " + arch + " §4.2",
+			Statement: "A JSON-RPC batch is bounded: a batch of 100 pings (protocol 2025-03-26, the last revision with batches) is refused whole, not served message by message.", Check: mcpcheck.BatchCap},
+		{ID: "LIMIT-2", Area: AreaTransport, Level: Should, Source: secBP + " §Session Hijacking (sessions bound to a user); " + arch + " §4.2",
+			Statement: "Live sessions are bounded per user: after one user opens 120 sessions, some were refused or the oldest is closed.", Check: mcpcheck.SessionCap},
+
 		// --- official suite ---
 		{ID: "MCP-OFFICIAL-001", Area: AreaOfficial, Level: Must, Source: "@modelcontextprotocol/conformance " + official.Version + " (server scenarios, MCP 2025-06-18 and 2025-11-25)",
 			Statement: "Every official server scenario passes, except those in conformance/official/baseline.yml, each of which needs the suite's own test_* fixtures.", Check: official.Check},

@@ -63,6 +63,7 @@ type flaws struct {
 	foreignAccount    bool // the callback stores a grant of another account
 	noOriginCheck     bool // requests from any Origin are served
 	acceptUserless    bool // client-credentials and service-account tokens are accepted
+	noLimits          bool // JSON-RPC batches and sessions are unbounded
 }
 
 const hSecret = "harness-signing-secret"
@@ -86,6 +87,7 @@ type harness struct {
 	states      map[string]string // state → user
 	used        map[string]bool
 	provisioned map[string]bool
+	sessions    map[string]int // initializes per user
 	logs        strings.Builder
 }
 
@@ -240,6 +242,38 @@ func (h *harness) origin(next http.Handler) http.Handler {
 		if o := r.Header.Get("Origin"); o != "" && o != originOf(h.mcpURL) && !h.f.noOriginCheck {
 			http.Error(w, "origin not allowed", http.StatusForbidden)
 			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// limits refuses batches of more than 10 messages (400) and a user's
+// eleventh session (503), unless the noLimits flaw is on.
+func (h *harness) limits(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || h.f.noLimits {
+			next.ServeHTTP(w, r)
+			return
+		}
+		body := readBody(r)
+		var batch []json.RawMessage
+		if json.Unmarshal(body, &batch) == nil && len(batch) > 10 {
+			http.Error(w, "batch too long", http.StatusBadRequest)
+			return
+		}
+		if r.Header.Get("Mcp-Session-Id") == "" {
+			user := ""
+			if ti := auth.TokenInfoFromContext(r.Context()); ti != nil {
+				user = ti.UserID
+			}
+			h.mu.Lock()
+			h.sessions[user]++
+			n := h.sessions[user]
+			h.mu.Unlock()
+			if n > 10 {
+				http.Error(w, "too many sessions", http.StatusServiceUnavailable)
+				return
+			}
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -483,13 +517,13 @@ func (h *harness) control(w http.ResponseWriter, r *http.Request) {
 
 func newHarness(t *testing.T, mode string, consent bool, f flaws) (*harness, *grade.Target) {
 	t.Helper()
-	h := &harness{t: t, f: f, mode: mode, consent: consent, states: map[string]string{}, used: map[string]bool{}, provisioned: map[string]bool{}}
+	h := &harness{t: t, f: f, mode: mode, consent: consent, states: map[string]string{}, used: map[string]bool{}, provisioned: map[string]bool{}, sessions: map[string]int{}}
 	h.ctl = httptest.NewServer(http.HandlerFunc(h.control))
 	t.Cleanup(h.ctl.Close)
 	h.issuer = h.ctl.URL + "/idp"
 	mux := http.NewServeMux()
 	srv := h.server()
-	mux.Handle("/mcp", h.origin(h.auth(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, nil))))
+	mux.Handle("/mcp", h.origin(h.auth(h.limits(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, nil)))))
 	mux.HandleFunc("GET /.well-known/oauth-protected-resource/mcp", h.prm)
 	if !f.noRootPRM {
 		mux.HandleFunc("GET /.well-known/oauth-protected-resource", h.prm)

@@ -79,6 +79,10 @@ func TestChecksFailOnViolations(t *testing.T) {
 		"WrongAudience no control": {check: WrongAudience, mode: ex, want: grade.NA,
 			setup: func(_ *testing.T, tg *grade.Target) { tg.MCP.IdPControl = nil }},
 
+		"BatchCap ok":            {check: BatchCap, mode: ex, want: grade.Pass},
+		"BatchCap unbounded":     {check: BatchCap, mode: ex, flaws: flaws{noLimits: true}, want: grade.Fail},
+		"SessionCap ok":          {check: SessionCap, mode: ex, want: grade.Pass},
+		"SessionCap unbounded":   {check: SessionCap, mode: ex, flaws: flaws{noLimits: true}, want: grade.Fail},
 		"UserlessToken ok":       {check: UserlessToken, mode: ex, want: grade.Pass},
 		"UserlessToken accepted": {check: UserlessToken, mode: ex, flaws: flaws{acceptUserless: true}, want: grade.Fail},
 

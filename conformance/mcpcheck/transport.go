@@ -80,3 +80,123 @@ func OriginValidation(ctx context.Context, t *grade.Target) grade.Outcome {
 	}
 	return grade.Passf("%s; no Origin and its own origin are served", strings.Join(ev, ", "))
 }
+
+// batchProbe is how many messages the batch check sends: far above any
+// sensible cap, far below what would hurt a server that has none (each is
+// a ping, which touches nothing).
+const batchProbe = 100
+
+// BatchCap: a JSON-RPC batch (protocol 2025-03-26; later revisions have
+// none) is bounded: a batch of batchProbe pings is refused whole rather
+// than served message by message. Every message of a batch may be a tool
+// call with its token exchange and Nextcloud request.
+func BatchCap(ctx context.Context, t *grade.Target) grade.Outcome {
+	base, o, ok := clientFor(ctx, t)
+	if !ok {
+		return o
+	}
+	c := newClient(t, base.Token)
+	c.Offer = "2025-03-26"
+	resp, err := c.Initialize(ctx)
+	if err != nil {
+		return grade.Errorf("initialize", err)
+	}
+	if !resp.OK() || resp.Reply == nil || resp.Reply.Error != nil {
+		return grade.Errorf("positive control", fmt.Errorf("initialize offering 2025-03-26: %s", resp.Summary()))
+	}
+	var b strings.Builder
+	b.WriteByte('[')
+	for i := range batchProbe {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"jsonrpc":"2.0","id":%d,"method":"ping"}`, 1000+i)
+	}
+	b.WriteByte(']')
+	out, err := c.SendRaw(ctx, []byte(b.String()))
+	if err != nil {
+		return grade.Errorf("batch", err)
+	}
+	served := 0
+	for _, m := range out.Others {
+		if m.Result != nil {
+			served++
+		}
+	}
+	if served >= batchProbe {
+		return grade.Failf("a batch of %d pings (negotiated protocol %s) was served whole: %d results, HTTP %d", batchProbe, c.Protocol, served, out.Status)
+	}
+	return grade.Passf("a batch of %d pings (negotiated protocol %s): HTTP %d, %d results", batchProbe, c.Protocol, out.Status, served)
+}
+
+// sessionProbe is how many sessions the session check opens for one user:
+// above any sensible per-user cap, small enough to cost a server without
+// caps nothing worth mentioning.
+const sessionProbe = 120
+
+// SessionCap: live sessions are bounded per user: after one user opens
+// sessionProbe sessions, either some were refused or the oldest is gone.
+// It uses the second user (or, in basic mode, the only one) and deletes
+// what it opened, so later checks keep their sessions.
+func SessionCap(ctx context.Context, t *grade.Target) grade.Outcome {
+	if o, ok := needMCP(t); !ok {
+		return o
+	}
+	tok := ""
+	if t.MCP.Mode != grade.ModeBasic {
+		if o, ok := needTokens(t); !ok {
+			return o
+		}
+		user, ok := otherUser(t)
+		if !ok {
+			user = primary(t)
+		}
+		var err error
+		if tok, err = fullToken(ctx, t, user); err != nil {
+			return grade.Errorf("token", err)
+		}
+	}
+	var opened []*mcpwire.Client
+	defer func() {
+		for _, c := range opened {
+			_, _ = c.Delete(ctx) // best effort: a session already closed is no problem
+		}
+	}()
+	refused := 0
+	var refusal string
+	for range sessionProbe {
+		c := newClient(t, tok)
+		resp, err := c.Initialize(ctx)
+		if err != nil {
+			return grade.Errorf("initialize", err)
+		}
+		if !resp.OK() || resp.Reply == nil || resp.Reply.Error != nil {
+			if len(opened) == 0 {
+				return grade.Errorf("positive control", fmt.Errorf("the first initialize: %s", resp.Summary()))
+			}
+			refused++
+			refusal = resp.Summary()
+			continue
+		}
+		if c.SessionID == "" {
+			return grade.NAf("the server assigned no Mcp-Session-Id (stateless): no sessions to bound")
+		}
+		opened = append(opened, c)
+	}
+	first, err := opened[0].Send(ctx, "ping", nil)
+	if err != nil {
+		return grade.Errorf("ping", err)
+	}
+	live := first.OK() && first.Reply != nil && first.Reply.Error == nil
+	if refused == 0 && live {
+		return grade.Failf("one user opened %d sessions: none was refused and the first still answers", sessionProbe)
+	}
+	ev := fmt.Sprintf("one user opened %d sessions: ", sessionProbe)
+	if refused > 0 {
+		ev += fmt.Sprintf("%d refused (%s), ", refused, refusal)
+	}
+	if live {
+		return grade.Passf("%sthe first one still live", ev)
+	}
+	return grade.Passf("%sthe first one closed (%s)", ev, first.Summary())
+}

@@ -36,7 +36,10 @@ type Client struct {
 	SessionID string
 	// Protocol is the negotiated protocol version.
 	Protocol string
-	nextID   atomic.Int64
+	// Offer is the protocol version Initialize offers (ProtocolVersion
+	// when empty).
+	Offer  string
+	nextID atomic.Int64
 }
 
 // RPCError is a JSON-RPC error object.
@@ -109,11 +112,37 @@ func (c *Client) Notify(ctx context.Context, method string, params any, tweaks .
 	return c.post(ctx, msg, "", tweaks)
 }
 
+// SendRaw posts body as it is (a batch, a malformed message) and reads
+// the whole answer: every JSON-RPC message of a JSON or SSE response is
+// in Others.
+func (c *Client) SendRaw(ctx context.Context, body []byte, tweaks ...Request) (*Response, error) {
+	resp, err := c.postBody(ctx, body, "", tweaks)
+	if err != nil || resp == nil {
+		return resp, err
+	}
+	if len(resp.Others) == 0 && strings.Contains(resp.Header.Get("Content-Type"), "json") {
+		var many []Message
+		if json.Unmarshal(resp.Body, &many) == nil {
+			resp.Others = many
+		} else {
+			var one Message
+			if json.Unmarshal(resp.Body, &one) == nil && (one.Result != nil || one.Error != nil) {
+				resp.Others = []Message{one}
+			}
+		}
+	}
+	return resp, nil
+}
+
 func (c *Client) post(ctx context.Context, msg any, wantID string, tweaks []Request) (*Response, error) {
 	body, err := json.Marshal(msg)
 	if err != nil {
 		return nil, err
 	}
+	return c.postBody(ctx, body, wantID, tweaks)
+}
+
+func (c *Client) postBody(ctx context.Context, body []byte, wantID string, tweaks []Request) (*Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.URL, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
@@ -139,7 +168,7 @@ func (c *Client) post(ctx context.Context, msg any, wantID string, tweaks []Requ
 	defer func() { _ = resp.Body.Close() }() // read below; closing only releases the connection
 	out := &Response{Status: resp.StatusCode, Header: resp.Header}
 	ct := resp.Header.Get("Content-Type")
-	if strings.HasPrefix(ct, "text/event-stream") && wantID != "" {
+	if strings.HasPrefix(ct, "text/event-stream") {
 		err = readSSE(resp.Body, wantID, out)
 	} else {
 		out.Body, err = io.ReadAll(io.LimitReader(resp.Body, maxBody))
@@ -207,8 +236,12 @@ func idString(id json.RawMessage) string {
 // response is the initialize reply; a non-2xx status or a JSON-RPC error
 // leaves the client uninitialized and is returned as is (err == nil).
 func (c *Client) Initialize(ctx context.Context, tweaks ...Request) (*Response, error) {
+	offer := c.Offer
+	if offer == "" {
+		offer = ProtocolVersion
+	}
 	resp, err := c.Send(ctx, "initialize", map[string]any{
-		"protocolVersion": ProtocolVersion,
+		"protocolVersion": offer,
 		"capabilities":    map[string]any{},
 		"clientInfo":      map[string]any{"name": "nextcloud-mcp-conformance", "version": "1"},
 	}, tweaks...)
@@ -231,6 +264,32 @@ func (c *Client) Initialize(ctx context.Context, tweaks ...Request) (*Response, 
 		return resp, fmt.Errorf("mcpwire: notifications/initialized: HTTP %d", n.Status)
 	}
 	return resp, nil
+}
+
+// Delete ends the session (HTTP DELETE with its Mcp-Session-Id).
+func (c *Client) Delete(ctx context.Context) (*Response, error) {
+	if c.SessionID == "" {
+		return nil, errors.New("mcpwire: no session")
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, c.URL, nil)
+	if err != nil {
+		return nil, err
+	}
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	req.Header.Set("Mcp-Session-Id", c.SessionID)
+	if c.Protocol != "" {
+		req.Header.Set("Mcp-Protocol-Version", c.Protocol)
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = resp.Body.Close() }() // read below
+	out := &Response{Status: resp.StatusCode, Header: resp.Header}
+	out.Body, err = io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	return out, err
 }
 
 // Tool is a tool as tools/list describes it.
