@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+	"golang.org/x/time/rate"
 
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/oauth"
 )
@@ -38,6 +39,13 @@ const (
 	DefaultLeeway                = 30 * time.Second
 	DefaultCacheSize             = 10000
 	DefaultIntrospectionCacheTTL = 30 * time.Second
+	// DefaultIntrospectionRate and DefaultIntrospectionBurst bound the
+	// introspection calls for tokens no cache knows: a client sending
+	// garbage tokens cannot make the server call the IdP without end.
+	// Live tokens are cached (DefaultIntrospectionCacheTTL), so this
+	// serves about rate × TTL active opaque-token users.
+	DefaultIntrospectionRate  = 20
+	DefaultIntrospectionBurst = 50
 	// MaxTokenBytes bounds what is parsed or sent to introspection.
 	MaxTokenBytes = 16 << 10
 )
@@ -78,6 +86,10 @@ type Config struct {
 	// opaque token stops working within that time. JWT results are cached
 	// until the token's exp.
 	IntrospectionCacheTTL time.Duration
+	// IntrospectionRate and IntrospectionBurst bound the introspection
+	// calls for tokens no cache knows (per second; 0: the defaults).
+	IntrospectionRate  float64
+	IntrospectionBurst int
 	// RequireUser refuses tokens that name no user: client-credentials
 	// grants and service accounts (see namesNoUser). The inbound verifier
 	// sets it; the server acts for users only.
@@ -91,6 +103,10 @@ type Verifier struct {
 	cfg   Config
 	algs  []jose.SignatureAlgorithm
 	cache *cache
+	// inactive remembers tokens introspection called inactive; limit
+	// bounds introspection calls (both nil without introspection).
+	inactive *negCache
+	limit    *rate.Limiter
 }
 
 // New checks cfg and returns a Verifier.
@@ -131,6 +147,19 @@ func New(cfg Config) (*Verifier, error) {
 	v := &Verifier{cfg: cfg, algs: slices.Clone(algs)}
 	if cfg.CacheSize > 0 {
 		v.cache = newCache(cfg.CacheSize)
+	}
+	if cfg.Introspection.URL != "" {
+		if cfg.IntrospectionRate <= 0 {
+			cfg.IntrospectionRate = DefaultIntrospectionRate
+		}
+		if cfg.IntrospectionBurst <= 0 {
+			cfg.IntrospectionBurst = DefaultIntrospectionBurst
+		}
+		v.cfg = cfg
+		v.limit = rate.NewLimiter(rate.Limit(cfg.IntrospectionRate), cfg.IntrospectionBurst)
+		if cfg.IntrospectionCacheTTL > 0 {
+			v.inactive = newNegCache(max(cfg.CacheSize, DefaultCacheSize))
+		}
 	}
 	return v, nil
 }
@@ -283,6 +312,18 @@ func (v *Verifier) verifyOpaque(ctx context.Context, token string, now time.Time
 	if v.cfg.Introspection.URL == "" {
 		return nil, invalid("not a JWT, and no introspection endpoint is configured for opaque tokens")
 	}
+	if !b64token(token) {
+		return nil, invalid("not a bearer token (RFC 6750 §2.1 allows letters, digits and -._~+/ with trailing =)")
+	}
+	key := sha256.Sum256([]byte(token))
+	if v.inactive != nil && v.inactive.has(key, now) {
+		return nil, invalid("token is not active (expired, revoked or unknown to the issuer)")
+	}
+	if !v.limit.AllowN(now, 1) {
+		// Not looked at, so not known to be bad: an outage (503 with
+		// Retry-After), which a client with a good token simply retries.
+		return nil, fmt.Errorf("%w: too many unknown tokens to introspect just now", oauth.ErrUnavailable)
+	}
 	ir, err := oauth.Introspect(ctx, v.cfg.Introspection, token, "access_token")
 	if err != nil {
 		// A refusal of our own credentials (401 invalid_client) says
@@ -293,6 +334,9 @@ func (v *Verifier) verifyOpaque(ctx context.Context, token string, now time.Time
 		return nil, fmt.Errorf("%w: introspection failed: %w", oauth.ErrUnavailable, err)
 	}
 	if !ir.Active {
+		if v.inactive != nil {
+			v.inactive.put(key, now.Add(v.cfg.IntrospectionCacheTTL), now)
+		}
 		return nil, invalid("token is not active (expired, revoked or unknown to the issuer)")
 	}
 	if ir.TokenType != "" && !strings.EqualFold(ir.TokenType, "bearer") && ir.TokenType != "access_token" && ir.TokenType != oauth.TokenTypeAccessToken {
@@ -324,6 +368,25 @@ func (v *Verifier) verifyOpaque(ctx context.Context, token string, now time.Time
 	}
 	r.Introspected = true
 	return r, nil
+}
+
+// b64token reports whether s has RFC 6750 §2.1's b64token syntax:
+// 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
+func b64token(s string) bool {
+	body := strings.TrimRight(s, "=")
+	if body == "" {
+		return false
+	}
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func mustJSON(v any) []byte {
