@@ -135,7 +135,8 @@ func TestTokenForCachesAndRotates(t *testing.T) {
 		}
 	}
 	ev, _ := f.store.AuditEvents(context.Background(), "alice", 0)
-	if len(ev) != 3 || ev[0].Event != tokenstore.EventGrantRotated {
+	// Two rotations in a row are one audit row counted twice.
+	if len(ev) != 2 || ev[0].Event != tokenstore.EventGrantRotated || ev[0].Count != 2 {
 		t.Fatalf("audit %+v", ev)
 	}
 }

@@ -94,6 +94,9 @@ type AuditEvent struct {
 	Subject string
 	Event   string
 	Detail  string
+	// Count is how many times the event happened in a row (Time is the
+	// last).
+	Count int
 }
 
 // Options configure Open.
@@ -102,7 +105,18 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock (tests).
 	Now func() time.Time
+	// AuditPerSubject bounds one user's audit rows
+	// (DefaultAuditPerSubject when zero), AuditRetention their age
+	// (DefaultAuditRetention when zero).
+	AuditPerSubject int
+	AuditRetention  time.Duration
 }
+
+// Defaults of the audit table's bounds (Options).
+const (
+	DefaultAuditPerSubject = 200
+	DefaultAuditRetention  = 365 * 24 * time.Hour
+)
 
 // Store is the encrypted grant store. It is safe for concurrent use.
 type Store struct {
@@ -110,6 +124,12 @@ type Store struct {
 	key  Key
 	now  func() time.Time
 	path string
+	// auditPerSubject and auditRetention bound the audit table: rows are
+	// written for events users can repeat at will (every refused tool
+	// call of an unprovisioned user starts a consent), so they are
+	// coalesced and capped.
+	auditPerSubject int
+	auditRetention  time.Duration
 }
 
 const schema = `
@@ -132,7 +152,8 @@ CREATE TABLE IF NOT EXISTS audit (
 	time    INTEGER NOT NULL,
 	subject TEXT NOT NULL,
 	event   TEXT NOT NULL,
-	detail  TEXT NOT NULL DEFAULT ''
+	detail  TEXT NOT NULL DEFAULT '',
+	repeats INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX IF NOT EXISTS audit_subject_time ON audit(subject, time);
 `
@@ -165,7 +186,13 @@ func Open(ctx context.Context, path string, key Key, opts Options) (*Store, erro
 	// One connection: SQLite serialises writers anyway, and it keeps the
 	// WAL/SHM files owned by one handle.
 	db.SetMaxOpenConns(1)
-	s := &Store{db: db, key: key, now: opts.Now, path: path}
+	if opts.AuditPerSubject <= 0 {
+		opts.AuditPerSubject = DefaultAuditPerSubject
+	}
+	if opts.AuditRetention <= 0 {
+		opts.AuditRetention = DefaultAuditRetention
+	}
+	s := &Store{db: db, key: key, now: opts.Now, path: path, auditPerSubject: opts.AuditPerSubject, auditRetention: opts.AuditRetention}
 	if err := s.init(ctx); err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
@@ -220,6 +247,19 @@ func narrowMode(path string, logger *slog.Logger) error {
 func (s *Store) init(ctx context.Context) error {
 	if _, err := s.db.ExecContext(ctx, schema); err != nil {
 		return fmt.Errorf("tokenstore: creating schema: %w", err)
+	}
+	// Databases written before audit rows were coalesced lack the count.
+	var hasRepeats int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info('audit') WHERE name = 'repeats'`).Scan(&hasRepeats); err != nil {
+		return fmt.Errorf("tokenstore: reading the audit schema: %w", err)
+	}
+	if hasRepeats == 0 {
+		if _, err := s.db.ExecContext(ctx, `ALTER TABLE audit ADD COLUMN repeats INTEGER NOT NULL DEFAULT 1`); err != nil {
+			return fmt.Errorf("tokenstore: upgrading the audit table: %w", err)
+		}
+	}
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM audit WHERE time < ?`, ms(s.now().Add(-s.auditRetention))); err != nil {
+		return fmt.Errorf("tokenstore: pruning the audit table: %w", err)
 	}
 	var check []byte
 	err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE name = 'key_check'`).Scan(&check)
@@ -288,7 +328,7 @@ func (s *Store) Save(ctx context.Context, g Grant) error {
 	if err != nil {
 		return fmt.Errorf("tokenstore: saving grant: %w", err)
 	}
-	if err := audit(ctx, tx, now, g.Subject, EventGrantStored, fmt.Sprintf("client=%s scopes=%s", g.ClientID, scopes.Format(g.Scopes))); err != nil {
+	if err := s.audit(ctx, tx, now, g.Subject, EventGrantStored, fmt.Sprintf("client=%s scopes=%s", g.ClientID, scopes.Format(g.Scopes))); err != nil {
 		return err
 	}
 	return tx.Commit()
@@ -367,7 +407,7 @@ func (s *Store) Rotate(ctx context.Context, g *Grant, next string, refreshExpire
 		}
 		return ErrConflict
 	}
-	if err := audit(ctx, tx, now, g.Subject, EventGrantRotated, ""); err != nil {
+	if err := s.audit(ctx, tx, now, g.Subject, EventGrantRotated, ""); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -405,7 +445,7 @@ func (s *Store) Delete(ctx context.Context, subject, reason string) (bool, error
 	}
 	n, _ := res.RowsAffected()
 	if n > 0 {
-		if err := audit(ctx, tx, now, subject, EventGrantDeleted, reason); err != nil {
+		if err := s.audit(ctx, tx, now, subject, EventGrantDeleted, reason); err != nil {
 			return false, err
 		}
 	}
@@ -466,24 +506,48 @@ func closeRows(rows *sql.Rows) { _ = rows.Close() }
 
 // Audit records an event for subject. detail is free text for people:
 // never put a token, code or secret in it (anything shaped like a JWT is
-// redacted anyway, and detail is cut at 500 characters).
+// redacted anyway, and detail is cut at 500 characters). The same event
+// with the same detail right after itself only counts up the previous
+// row; a subject keeps its newest AuditPerSubject rows, none older than
+// AuditRetention.
 func (s *Store) Audit(ctx context.Context, subject, event, detail string) error {
-	return audit(ctx, s.db, ms(s.now()), subject, event, detail)
+	return s.audit(ctx, s.db, ms(s.now()), subject, event, detail)
 }
 
 type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 var jwtShape = regexp.MustCompile(`[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`)
 
-func audit(ctx context.Context, db execer, now int64, subject, event, detail string) error {
+func (s *Store) audit(ctx context.Context, db execer, now int64, subject, event, detail string) error {
 	detail = jwtShape.ReplaceAllString(detail, "[redacted]")
 	if r := []rune(detail); len(r) > 500 {
 		detail = string(r[:500]) + "…"
 	}
+	var (
+		lastID                int64
+		lastEvent, lastDetail string
+	)
+	err := db.QueryRowContext(ctx, `SELECT id, event, detail FROM audit WHERE subject = ? ORDER BY id DESC LIMIT 1`, subject).
+		Scan(&lastID, &lastEvent, &lastDetail)
+	switch {
+	case err == nil && lastEvent == event && lastDetail == detail:
+		if _, err := db.ExecContext(ctx, `UPDATE audit SET time = ?, repeats = repeats + 1 WHERE id = ?`, now, lastID); err != nil {
+			return fmt.Errorf("tokenstore: writing audit event: %w", err)
+		}
+		return nil
+	case err != nil && !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("tokenstore: reading audit: %w", err)
+	}
 	if _, err := db.ExecContext(ctx, `INSERT INTO audit(time, subject, event, detail) VALUES(?, ?, ?, ?)`, now, subject, event, detail); err != nil {
 		return fmt.Errorf("tokenstore: writing audit event: %w", err)
+	}
+	if _, err := db.ExecContext(ctx, `DELETE FROM audit WHERE subject = ? AND (time < ? OR id NOT IN (
+			SELECT id FROM audit WHERE subject = ? ORDER BY id DESC LIMIT ?))`,
+		subject, now-s.auditRetention.Milliseconds(), subject, s.auditPerSubject); err != nil {
+		return fmt.Errorf("tokenstore: pruning audit: %w", err)
 	}
 	return nil
 }
@@ -494,7 +558,7 @@ func (s *Store) AuditEvents(ctx context.Context, subject string, limit int) ([]A
 	if limit <= 0 {
 		limit = 100
 	}
-	q := `SELECT id, time, subject, event, detail FROM audit`
+	q := `SELECT id, time, subject, event, detail, repeats FROM audit`
 	args := []any{}
 	if subject != "" {
 		q += ` WHERE subject = ?`
@@ -511,7 +575,7 @@ func (s *Store) AuditEvents(ctx context.Context, subject string, limit int) ([]A
 	for rows.Next() {
 		var e AuditEvent
 		var t int64
-		if err := rows.Scan(&e.ID, &t, &e.Subject, &e.Event, &e.Detail); err != nil {
+		if err := rows.Scan(&e.ID, &t, &e.Subject, &e.Event, &e.Detail, &e.Count); err != nil {
 			return nil, fmt.Errorf("tokenstore: reading audit: %w", err)
 		}
 		e.Time = fromMS(t)
