@@ -21,8 +21,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"golang.org/x/oauth2"
 
@@ -269,13 +271,13 @@ func (f *Flow) Complete(ctx context.Context, cb Callback) (*Result, error) {
 func (f *Flow) complete(ctx context.Context, p pending, cb Callback) (*Result, error) {
 	if cb.Iss != "" || f.cfg.IssParameterSupported {
 		if cb.Iss != f.cfg.Issuer {
-			return nil, fmt.Errorf("%w (RFC 9207: iss %s, want %s)", ErrIssuerMismatch, printable(cb.Iss), f.cfg.Issuer)
+			return nil, fmt.Errorf("%w (RFC 9207: iss %s, want %s)", ErrIssuerMismatch, quoted(cb.Iss), f.cfg.Issuer)
 		}
 	}
 	if cb.Error != "" {
-		oe := &oauth.Error{Endpoint: "authorization endpoint", Code: printable(cb.Error)}
+		oe := &oauth.Error{Endpoint: "authorization endpoint", Code: errorCode(cb.Error)}
 		if cb.ErrorDescription != "" {
-			oe.Description = printable(cb.ErrorDescription)
+			oe.Description = quoted(cb.ErrorDescription)
 		}
 		if cb.Error == oauth.CodeAccessDenied {
 			return nil, fmt.Errorf("consent: access was not granted: %w", oe)
@@ -397,13 +399,17 @@ func (f *Flow) Revoke(ctx context.Context, subject string) (RevokeResult, error)
 	return res, err
 }
 
+// printable keeps a value the IdP asserted (a verified token's sub, a
+// token type) short and on one line in error text: anything but graphic
+// characters (controls, line and paragraph separators, bidi overrides)
+// becomes '?'.
 func printable(s string) string {
 	if s == "" {
 		return "(none)"
 	}
 	out := []rune{}
 	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
+		if !unicode.IsGraphic(r) {
 			r = '?'
 		}
 		out = append(out, r)
@@ -412,4 +418,42 @@ func printable(s string) string {
 		}
 	}
 	return string(out)
+}
+
+// maxQuoted bounds, in characters, what quoted keeps of a value.
+const maxQuoted = 120
+
+// quoted renders text the caller of the callback chose (error,
+// error_description, iss) for error messages, logs and the audit table:
+// cut to maxQuoted characters, then Go-quoted, so line breaks, controls
+// and bidi or other format characters show as escapes and the text can
+// neither forge a line nor pass for the server's own words.
+func quoted(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	cut := false
+	if r := []rune(s); len(r) > maxQuoted {
+		s, cut = string(r[:maxQuoted]), true
+	}
+	q := strconv.Quote(s)
+	if cut {
+		q += "…"
+	}
+	return q
+}
+
+// errorCode keeps an RFC 6749 §4.1.2.1 error code as it is when it has the
+// code syntax (%x20-21 / %x23-5B / %x5D-7E), so callers can match it, and
+// quotes anything else.
+func errorCode(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return quoted(s)
+		}
+	}
+	if s == "" || len(s) > maxQuoted {
+		return quoted(s)
+	}
+	return s
 }

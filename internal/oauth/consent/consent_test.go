@@ -267,7 +267,7 @@ func TestCompleteRefusals(t *testing.T) {
 		{name: "iss of another server", opts: []testas.Option{testas.WithIssParameter()}, callback: func(cb Callback) Callback {
 			cb.Iss = "http://evil.example"
 			return cb
-		}, is: ErrIssuerMismatch, want: "iss http://evil.example"},
+		}, is: ErrIssuerMismatch, want: `iss "http://evil.example"`},
 		{name: "unadvertised iss that is wrong", callback: func(cb Callback) Callback {
 			cb.Iss = "http://evil.example"
 			return cb
