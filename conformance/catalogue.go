@@ -133,6 +133,8 @@ func Catalogue() []Requirement {
 		// --- transport and limits ---
 		{ID: "MCP-TRANS-001", Area: AreaTransport, Level: Must, Source: mcpTr + " §Security Warning (validate Origin; 403 when present and invalid); " + secBP + " §Local MCP Server Compromise",
 			Statement: "A request whose `Origin` is present and not allowed (another site, `null`) gets HTTP 403, in every mode; the server's own origin and requests without `Origin` are served.", Check: mcpcheck.OriginValidation},
+		{ID: "MCP-TRANS-002", Area: AreaTransport, Level: Should, Source: "MCP SEP-2549 (result caching: cacheScope \"private\" = only the requesting user's client may cache; absent means \"public\"); " + arch + " §3",
+			Statement: "Results holding one user's data say `cacheScope: \"private\"`: every listed resource, read, in every mode, and in OAuth modes the token-filtered `tools/list` and `resources/list`.", Check: mcpcheck.PrivateResults},
 
 		// --- soft scopes ---
 		{ID: "SCOPE-1", Area: AreaScopes, Level: Invariant, Source: arch + " §3",

@@ -32,6 +32,7 @@ func TestSelfTestCatchesBrokenVariants(t *testing.T) {
 		{variant: "refresh-for-tool-calls", consent: true, mustFail: []string{"INV-1"}, mustPass: []string{"CONSENT-5"}},
 		{variant: "accept-userless-tokens", mustFail: []string{"USER-1"}, mustPass: []string{"RFC9068-001", "RFC9068-002"}},
 		{variant: "no-session-or-batch-caps", mustFail: []string{"LIMIT-1", "LIMIT-2"}, mustPass: []string{"MCP-TRANS-001"}},
+		{variant: "public-cache-scope", mustFail: []string{"MCP-TRANS-002"}, mustPass: []string{"SCOPE-1"}},
 		{variant: "no-origin-check", mustFail: []string{"MCP-TRANS-001"}, mustPass: []string{"MCP-AUTH-002", "SCOPE-1"}},
 	}
 	for _, tt := range tests {

@@ -127,6 +127,7 @@ const (
 	variantNoOriginCheck       = "no-origin-check"
 	variantAcceptUserless      = "accept-userless-tokens"
 	variantNoLimits            = "no-session-or-batch-caps"
+	variantPublicCache         = "public-cache-scope"
 	// variantNoHTTPScopeCheck leaves only the MCP layer's call check (a
 	// test of that layer as wired; not a self-test variant).
 	variantNoHTTPScopeCheck = "no-http-scope-check"

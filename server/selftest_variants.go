@@ -15,9 +15,10 @@ import "fmt"
 //	no-origin-check                requests from any Origin are served
 //	accept-userless-tokens         client-credentials and service-account tokens are accepted
 //	no-session-or-batch-caps       sessions and JSON-RPC batches are unbounded
+//	public-cache-scope             results say cacheScope "public"
 func (c *Config) SetBrokenVariant(name string) error {
 	switch name {
-	case variantNoCallScopeCheck, variantExchangeFallback, variantNoAudienceCheck, variantRefreshForToolCalls, variantNoOriginCheck, variantAcceptUserless, variantNoLimits, "":
+	case variantNoCallScopeCheck, variantExchangeFallback, variantNoAudienceCheck, variantRefreshForToolCalls, variantNoOriginCheck, variantAcceptUserless, variantNoLimits, variantPublicCache, "":
 		c.brokenVariant = name
 		return nil
 	}

@@ -145,10 +145,14 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error) 
 	if s.consent != nil {
 		s.consent.forgotten = s.forget
 	}
-	s.mcp = mcp.NewServer(&mcp.Implementation{Name: "nextcloud-mcp", Title: "Nextcloud MCP", Version: Version}, &mcp.ServerOptions{
+	sopts := &mcp.ServerOptions{
 		Instructions: s.set.Instructions(),
 		Logger:       logger,
-	})
+	}
+	if cfg.brokenVariant == variantPublicCache {
+		sopts.SetCacheable = func(_ context.Context, _ mcp.Request, c *mcp.Cacheable) { c.CacheScope = "public" }
+	}
+	s.mcp = mcp.NewServer(&mcp.Implementation{Name: "nextcloud-mcp", Title: "Nextcloud MCP", Version: Version}, sopts)
 	deps := &tools.Deps{
 		Client: func(ctx context.Context, extra *mcp.RequestExtra) (*nextcloud.Client, error) {
 			return clients(ctx, extra)

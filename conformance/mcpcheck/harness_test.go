@@ -64,6 +64,7 @@ type flaws struct {
 	noOriginCheck     bool // requests from any Origin are served
 	acceptUserless    bool // client-credentials and service-account tokens are accepted
 	noLimits          bool // JSON-RPC batches and sessions are unbounded
+	publicCache       bool // results say cacheScope "public"
 }
 
 const hSecret = "harness-signing-secret"
@@ -351,7 +352,16 @@ type noteArgs struct {
 }
 
 func (h *harness) server() *mcp.Server {
-	s := mcp.NewServer(&mcp.Implementation{Name: "harness", Version: "1"}, nil)
+	s := mcp.NewServer(&mcp.Implementation{Name: "harness", Version: "1"}, &mcp.ServerOptions{
+		SetCacheable: func(_ context.Context, _ mcp.Request, c *mcp.Cacheable) {
+			if !h.f.publicCache {
+				c.CacheScope = "private"
+			}
+		},
+	})
+	s.AddResource(&mcp.Resource{URI: "nc://harness/settings", Name: "settings"}, func(_ context.Context, req *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
+		return &mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{{URI: req.Params.URI, Text: "{}"}}}, nil
+	})
 	if !h.f.listAll {
 		// tools/list shows only the tools the token's scopes allow.
 		s.AddReceivingMiddleware(func(next mcp.MethodHandler) mcp.MethodHandler {

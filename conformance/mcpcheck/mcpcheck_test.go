@@ -79,6 +79,8 @@ func TestChecksFailOnViolations(t *testing.T) {
 		"WrongAudience no control": {check: WrongAudience, mode: ex, want: grade.NA,
 			setup: func(_ *testing.T, tg *grade.Target) { tg.MCP.IdPControl = nil }},
 
+		"PrivateResults ok":      {check: PrivateResults, mode: ex, want: grade.Pass},
+		"PrivateResults public":  {check: PrivateResults, mode: ex, flaws: flaws{publicCache: true}, want: grade.Fail},
 		"BatchCap ok":            {check: BatchCap, mode: ex, want: grade.Pass},
 		"BatchCap unbounded":     {check: BatchCap, mode: ex, flaws: flaws{noLimits: true}, want: grade.Fail},
 		"SessionCap ok":          {check: SessionCap, mode: ex, want: grade.Pass},

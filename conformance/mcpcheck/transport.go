@@ -2,6 +2,7 @@ package mcpcheck
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -199,4 +200,85 @@ func SessionCap(ctx context.Context, t *grade.Target) grade.Outcome {
 		return grade.Passf("%sthe first one still live", ev)
 	}
 	return grade.Passf("%sthe first one closed (%s)", ev, first.Summary())
+}
+
+// PrivateResults: results that carry one user's data say cacheScope
+// "private" (the protocol's default is "public": any client or
+// intermediary may cache and serve them): every static resource the
+// server lists, read, and in OAuth modes the token-filtered lists.
+func PrivateResults(ctx context.Context, t *grade.Target) grade.Outcome {
+	base, o, ok := clientFor(ctx, t)
+	if !ok {
+		return o
+	}
+	c := newClient(t, base.Token)
+	if resp, err := c.Initialize(ctx); err != nil || !resp.OK() || resp.Reply == nil || resp.Reply.Error != nil {
+		return grade.Errorf("session", fmt.Errorf("initialize: %v %v", err, summary(resp)))
+	}
+	type cacheable struct {
+		CacheScope string `json:"cacheScope"`
+	}
+	send := func(method string, params any) (json.RawMessage, error) {
+		resp, err := c.Send(ctx, method, params)
+		if err != nil {
+			return nil, err
+		}
+		if resp.Reply == nil || resp.Reply.Error != nil {
+			return nil, fmt.Errorf("%s: %s", method, resp.Summary())
+		}
+		return resp.Reply.Result, nil
+	}
+	var ev []string
+	judge := func(what string, raw json.RawMessage) (grade.Outcome, bool) {
+		var cs cacheable
+		if err := json.Unmarshal(raw, &cs); err != nil {
+			return grade.Errorf(what, err), false
+		}
+		if cs.CacheScope != "private" {
+			scope := cs.CacheScope
+			if scope == "" {
+				scope = "absent (the default, public)"
+			}
+			return grade.Failf("%s: cacheScope %s, want private", what, scope), false
+		}
+		ev = append(ev, what+" private")
+		return grade.Outcome{}, true
+	}
+	raw, err := send("resources/list", nil)
+	if err != nil {
+		return grade.Errorf("resources/list", err)
+	}
+	if t.MCP.Mode != grade.ModeBasic {
+		if o, ok := judge("resources/list", raw); !ok {
+			return o
+		}
+		tl, err := send("tools/list", nil)
+		if err != nil {
+			return grade.Errorf("tools/list", err)
+		}
+		if o, ok := judge("tools/list", tl); !ok {
+			return o
+		}
+	}
+	var list struct {
+		Resources []struct {
+			URI string `json:"uri"`
+		} `json:"resources"`
+	}
+	if err := json.Unmarshal(raw, &list); err != nil {
+		return grade.Errorf("resources/list", err)
+	}
+	if len(list.Resources) == 0 {
+		return grade.NAf("the server lists no resources to read")
+	}
+	for _, r := range list.Resources {
+		res, err := send("resources/read", map[string]any{"uri": r.URI})
+		if err != nil {
+			return grade.Errorf("resources/read "+r.URI, err)
+		}
+		if o, ok := judge("resources/read "+r.URI, res); !ok {
+			return o
+		}
+	}
+	return grade.Passf("%s", strings.Join(ev, ", "))
 }

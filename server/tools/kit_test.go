@@ -394,3 +394,28 @@ func TestInstructions(t *testing.T) {
 	assert.Equal(t, "Tools for a Nextcloud account: apples (pick); cherries (eat). Errors name what went wrong.", set.Instructions())
 	assert.Empty(t, tools.NewSet().Instructions())
 }
+
+// TestResourceResultsArePrivate: every resource a module serves is read
+// with the request's own Nextcloud client, so the kit marks every read
+// result cacheScope "private", also when a reader says otherwise, static
+// and template resources alike, public (scope-free) ones included.
+func TestResourceResultsArePrivate(t *testing.T) {
+	public := func(_ context.Context, _ *nextcloud.Client, req *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
+		res, err := tools.JSONResource(req.Params.URI, 1)
+		if err == nil {
+			res.CacheScope = "public"
+		}
+		return res, err
+	}
+	set := tools.NewSet(tools.Module{ID: "demo", Read: "demo:read", Resources: []tools.Resource{
+		tools.TemplateResource(mcp.ResourceTemplate{URITemplate: "nc://Demo/{id}", Name: "d"}, readAny),
+		tools.StaticResource(mcp.Resource{URI: "nc://demo-static", Name: "s"}, public),
+		tools.StaticResource(mcp.Resource{URI: "nc://demo-public", Name: "p"}, public, tools.Public()),
+	}})
+	cs := serve(t, set, (&recorder{}).deps())
+	for _, uri := range []string{"nc://Demo/1", "nc://demo-static", "nc://demo-public"} {
+		res, err := cs.ReadResource(context.Background(), &mcp.ReadResourceParams{URI: uri})
+		require.NoError(t, err, uri)
+		assert.Equal(t, "private", res.CacheScope, uri)
+	}
+}

@@ -57,7 +57,8 @@ func (r Resource) uri() string {
 }
 
 // install registers the resource; reads obtain the client, recover from
-// panics and log failures like tools do.
+// panics and log failures like tools do, and every result is marked
+// cacheScope "private".
 func (r Resource) install(s *mcp.Server, d *Deps) {
 	name := r.uri()
 	h := func(ctx context.Context, req *mcp.ReadResourceRequest) (res *mcp.ReadResourceResult, err error) {
@@ -71,6 +72,13 @@ func (r Resource) install(s *mcp.Server, d *Deps) {
 		c, err := d.client(ctx, req.Extra)
 		if err == nil {
 			res, err = r.read(ctx, c, req)
+		}
+		if res != nil {
+			// Read with the request's own credentials, the result is
+			// that user's data (even Nextcloud's capabilities depend on
+			// the account): no shared cache may keep it ("public" is
+			// the protocol's default).
+			res.CacheScope = "private"
 		}
 		var rpcErr *jsonrpc.Error
 		if err != nil && !errors.As(err, &rpcErr) {
