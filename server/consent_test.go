@@ -175,6 +175,7 @@ func TestConsentIsBoundToTheUser(t *testing.T) {
 		URL string `json:"authorization_url"`
 	}
 	mustCall(t, cs, "provision_nextcloud_access", nil, &out)
+	st.IdP.ResetLog()
 	// Bob's browser opens alice's link.
 	link := strings.Replace(out.URL, "login_hint=alice", "login_hint=bob", 1)
 	resp, err := http.Get(link)
@@ -185,6 +186,11 @@ func TestConsentIsBoundToTheUser(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 400 || !strings.Contains(string(b), "not the one that asked") {
 		t.Errorf("bob completing alice's link: %d %s", resp.StatusCode, b)
+	}
+	// The server redeemed bob's code before it could see whose it was:
+	// the grant is revoked at the IdP, not left behind for 30 days.
+	if n := revocations(st); n != 1 {
+		t.Errorf("%d revocations of bob's refused grant, want 1", n)
 	}
 	var status struct {
 		Provisioned bool `json:"provisioned"`

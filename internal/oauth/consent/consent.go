@@ -300,8 +300,13 @@ func (f *Flow) complete(ctx context.Context, p pending, cb Callback) (*Result, e
 	if err := f.token.Post(ctx, form, &tr); err != nil {
 		return nil, fmt.Errorf("consent: exchanging the authorization code: %w", err)
 	}
+	// From here on the IdP holds an offline grant: every refusal below
+	// revokes it first (refuse), or it would outlive the refusal for the
+	// refresh token's whole lifetime, usable by nobody and revocable by
+	// nobody.
+	refuse := func(err error) (*Result, error) { return nil, f.revokeRefused(ctx, tr.RefreshToken, err) }
 	if tr.AccessToken == "" || !strings.EqualFold(tr.TokenType, "bearer") {
-		return nil, fmt.Errorf("%w: expected a Bearer access token, got token_type %s", ErrBadGrant, printable(tr.TokenType))
+		return refuse(fmt.Errorf("%w: expected a Bearer access token, got token_type %s", ErrBadGrant, printable(tr.TokenType)))
 	}
 	if tr.RefreshToken == "" {
 		return nil, fmt.Errorf("%w; is offline_access allowed for client %s at the IdP?", ErrNoRefreshToken, f.cfg.Client.ID)
@@ -309,12 +314,12 @@ func (f *Flow) complete(ctx context.Context, p pending, cb Callback) (*Result, e
 	claims, err := f.cfg.Verifier.Verify(ctx, tr.AccessToken)
 	if err != nil {
 		if errors.Is(err, oauth.ErrUnavailable) {
-			return nil, fmt.Errorf("consent: checking the granted token: %w", err)
+			return refuse(fmt.Errorf("consent: checking the granted token: %w", err))
 		}
-		return nil, fmt.Errorf("%w: the granted access token was refused: %v", ErrBadGrant, err)
+		return refuse(fmt.Errorf("%w: the granted access token was refused: %v", ErrBadGrant, err))
 	}
 	if claims.Subject != p.subject {
-		return nil, fmt.Errorf("%w (approved by %s, requested by %s)", ErrSubjectMismatch, printable(claims.Subject), printable(p.subject))
+		return refuse(fmt.Errorf("%w (approved by %s, requested by %s)", ErrSubjectMismatch, printable(claims.Subject), printable(p.subject)))
 	}
 	granted := scopes.Parse(tr.Scope)
 	if len(granted) == 0 {
@@ -325,9 +330,28 @@ func (f *Flow) complete(ctx context.Context, p pending, cb Callback) (*Result, e
 		g.RefreshExpiresAt = f.cfg.Now().Add(time.Duration(tr.RefreshExpiresIn) * time.Second)
 	}
 	if err := f.cfg.Store.Save(ctx, g); err != nil {
-		return nil, err
+		return refuse(err)
 	}
 	return &Result{Subject: p.subject, Scopes: granted, Grant: &g}, nil
+}
+
+// revokeRefused revokes at the IdP (RFC 7009) the refresh token of a grant
+// the callback refuses, and returns cause with the outcome appended. The
+// revocation runs even when the request's context has ended: the grant
+// exists at the IdP either way.
+func (f *Flow) revokeRefused(ctx context.Context, refreshToken string, cause error) error {
+	if refreshToken == "" {
+		return cause
+	}
+	if f.revoke.URL == "" {
+		return fmt.Errorf("%w; the IdP has no revocation endpoint, so the grant it issued stays until it expires", cause)
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := oauth.Revoke(rctx, f.revoke, refreshToken, "refresh_token"); err != nil {
+		return fmt.Errorf("%w; revoking the grant the IdP issued failed too: %v", cause, err)
+	}
+	return fmt.Errorf("%w; the grant the IdP issued was revoked at the identity provider", cause)
 }
 
 // Status describes a user's provisioning.
