@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/internal/fault"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/internal/loopback"
 )
 
 // LogEntry is one request as the request log records it: never a secret, a
@@ -142,6 +143,11 @@ type (
 
 // handleControl serves /_fake/… (rel has the /_fake prefix removed).
 func (p *IdP) handleControl(w http.ResponseWriter, r *http.Request, rel string) {
+	if !loopback.Host(r.Host) {
+		// A DNS-rebinding page reaches the listener under its own name.
+		http.Error(w, "the control API answers only requests to a loopback host (localhost, 127.0.0.1, [::1])", http.StatusForbidden)
+		return
+	}
 	fail := func(e *Error) { writeError(w, e) }
 	method := r.Method
 	switch {

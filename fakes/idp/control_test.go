@@ -310,3 +310,48 @@ func TestConfigFile(t *testing.T) {
 		}
 	}
 }
+
+// TestControlAPIAnswersLoopbackHostsOnly: a web page that rebinds its own
+// DNS name to 127.0.0.1 reaches the fake IdP with its own Host header;
+// the control API (minting tokens, faults, the clock) refuses it, while
+// the OAuth endpoints, which a real IdP serves to anyone, still answer.
+func TestControlAPIAnswersLoopbackHostsOnly(t *testing.T) {
+	s := idptest.Start(t)
+	tests := []struct {
+		host string
+		want int
+	}{
+		{host: "evil.example", want: http.StatusForbidden},
+		{host: "127.0.0.1.nip.io", want: http.StatusForbidden},
+		{host: strings.TrimPrefix(s.URL, "http://"), want: http.StatusOK},
+		{host: "localhost", want: http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.host, func(t *testing.T) {
+			req, err := http.NewRequest(http.MethodPost, s.URL+"/_fake/mint", strings.NewReader(`{"claims":{"sub":"alice"}}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Host = tt.host
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = resp.Body.Close() // only the status matters
+			if resp.StatusCode != tt.want {
+				t.Errorf("POST /_fake/mint with Host %s: %d, want %d", tt.host, resp.StatusCode, tt.want)
+			}
+		})
+	}
+	req, _ := http.NewRequest(http.MethodGet, s.URL+"/.well-known/openid-configuration", nil)
+	req.Host = "evil.example"
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close() // only the status matters
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("discovery with a foreign Host: %d", resp.StatusCode)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/internal/fault"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/internal/loopback"
 )
 
 type faultJSON struct {
@@ -50,6 +51,11 @@ func decodeControl(w http.ResponseWriter, r *http.Request, v any) bool {
 
 // serveControl is the test-control API under /_fake/ (Config.ControlAPI).
 func (n *Nextcloud) serveControl(w http.ResponseWriter, r *http.Request) {
+	if !loopback.Host(r.Host) {
+		// A DNS-rebinding page reaches the listener under its own name.
+		controlError(w, http.StatusForbidden, "the control API answers only requests to a loopback host (localhost, 127.0.0.1, [::1])")
+		return
+	}
 	rel := strings.TrimPrefix(r.URL.Path, "/_fake")
 	m := r.Method
 	switch {

@@ -233,3 +233,21 @@ func TestBodyLimit(t *testing.T) {
 		t.Fatalf("small upload: %s", r)
 	}
 }
+
+// TestControlAPIAnswersLoopbackHostsOnly: the control API (seeding,
+// faults, the request log, reset) refuses a request whose Host is not a
+// loopback name, as a DNS-rebinding page sends; Nextcloud's own routes
+// still answer it.
+func TestControlAPIAnswersLoopbackHostsOnly(t *testing.T) {
+	s := startDefault(t)
+	for host, want := range map[string]int{"evil.example": 403, "127.0.0.1.nip.io": 403, "localhost": 200, "127.0.0.1": 200, "[::1]": 200} {
+		t.Run(host, func(t *testing.T) {
+			if r := do(t, s, "GET", "/_fake/log", "", hostHeader(host)); r.status != want {
+				t.Errorf("GET /_fake/log with Host %s: %s, want %d", host, r, want)
+			}
+		})
+	}
+	if r := do(t, s, "GET", "/status.php", "", hostHeader("evil.example")); r.status != 200 {
+		t.Errorf("status.php with a foreign Host: %s", r)
+	}
+}

@@ -112,3 +112,7 @@ func jsonString(v any) string {
 	}
 	return ""
 }
+
+// hostHeader sends the request with another Host header (as a browser
+// does after DNS rebinding).
+func hostHeader(host string) reqOpt { return func(r *http.Request) { r.Host = host } }
