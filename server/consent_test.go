@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -28,6 +29,14 @@ var urlRE = regexp.MustCompile(`https?://[^\s"]+`)
 // fake IdP (auto-approve) redirects to the server's callback.
 func approve(t *testing.T, authURL string) string {
 	t.Helper()
+	page, _ := approveAt(t, authURL)
+	return page
+}
+
+// approveAt is approve that also returns the callback URL the IdP
+// redirected to (with its code and state).
+func approveAt(t *testing.T, authURL string) (page, callbackURL string) {
+	t.Helper()
 	resp, err := http.Get(authURL)
 	if err != nil {
 		t.Fatal(err)
@@ -37,7 +46,7 @@ func approve(t *testing.T, authURL string) string {
 	if resp.StatusCode != 200 || !strings.Contains(resp.Request.URL.Path, "/oauth/callback") {
 		t.Fatalf("authorization ended at %s with %d: %s", resp.Request.URL, resp.StatusCode, b)
 	}
-	return string(b)
+	return string(b), resp.Request.URL.String()
 }
 
 func TestProgressiveConsentEndToEnd(t *testing.T) {
@@ -75,18 +84,28 @@ func TestProgressiveConsentEndToEnd(t *testing.T) {
 	}
 
 	// The user approves; the callback stores the grant.
-	page := approve(t, link)
+	page, callbackURL := approveAt(t, link)
 	if !strings.Contains(page, "provisioned") {
 		t.Fatalf("callback page: %s", page)
 	}
-	// The state is single-use: replaying the callback fails.
-	replay, err := http.Get(st.BaseURL + "/oauth/callback?" + strings.SplitN(link, "?", 2)[1])
+	if u, err := url.Parse(callbackURL); err != nil || u.Query().Get("code") == "" || u.Query().Get("state") == "" {
+		t.Fatalf("callback URL %q lacks a code or state", callbackURL)
+	}
+	// The state is single-use: replaying the very callback the IdP sent
+	// (same code, same state) is refused as a replay, and the code is not
+	// sent to the IdP again.
+	st.IdP.ResetLog()
+	replay, err := http.Get(callbackURL)
 	if err != nil {
 		t.Fatal(err)
 	}
+	replayPage, _ := io.ReadAll(replay.Body)
 	replay.Body.Close()
-	if replay.StatusCode != 400 {
-		t.Errorf("foreign/replayed callback: status %d, want 400", replay.StatusCode)
+	if replay.StatusCode != 400 || !strings.Contains(string(replayPage), "already used") {
+		t.Errorf("replayed callback: status %d, page %s; want 400 naming the replay", replay.StatusCode, replayPage)
+	}
+	if n := len(grants(st, idp.GrantAuthorizationCode)); n != 0 {
+		t.Errorf("the replayed code was redeemed again (%d code grants)", n)
 	}
 
 	mustCall(t, cs, "check_provisioning_status", nil, &status)
