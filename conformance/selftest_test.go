@@ -33,6 +33,7 @@ func TestSelfTestCatchesBrokenVariants(t *testing.T) {
 		{variant: "accept-userless-tokens", mustFail: []string{"USER-1"}, mustPass: []string{"RFC9068-001", "RFC9068-002"}},
 		{variant: "no-session-or-batch-caps", mustFail: []string{"LIMIT-1", "LIMIT-2"}, mustPass: []string{"MCP-TRANS-001"}},
 		{variant: "public-cache-scope", mustFail: []string{"MCP-TRANS-002"}, mustPass: []string{"SCOPE-1"}},
+		{variant: "session-identity-cache", mustFail: []string{"MCP-AUTH-008", "MCP-AUTH-007"}, mustPass: []string{"SCOPE-1", "MCP-AUTH-002"}},
 		{variant: "no-origin-check", mustFail: []string{"MCP-TRANS-001"}, mustPass: []string{"MCP-AUTH-002", "SCOPE-1"}},
 	}
 	for _, tt := range tests {

@@ -128,6 +128,7 @@ const (
 	variantAcceptUserless      = "accept-userless-tokens"
 	variantNoLimits            = "no-session-or-batch-caps"
 	variantPublicCache         = "public-cache-scope"
+	variantSessionIdentity     = "session-identity-cache"
 	// variantNoHTTPScopeCheck leaves only the MCP layer's call check (a
 	// test of that layer as wired; not a self-test variant).
 	variantNoHTTPScopeCheck = "no-http-scope-check"

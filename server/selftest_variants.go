@@ -16,9 +16,10 @@ import "fmt"
 //	accept-userless-tokens         client-credentials and service-account tokens are accepted
 //	no-session-or-batch-caps       sessions and JSON-RPC batches are unbounded
 //	public-cache-scope             results say cacheScope "public"
+//	session-identity-cache         a session's first token serves all its later requests
 func (c *Config) SetBrokenVariant(name string) error {
 	switch name {
-	case variantNoCallScopeCheck, variantExchangeFallback, variantNoAudienceCheck, variantRefreshForToolCalls, variantNoOriginCheck, variantAcceptUserless, variantNoLimits, variantPublicCache, "":
+	case variantNoCallScopeCheck, variantExchangeFallback, variantNoAudienceCheck, variantRefreshForToolCalls, variantNoOriginCheck, variantAcceptUserless, variantNoLimits, variantPublicCache, variantSessionIdentity, "":
 		c.brokenVariant = name
 		return nil
 	}

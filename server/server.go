@@ -330,6 +330,9 @@ func (s *Server) routes() http.Handler {
 			ClockSkew:           verify.DefaultLeeway,
 		})(mcpHandler)
 		mcpHandler = corsMCP(s.origins, mcpHandler)
+		if s.cfg.brokenVariant == variantSessionIdentity {
+			mcpHandler = brokenSessionIdentityCache(mcpHandler)
+		}
 	}
 	if s.cfg.brokenVariant != variantNoOriginCheck {
 		mcpHandler = s.origins.validateOrigin(mcpHandler)
