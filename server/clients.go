@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -172,5 +174,35 @@ func brokenRefreshPerCall(base *nextcloud.Client, c *consentService) clientSourc
 			return nil, err
 		}
 		return base.WithCredentials(nextcloud.Bearer(at)), nil
+	}
+}
+
+// brokenExchangeReuse is the "exchanged-token-reuse" variant: it exchanges
+// on every call, as it should, but sends Nextcloud the first token it got
+// for the user as long as that one lives — an exchanged token cached
+// across calls (docs/architecture.md §2.1 forbids it).
+func brokenExchangeReuse(base *nextcloud.Client, ex tokenExchanger) clientSource {
+	var (
+		mu    sync.Mutex
+		first = map[string]*exchange.Token{}
+	)
+	return func(ctx context.Context, extra *mcp.RequestExtra) (*nextcloud.Client, error) {
+		token, err := verifiedToken(extra)
+		if err != nil {
+			return nil, err
+		}
+		sub := extra.TokenInfo.UserID
+		tok, err := ex.Exchange(ctx, token, sub)
+		if err != nil {
+			return nil, err
+		}
+		mu.Lock()
+		if prev, ok := first[sub]; ok && time.Now().Before(prev.ExpiresAt) {
+			tok = prev
+		} else {
+			first[sub] = tok
+		}
+		mu.Unlock()
+		return base.WithCredentials(nextcloud.BearerFor(sub, tok.AccessToken)), nil
 	}
 }

@@ -129,6 +129,7 @@ const (
 	variantNoLimits            = "no-session-or-batch-caps"
 	variantPublicCache         = "public-cache-scope"
 	variantSessionIdentity     = "session-identity-cache"
+	variantExchangeReuse       = "exchanged-token-reuse"
 	// variantNoHTTPScopeCheck leaves only the MCP layer's call check (a
 	// test of that layer as wired; not a self-test variant).
 	variantNoHTTPScopeCheck = "no-http-scope-check"

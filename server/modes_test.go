@@ -2,9 +2,13 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/idp"
 	fakenc "github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/nextcloud"
@@ -122,50 +126,89 @@ func TestPassthroughModeForwardsExactlyTheClientToken(t *testing.T) {
 	}
 }
 
+// exchangePerCallProblems makes five tool calls in exchange mode, one at a
+// time with the fakes' logs reset in between, and returns what breaks the
+// rule "per call, one fresh exchange, used for that call only": each call
+// makes exactly one exchange, every Nextcloud request of the call carries
+// the token of that exchange (one jti, aud Nextcloud, act.sub the server,
+// the user's sub, never the client's token), and no jti serves two calls.
+func exchangePerCallProblems(t *testing.T, st *devstack.Stack) []string {
+	t.Helper()
+	token, err := st.Token(context.Background(), "alice", allScopes)
+	require.NoError(t, err)
+	flow1 := claims(t, token)["jti"]
+	cs := connect(t, st.MCPURL, token)
+	var created writeOut
+	mustCall(t, cs, notes.ToolCreateNote, map[string]any{"title": "Per call", "content": "one", "category": ""}, &created)
+	calls := []struct {
+		tool string
+		args map[string]any
+	}{
+		{notes.ToolGetNote, map[string]any{"note_id": created.ID}},
+		{notes.ToolAppendContent, map[string]any{"note_id": created.ID, "content": "two"}},
+		{notes.ToolGetNote, map[string]any{"note_id": created.ID}},
+		{notes.ToolSearchNotes, map[string]any{"query": "per call"}},
+		{notes.ToolDeleteNote, map[string]any{"note_id": created.ID}},
+	}
+	var problems []string
+	usedBy := map[string]int{} // jti → call
+	for i, c := range calls {
+		st.Nextcloud.ResetLog()
+		st.IdP.ResetLog()
+		mustCall(t, cs, c.tool, c.args, nil)
+		if n := len(grants(st, idp.GrantTokenExchange)); n != 1 {
+			problems = append(problems, fmt.Sprintf("call %d (%s): %d token exchanges, want 1", i+1, c.tool, n))
+		}
+		if n := len(grants(st, idp.GrantRefreshToken)); n != 0 {
+			problems = append(problems, fmt.Sprintf("call %d (%s): %d refresh grants", i+1, c.tool, n))
+		}
+		reqs := notesRequests(st)
+		if len(reqs) == 0 {
+			problems = append(problems, fmt.Sprintf("call %d (%s) reached no Notes route", i+1, c.tool))
+		}
+		jtis := map[string]bool{}
+		for _, e := range reqs {
+			tc := e.Token
+			if e.AuthKind != "bearer" || tc == nil {
+				problems = append(problems, fmt.Sprintf("call %d: %s %s with auth %s, want an exchanged bearer token", i+1, e.Method, e.Path, e.AuthKind))
+				continue
+			}
+			if tc.Jti == flow1 {
+				problems = append(problems, fmt.Sprintf("call %d: the client's own token reached Nextcloud", i+1))
+			}
+			if !slices.Contains(tc.Aud, devstack.NextcloudClientID) || tc.Act["sub"] != devstack.ServerClientID || tc.Sub != "alice" {
+				problems = append(problems, fmt.Sprintf("call %d: claims %+v, want aud %s, act.sub %s, sub alice", i+1, tc, devstack.NextcloudClientID, devstack.ServerClientID))
+			}
+			jtis[tc.Jti] = true
+		}
+		if len(jtis) > 1 {
+			problems = append(problems, fmt.Sprintf("call %d used %d exchanged tokens, want one", i+1, len(jtis)))
+		}
+		for jti := range jtis {
+			if prev, ok := usedBy[jti]; ok {
+				problems = append(problems, fmt.Sprintf("call %d reused the exchanged token of call %d", i+1, prev))
+			}
+			usedBy[jti] = i + 1
+		}
+	}
+	return problems
+}
+
+// TestExchangeModeUsesOneFreshExchangedTokenPerCall: docs/architecture.md
+// §2.1 — an exchanged token serves one call and is never cached.
 func TestExchangeModeUsesOneFreshExchangedTokenPerCall(t *testing.T) {
 	st := devstacktest.Start(t, devstack.Options{Mode: server.ModeExchange})
-	token, err := st.Token(context.Background(), "alice", allScopes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	flow1 := claims(t, token)["jti"]
-	st.Nextcloud.ResetLog()
-	st.IdP.ResetLog()
-	calls := notesCRUD(t, st, token)
+	assert.Empty(t, exchangePerCallProblems(t, st))
+}
 
-	reqs := notesRequests(st)
-	if len(reqs) == 0 {
-		t.Fatal("no Notes request reached Nextcloud")
-	}
-	seen := map[string]bool{}
-	for _, e := range reqs {
-		c := e.Token
-		if e.AuthKind != "bearer" || c == nil {
-			t.Fatalf("%s %s: auth %s, want an exchanged bearer token", e.Method, e.Path, e.AuthKind)
-		}
-		if c.Jti == flow1 {
-			t.Errorf("%s %s: the client's Flow 1 token reached Nextcloud", e.Method, e.Path)
-		}
-		if !slices.Contains(c.Aud, devstack.NextcloudClientID) || c.Act["sub"] != devstack.ServerClientID || c.Sub != "alice" {
-			t.Errorf("%s %s: claims %+v, want aud %s, act.sub %s, sub alice", e.Method, e.Path, c, devstack.NextcloudClientID, devstack.ServerClientID)
-		}
-		seen[c.Jti] = true
-	}
-	ex := grants(st, idp.GrantTokenExchange)
-	if len(ex) != calls {
-		t.Errorf("%d token exchanges for %d tool calls, want one per call", len(ex), calls)
-	}
-	for _, e := range ex {
-		if e.ClientID != devstack.ServerClientID || e.Outcome != "ok" {
-			t.Errorf("exchange log entry %+v", e)
-		}
-	}
-	if len(seen) > calls {
-		t.Errorf("%d distinct exchanged tokens for %d calls", len(seen), calls)
-	}
-	if n := len(grants(st, idp.GrantRefreshToken)); n != 0 {
-		t.Errorf("%d refresh grants during tool calls, want none", n)
-	}
+// TestExchangePerCallCatchesReuse: the check above fails against a server
+// that exchanges on every call but sends Nextcloud the first token it got
+// for the user (a cache the exchange count alone does not show).
+func TestExchangePerCallCatchesReuse(t *testing.T) {
+	st := devstacktest.Start(t, devstack.Options{Mode: server.ModeExchange, MutateServer: server.WithBrokenVariant("exchanged-token-reuse")})
+	problems := exchangePerCallProblems(t, st)
+	assert.NotEmpty(t, problems, "the per-call check did not notice a reused exchanged token")
+	assert.Contains(t, strings.Join(problems, "\n"), "reused the exchanged token")
 }
 
 func TestExchangeFailureFailsTheCallWithoutFallback(t *testing.T) {

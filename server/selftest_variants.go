@@ -17,9 +17,10 @@ import "fmt"
 //	no-session-or-batch-caps       sessions and JSON-RPC batches are unbounded
 //	public-cache-scope             results say cacheScope "public"
 //	session-identity-cache         a session's first token serves all its later requests
+//	exchanged-token-reuse          exchanges per call but reuses the user's first exchanged token
 func (c *Config) SetBrokenVariant(name string) error {
 	switch name {
-	case variantNoCallScopeCheck, variantExchangeFallback, variantNoAudienceCheck, variantRefreshForToolCalls, variantNoOriginCheck, variantAcceptUserless, variantNoLimits, variantPublicCache, variantSessionIdentity, "":
+	case variantNoCallScopeCheck, variantExchangeFallback, variantNoAudienceCheck, variantRefreshForToolCalls, variantNoOriginCheck, variantAcceptUserless, variantNoLimits, variantPublicCache, variantSessionIdentity, variantExchangeReuse, "":
 		c.brokenVariant = name
 		return nil
 	}

@@ -117,6 +117,8 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error) 
 			switch cfg.brokenVariant {
 			case variantExchangeFallback:
 				clients = brokenPassthroughFallback(nc, ex)
+			case variantExchangeReuse:
+				clients = brokenExchangeReuse(nc, ex)
 			case variantRefreshForToolCalls:
 				if s.consent != nil {
 					clients = brokenRefreshPerCall(nc, s.consent)
