@@ -130,6 +130,7 @@ const (
 	variantPublicCache         = "public-cache-scope"
 	variantSessionIdentity     = "session-identity-cache"
 	variantExchangeReuse       = "exchanged-token-reuse"
+	variantLogTokens           = "log-issued-tokens"
 	// variantNoHTTPScopeCheck leaves only the MCP layer's call check (a
 	// test of that layer as wired; not a self-test variant).
 	variantNoHTTPScopeCheck = "no-http-scope-check"

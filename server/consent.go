@@ -45,6 +45,8 @@ type consentService struct {
 	provisioned chan string
 	// forgotten is called on revocation (drops the user's index).
 	forgotten func(sub string)
+	// logSecrets is the log-issued-tokens variant (tests only).
+	logSecrets bool
 }
 
 func newConsentService(ctx context.Context, s *Server) (*consentService, error) {
@@ -96,6 +98,7 @@ func newConsentService(ctx context.Context, s *Server) (*consentService, error) 
 		logger:      s.logger,
 		provisioned: make(chan string, 64),
 		forgotten:   func(string) {},
+		logSecrets:  s.cfg.brokenVariant == variantLogTokens,
 	}, nil
 }
 
@@ -327,6 +330,10 @@ func (c *consentService) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.logger.Info("nextcloud access provisioned", "sub", res.Subject, "scopes", scopes.Format(res.Scopes))
+	if c.logSecrets {
+		// The "log-issued-tokens" variant: invariant 4 forbids this.
+		c.logger.Debug("stored grant", "refresh_token", res.Grant.RefreshToken)
+	}
 	select {
 	case c.provisioned <- res.Subject:
 	default:

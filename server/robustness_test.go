@@ -3,12 +3,22 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"io"
 	"log/slog"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/idp"
 	fakenc "github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/nextcloud"
@@ -123,59 +133,148 @@ func TestBadArguments(t *testing.T) {
 
 // TestNoSecretInLogs runs every mode's flows with logs captured and looks
 // for any token, password or secret the run used.
+// issuedTokens is a tap in front of the fake IdP: it keeps every token
+// the token endpoint hands out (access, refresh and ID tokens of every
+// grant: Flow 1, exchanges, Flow 2 codes and refreshes), to look for them
+// where no token may be.
+type issuedTokens struct {
+	mu     sync.Mutex
+	tokens map[string]string // token → what it is
+}
+
+func (it *issuedTokens) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/token") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		if err != nil {
+			http.Error(w, "tap: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		form, _ := url.ParseQuery(string(body)) // a malformed form is the IdP's to refuse
+		rec := httptest.NewRecorder()
+		next.ServeHTTP(rec, r)
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes()) // the server under test reads it; a failure shows there
+		var resp struct {
+			AccessToken  string `json:"access_token"`
+			RefreshToken string `json:"refresh_token"`
+			IDToken      string `json:"id_token"`
+		}
+		if json.Unmarshal(rec.Body.Bytes(), &resp) != nil {
+			return
+		}
+		grant := form.Get("grant_type")
+		it.mu.Lock()
+		defer it.mu.Unlock()
+		if it.tokens == nil {
+			it.tokens = map[string]string{}
+		}
+		for kind, tok := range map[string]string{"access token": resp.AccessToken, "refresh token": resp.RefreshToken, "ID token": resp.IDToken} {
+			if tok != "" {
+				it.tokens[tok] = kind + " of a " + grant + " grant"
+			}
+		}
+	})
+}
+
+func (it *issuedTokens) all() map[string]string {
+	it.mu.Lock()
+	defer it.mu.Unlock()
+	return maps.Clone(it.tokens)
+}
+
+// secretLeaks runs the whole life of a user in mode — provisioning (in
+// exchange mode, with progressive consent and the worker's refresh), notes
+// CRUD, a bad token — with debug logging, and returns every secret found
+// in the server's log: passwords, client secrets, the encryption key, the
+// client's token, and every token the IdP issued (exchanged tokens, Flow 2
+// refresh and access tokens, rotated ones), whole or by signature.
+func secretLeaks(t *testing.T, mode server.Mode, mutate func(*server.Config)) []string {
+	t.Helper()
+	var logs syncBuffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	tap := &issuedTokens{}
+	st := devstacktest.Start(t, devstack.Options{Mode: mode, ProgressiveConsent: mode == server.ModeExchange, AutoApprove: true,
+		Logger: logger, SyncInterval: time.Hour, WrapIdP: tap.wrap, MutateServer: mutate})
+	token := ""
+	if mode != server.ModeBasic {
+		var err error
+		token, err = st.Token(context.Background(), "alice", allScopes)
+		require.NoError(t, err)
+	}
+	cs := connect(t, st.MCPURL, token)
+	if mode == server.ModeExchange {
+		var p struct {
+			URL string `json:"authorization_url"`
+		}
+		mustCall(t, cs, "provision_nextcloud_access", nil, &p)
+		call(t, cs, notes.ToolGetNote, map[string]any{"note_id": 1}, nil) // the gate's error, with a link
+		approve(t, p.URL)
+		// The worker syncs the new user at once: a refresh grant, whose
+		// access token and rotated refresh token are secrets too.
+		require.Eventually(t, func() bool { return len(grants(st, idp.GrantRefreshToken)) > 0 }, 10*time.Second, 20*time.Millisecond)
+	}
+	notesCRUD(t, st, token)
+	post(t, st.MCPURL, "bogus-token-value", initBody)
+	secrets := map[string]string{
+		"bogus-token-value":                "the bad token",
+		fakenc.DefaultAppPassword("alice"): "the app password",
+		"alice-password":                   "the password",
+		devstack.ServerClientSecret:        "the client secret",
+		"nextcloud-secret":                 "Nextcloud's client secret",
+		st.ServerConfig.TokenEncryptionKey: "the encryption key",
+		token:                              "the client's access token",
+	}
+	for tok, what := range tap.all() {
+		secrets[tok] = what
+		if i := strings.LastIndex(tok, "."); i > 0 && len(tok)-i > 16 {
+			secrets[tok[i+1:]] = "the signature of the " + what
+		}
+	}
+	if mode == server.ModeExchange {
+		kinds := strings.Join(slices.Collect(maps.Values(tap.all())), ", ")
+		require.Contains(t, kinds, "access token of a "+idp.GrantTokenExchange, "the tap saw no exchanged token")
+		require.Contains(t, kinds, "refresh token of a refresh_token grant", "the tap saw no rotated refresh token")
+	}
+	out := logs.String()
+	require.NotEmpty(t, out, "no logs captured")
+	var leaks []string
+	for v, what := range secrets {
+		if v != "" && strings.Contains(out, v) {
+			leaks = append(leaks, what)
+		}
+	}
+	if strings.Contains(out, "state=") || strings.Contains(out, "code=") {
+		leaks = append(leaks, "an authorization state or code")
+	}
+	slices.Sort(leaks)
+	return leaks
+}
+
+// TestNoSecretInLogs: docs/architecture.md §2.2 invariant 4.
 func TestNoSecretInLogs(t *testing.T) {
 	for _, mode := range []server.Mode{server.ModeBasic, server.ModePassthrough, server.ModeExchange} {
 		t.Run(string(mode), func(t *testing.T) {
-			var logs syncBuffer
-			logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-			st := devstacktest.Start(t, devstack.Options{Mode: mode, ProgressiveConsent: mode == server.ModeExchange, AutoApprove: true, Logger: logger, SyncInterval: time.Hour})
-			token := ""
-			if mode != server.ModeBasic {
-				var err error
-				if token, err = st.Token(context.Background(), "alice", allScopes); err != nil {
-					t.Fatal(err)
-				}
-			}
-			cs := connect(t, st.MCPURL, token)
-			if mode == server.ModeExchange {
-				var p struct {
-					URL string `json:"authorization_url"`
-				}
-				mustCall(t, cs, "provision_nextcloud_access", nil, &p)
-				call(t, cs, notes.ToolGetNote, map[string]any{"note_id": 1}, nil) // the gate's error, with a link
-				approve(t, p.URL)
-			}
-			notesCRUD(t, st, token)
-			post(t, st.MCPURL, "bogus-token-value", initBody)
-			secrets := map[string]string{
-				"app password":   fakenc.DefaultAppPassword("alice"),
-				"password":       "alice-password",
-				"client secret":  devstack.ServerClientSecret,
-				"nc secret":      "nextcloud-secret",
-				"bad token":      "bogus-token-value",
-				"encryption key": st.ServerConfig.TokenEncryptionKey,
-			}
-			if token != "" {
-				secrets["access token"] = token
-				secrets["token signature"] = token[strings.LastIndex(token, ".")+1:]
-			}
-			out := logs.String()
-			if len(out) == 0 {
-				t.Fatal("no logs captured")
-			}
-			for name, v := range secrets {
-				if v != "" && strings.Contains(out, v) {
-					t.Errorf("the logs contain the %s", name)
-				}
-			}
-			if i := strings.Index(out, "state="); i >= 0 {
-				t.Logf("%s", out[max(0, i-1500):min(len(out), i+100)])
-			}
-			if strings.Contains(out, "state=") || strings.Contains(out, "code=") {
-				t.Errorf("the logs contain an authorization state or code")
-			}
+			assert.Empty(t, secretLeaks(t, mode, nil))
 		})
 	}
+}
+
+// TestSecretScanCatchesIssuedTokens: the scan above finds exchanged
+// tokens and Flow 2 refresh tokens in the log of a server that logs them
+// (the log-issued-tokens variant), which the old scan, knowing only the
+// client's token and the configured secrets, could not.
+func TestSecretScanCatchesIssuedTokens(t *testing.T) {
+	leaks := strings.Join(secretLeaks(t, server.ModeExchange, server.WithBrokenVariant("log-issued-tokens")), "; ")
+	assert.Contains(t, leaks, "access token of a "+idp.GrantTokenExchange)
+	assert.Contains(t, leaks, "refresh token of a authorization_code grant")
 }
 
 // TestNoGoroutineLeak: a stack that served sessions and failures leaves

@@ -18,9 +18,10 @@ import "fmt"
 //	public-cache-scope             results say cacheScope "public"
 //	session-identity-cache         a session's first token serves all its later requests
 //	exchanged-token-reuse          exchanges per call but reuses the user's first exchanged token
+//	log-issued-tokens              exchanged tokens and stored refresh tokens are logged
 func (c *Config) SetBrokenVariant(name string) error {
 	switch name {
-	case variantNoCallScopeCheck, variantExchangeFallback, variantNoAudienceCheck, variantRefreshForToolCalls, variantNoOriginCheck, variantAcceptUserless, variantNoLimits, variantPublicCache, variantSessionIdentity, variantExchangeReuse, "":
+	case variantNoCallScopeCheck, variantExchangeFallback, variantNoAudienceCheck, variantRefreshForToolCalls, variantNoOriginCheck, variantAcceptUserless, variantNoLimits, variantPublicCache, variantSessionIdentity, variantExchangeReuse, variantLogTokens, "":
 		c.brokenVariant = name
 		return nil
 	}

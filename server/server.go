@@ -113,7 +113,11 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error) 
 			if cfg.ExchangeRefreshFallback && s.consent != nil {
 				fallback = s.consent
 			}
-			clients = exchangeClients(nc, ex, fallback, logger)
+			var exchanger tokenExchanger = ex
+			if cfg.brokenVariant == variantLogTokens {
+				exchanger = leakyExchanger{next: ex, logger: logger}
+			}
+			clients = exchangeClients(nc, exchanger, fallback, logger)
 			switch cfg.brokenVariant {
 			case variantExchangeFallback:
 				clients = brokenPassthroughFallback(nc, ex)

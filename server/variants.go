@@ -1,8 +1,12 @@
 package server
 
 import (
+	"context"
+	"log/slog"
 	"net/http"
 	"sync"
+
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/oauth/exchange"
 )
 
 // This file holds deliberately broken behaviours that only a test or the
@@ -58,3 +62,19 @@ func (s *statusRecorder) WriteHeader(code int) {
 func (s *statusRecorder) Flush() { _ = http.NewResponseController(s.ResponseWriter).Flush() }
 
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// leakyExchanger is half of the "log-issued-tokens" variant: it logs every
+// exchanged token (invariant 4 forbids it); the consent callback logs the
+// refresh token it stores.
+type leakyExchanger struct {
+	next   tokenExchanger
+	logger *slog.Logger
+}
+
+func (l leakyExchanger) Exchange(ctx context.Context, subjectToken, subject string) (*exchange.Token, error) {
+	tok, err := l.next.Exchange(ctx, subjectToken, subject)
+	if err == nil {
+		l.logger.Debug("exchanged a token", "sub", subject, "token", tok.AccessToken)
+	}
+	return tok, err
+}
