@@ -206,3 +206,21 @@ func brokenExchangeReuse(base *nextcloud.Client, ex tokenExchanger) clientSource
 		return base.WithCredentials(nextcloud.BearerFor(sub, tok.AccessToken)), nil
 	}
 }
+
+// brokenRefreshCached is the "refresh-cached-for-tool-calls" variant: tool
+// calls of provisioned users are served with the access token the broker
+// keeps from the worker's last refresh — invariant 1 broken without any
+// refresh grant at call time.
+func brokenRefreshCached(base *nextcloud.Client, c *consentService) clientSource {
+	return func(ctx context.Context, extra *mcp.RequestExtra) (*nextcloud.Client, error) {
+		ti := tokenInfo(extra)
+		if ti == nil {
+			return nil, errors.New("this request carries no verified access token")
+		}
+		at, err := c.AccessToken(ctx, ti.UserID)
+		if err != nil {
+			return nil, err
+		}
+		return base.WithCredentials(nextcloud.Bearer(at)), nil
+	}
+}

@@ -131,6 +131,7 @@ const (
 	variantSessionIdentity     = "session-identity-cache"
 	variantExchangeReuse       = "exchanged-token-reuse"
 	variantLogTokens           = "log-issued-tokens"
+	variantRefreshCached       = "refresh-cached-for-tool-calls"
 	// variantNoHTTPScopeCheck leaves only the MCP layer's call check (a
 	// test of that layer as wired; not a self-test variant).
 	variantNoHTTPScopeCheck = "no-http-scope-check"

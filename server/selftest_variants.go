@@ -19,9 +19,10 @@ import "fmt"
 //	session-identity-cache         a session's first token serves all its later requests
 //	exchanged-token-reuse          exchanges per call but reuses the user's first exchanged token
 //	log-issued-tokens              exchanged tokens and stored refresh tokens are logged
+//	refresh-cached-for-tool-calls  tool calls use the broker's cached Flow 2 token (needs consent)
 func (c *Config) SetBrokenVariant(name string) error {
 	switch name {
-	case variantNoCallScopeCheck, variantExchangeFallback, variantNoAudienceCheck, variantRefreshForToolCalls, variantNoOriginCheck, variantAcceptUserless, variantNoLimits, variantPublicCache, variantSessionIdentity, variantExchangeReuse, variantLogTokens, "":
+	case variantNoCallScopeCheck, variantExchangeFallback, variantNoAudienceCheck, variantRefreshForToolCalls, variantNoOriginCheck, variantAcceptUserless, variantNoLimits, variantPublicCache, variantSessionIdentity, variantExchangeReuse, variantLogTokens, variantRefreshCached, "":
 		c.brokenVariant = name
 		return nil
 	}

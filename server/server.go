@@ -127,6 +127,10 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error) 
 				if s.consent != nil {
 					clients = brokenRefreshPerCall(nc, s.consent)
 				}
+			case variantRefreshCached:
+				if s.consent != nil {
+					clients = brokenRefreshCached(nc, s.consent)
+				}
 			}
 		} else {
 			clients = passthroughClients(nc)

@@ -65,6 +65,7 @@ type flaws struct {
 	acceptUserless    bool // client-credentials and service-account tokens are accepted
 	noLimits          bool // JSON-RPC batches and sessions are unbounded
 	publicCache       bool // results say cacheScope "public"
+	refreshCached     bool // tool calls of provisioned users use a cached Flow 2 token (no refresh grant)
 }
 
 const hSecret = "harness-signing-secret"
@@ -298,6 +299,12 @@ func (h *harness) nextcloudRequest(extra *mcp.RequestExtra, path string) string 
 	defer h.mu.Unlock()
 	if h.consent && !h.provisioned[sub] && !h.f.noProvisionGate {
 		return "Nextcloud access is not provisioned: call provision_nextcloud_access or open " + h.issuer + "/authorize?state=x"
+	}
+	if h.f.refreshCached && h.provisioned[sub] {
+		h.n++
+		c := &fakectl.NCClaims{Sub: sub, Aud: []string{"nextcloud"}, Azp: "srv", Jti: fmt.Sprintf("f2-%d", h.n)}
+		h.ncLog = append(h.ncLog, fakectl.NCLogEntry{Method: "GET", Path: path, Status: 200, AuthKind: "bearer", UID: "hashed-" + sub, Claims: c})
+		return ""
 	}
 	forward := h.mode == "passthrough" || h.f.passthrough
 	if !forward && !h.refreshPerCallLocked(sub) {

@@ -135,6 +135,7 @@ func TestChecksFailOnViolations(t *testing.T) {
 		"ForeignAccount ok":                 {check: ForeignAccount, mode: ex, consent: true, want: grade.Pass},
 		"NoRefreshDuringCalls ok":           {check: NoRefreshDuringCalls, mode: ex, consent: true, want: grade.Pass},
 		"NoRefreshDuringCalls refreshes":    {check: NoRefreshDuringCalls, mode: ex, consent: true, flaws: flaws{refreshPerCall: true}, want: grade.Fail},
+		"NoRefreshDuringCalls cached grant": {check: NoRefreshDuringCalls, mode: ex, consent: true, flaws: flaws{refreshCached: true}, want: grade.Fail},
 		"NoRefreshDuringCalls consent off":  {check: NoRefreshDuringCalls, mode: ex, want: grade.NA},
 		"EncryptedAtRest ok":                {check: EncryptedAtRest, mode: ex, consent: true, want: grade.Pass, setup: dbWith("SQLite format 3\x00\x8f\x13ciphertext")},
 		"EncryptedAtRest plaintext refresh": {check: EncryptedAtRest, mode: ex, consent: true, want: grade.Fail, setup: dbWith("SQLite format 3\x00rt-0123456789abcdefghijklmnop")},

@@ -430,7 +430,7 @@ func NoRefreshDuringCalls(ctx context.Context, t *grade.Target) grade.Outcome {
 	if o, ok := needIdPControl(t); !ok {
 		return o
 	}
-	c, _, p, err := ready(ctx, t)
+	c, tok, p, err := ready(ctx, t)
 	if err != nil {
 		return grade.Errorf("session", err)
 	}
@@ -441,6 +441,11 @@ func NoRefreshDuringCalls(ctx context.Context, t *grade.Target) grade.Outcome {
 	}
 	if err := t.MCP.IdPControl.ResetLog(ctx); err != nil {
 		return grade.Errorf("reset IdP log", err)
+	}
+	if t.MCP.NCControl != nil {
+		if err := t.MCP.NCControl.ResetLog(ctx); err != nil {
+			return grade.Errorf("reset Nextcloud log", err)
+		}
 	}
 	const calls = 3
 	for i := 0; i < calls; i++ {
@@ -465,8 +470,29 @@ func NoRefreshDuringCalls(ctx context.Context, t *grade.Target) grade.Outcome {
 	if len(refresh) > 0 {
 		return grade.Failf("%d refresh grant(s) while %d tool calls ran for provisioned %s: %s", len(refresh), calls, primary(t), strings.Join(refresh, "; "))
 	}
-	return grade.Passf("%d calls of %s by provisioned %s: 0 refresh grants, %d exchange grant(s) at the IdP",
-		calls, p.Tool, primary(t), countGrants(log, fakectl.GrantExchange))
+	// No refresh grant ran, but a token the worker's refresh already
+	// produced (a broker's cache) would serve the calls as well: every
+	// token that reached Nextcloud must be the client's own (pass-through)
+	// or an exchange result (with act), never a Flow 2 token of the
+	// server's own client.
+	checked := ""
+	if t.MCP.NCControl != nil {
+		nc, err := t.MCP.NCControl.Log(ctx)
+		if err != nil {
+			return grade.Errorf("Nextcloud log", err)
+		}
+		flow1, _ := jwtClaims(tok)
+		bearer, _ := bearerEntries(nc)
+		for _, e := range bearer {
+			own := flow1 != nil && e.Claims.Jti != "" && e.Claims.Jti == claimString(flow1, "jti")
+			if !own && len(e.Claims.Act) == 0 {
+				return grade.Failf("a tool call of provisioned %s reached Nextcloud with a token that is neither the client's nor an exchange result (azp %s, no act): a Flow 2 grant served the call without a refresh grant of its own", primary(t), e.Claims.Azp)
+			}
+		}
+		checked = fmt.Sprintf("; the %d bearer token(s) Nextcloud saw were exchange results or the client's own", len(bearer))
+	}
+	return grade.Passf("%d calls of %s by provisioned %s: 0 refresh grants, %d exchange grant(s) at the IdP%s",
+		calls, p.Tool, primary(t), countGrants(log, fakectl.GrantExchange), checked)
 }
 
 // UIDFromNextcloud: docs/architecture.md §2 invariant 5 — the Nextcloud user id
