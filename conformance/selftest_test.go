@@ -37,6 +37,7 @@ func TestSelfTestCatchesBrokenVariants(t *testing.T) {
 		{variant: "exchanged-token-reuse", mustFail: []string{"MODE-3"}, mustPass: []string{"INV-2"}},
 		{variant: "log-issued-tokens", consent: true, mustFail: []string{"INV-4"}, mustPass: []string{"INV-1", "CONSENT-5"}},
 		{variant: "refresh-cached-for-tool-calls", consent: true, mustFail: []string{"INV-1"}, mustPass: []string{"CONSENT-5"}},
+		{variant: "query-token-accepted", mustFail: []string{"MCP-AUTH-006"}, mustPass: []string{"MCP-AUTH-002", "MCP-AUTH-004"}},
 		{variant: "no-origin-check", mustFail: []string{"MCP-TRANS-001"}, mustPass: []string{"MCP-AUTH-002", "SCOPE-1"}},
 	}
 	for _, tt := range tests {

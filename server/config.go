@@ -132,6 +132,7 @@ const (
 	variantExchangeReuse       = "exchanged-token-reuse"
 	variantLogTokens           = "log-issued-tokens"
 	variantRefreshCached       = "refresh-cached-for-tool-calls"
+	variantQueryToken          = "query-token-accepted"
 	// variantNoHTTPScopeCheck leaves only the MCP layer's call check (a
 	// test of that layer as wired; not a self-test variant).
 	variantNoHTTPScopeCheck = "no-http-scope-check"

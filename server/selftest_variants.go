@@ -20,9 +20,10 @@ import "fmt"
 //	exchanged-token-reuse          exchanges per call but reuses the user's first exchanged token
 //	log-issued-tokens              exchanged tokens and stored refresh tokens are logged
 //	refresh-cached-for-tool-calls  tool calls use the broker's cached Flow 2 token (needs consent)
+//	query-token-accepted           the HTTP layer takes ?access_token= (the SDK inside still refuses)
 func (c *Config) SetBrokenVariant(name string) error {
 	switch name {
-	case variantNoCallScopeCheck, variantExchangeFallback, variantNoAudienceCheck, variantRefreshForToolCalls, variantNoOriginCheck, variantAcceptUserless, variantNoLimits, variantPublicCache, variantSessionIdentity, variantExchangeReuse, variantLogTokens, variantRefreshCached, "":
+	case variantNoCallScopeCheck, variantExchangeFallback, variantNoAudienceCheck, variantRefreshForToolCalls, variantNoOriginCheck, variantAcceptUserless, variantNoLimits, variantPublicCache, variantSessionIdentity, variantExchangeReuse, variantLogTokens, variantRefreshCached, variantQueryToken, "":
 		c.brokenVariant = name
 		return nil
 	}

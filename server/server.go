@@ -338,6 +338,7 @@ func (s *Server) routes() http.Handler {
 			Required:            required,
 			Logger:              s.logger,
 			ClockSkew:           verify.DefaultLeeway,
+			InsecureQueryToken:  s.cfg.brokenVariant == variantQueryToken,
 		})(mcpHandler)
 		mcpHandler = corsMCP(s.origins, mcpHandler)
 		if s.cfg.brokenVariant == variantSessionIdentity {

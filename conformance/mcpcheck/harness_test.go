@@ -66,6 +66,7 @@ type flaws struct {
 	noLimits          bool // JSON-RPC batches and sessions are unbounded
 	publicCache       bool // results say cacheScope "public"
 	refreshCached     bool // tool calls of provisioned users use a cached Flow 2 token (no refresh grant)
+	queryTokenInner   bool // the query token is verified; only an inner layer (the SDK) refuses it, without a challenge
 }
 
 const hSecret = "harness-signing-secret"
@@ -187,6 +188,18 @@ func (h *harness) auth(next http.Handler) http.Handler {
 		if h.f.queryToken && tok == "" {
 			tok = r.URL.Query().Get("access_token")
 			r.Header.Set("Authorization", "Bearer "+tok)
+		}
+		if h.f.queryTokenInner && tok == "" {
+			if q := r.URL.Query().Get("access_token"); q != "" {
+				if _, why := h.verify(q); why == "" {
+					// Accepted here; the SDK's middleware, which reads
+					// only the header, refuses with a bare 401.
+					auth.RequireBearerToken(func(context.Context, string, *http.Request) (*auth.TokenInfo, error) {
+						return nil, auth.ErrInvalidToken
+					}, nil)(next).ServeHTTP(w, r)
+					return
+				}
+			}
 		}
 		if tok == "" {
 			if h.f.sessionIsAuth && r.Header.Get("Mcp-Session-Id") != "" {

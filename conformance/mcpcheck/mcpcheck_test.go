@@ -90,6 +90,7 @@ func TestChecksFailOnViolations(t *testing.T) {
 
 		"QueryToken ok":                      {check: QueryToken, mode: ex, want: grade.Pass},
 		"QueryToken accepted":                {check: QueryToken, mode: ex, flaws: flaws{queryToken: true}, want: grade.Fail},
+		"QueryToken only the SDK refuses":    {check: QueryToken, mode: ex, flaws: flaws{queryTokenInner: true}, want: grade.Fail},
 		"SessionNotAuthentication ok":        {check: SessionNotAuthentication, mode: ex, want: grade.Pass},
 		"SessionNotAuthentication violation": {check: SessionNotAuthentication, mode: ex, flaws: flaws{sessionIsAuth: true}, want: grade.Fail},
 		"SessionBoundToUser ok":              {check: SessionBoundToUser, mode: ex, want: grade.Pass},

@@ -487,9 +487,18 @@ func QueryToken(ctx context.Context, t *grade.Target) grade.Outcome {
 	if resp.OK() {
 		return grade.Failf("POST /mcp?access_token=<valid token> without a header: %s — the query token was accepted", resp.Summary())
 	}
+	// The refusal must be the resource server's own: a 400 or 401 with a
+	// Bearer challenge (RFC 6750 §3). A bare 401 from a layer further in
+	// (an SDK that happens to look only at the header) means the server
+	// itself took the query token — one layer away from accepting it.
+	ch, err := wwwauth.Bearer(resp.Header)
+	if (resp.Status != http.StatusBadRequest && resp.Status != http.StatusUnauthorized) || err != nil {
+		return grade.Failf("POST /mcp?access_token=<valid token>: %s without a Bearer challenge (WWW-Authenticate %q): the refusal is not the resource server's", resp.Summary(), resp.Header.Get("WWW-Authenticate"))
+	}
+	e, _ := ch.Param("error")
 	// Form-encoded body tokens (RFC 6750 §2.2) are not JSON-RPC, so they
 	// cannot reach an MCP handler; the header is the only way in.
-	return grade.Passf("POST /mcp?access_token=<valid token>: HTTP %d (the same token in the header is accepted)", resp.Status)
+	return grade.Passf("POST /mcp?access_token=<valid token>: HTTP %d with a Bearer challenge (error %q; the same token in the header is accepted)", resp.Status, e)
 }
 
 // SessionNotAuthentication: Security BP §Session Hijacking — every request

@@ -50,6 +50,12 @@ type Options struct {
 	// ClockSkew is the leeway the Verifier applies to exp; go-sdk re-checks
 	// Expiration after us and must not be stricter.
 	ClockSkew time.Duration
+	// InsecureQueryToken takes a token from the access_token query
+	// parameter when no Authorization header is sent. It exists only so
+	// the conformance self-test can build a deliberately broken server
+	// (set only in builds with the conformance_selftest tag); never set
+	// it otherwise.
+	InsecureQueryToken bool
 }
 
 // Requirement is what one JSON-RPC request needs to pass.
@@ -90,6 +96,14 @@ func Middleware(verify Verifier, opts Options) func(http.Handler) http.Handler {
 		injected := inject(next)
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			base := Challenge{ResourceMetadata: opts.ResourceMetadataURL, Scope: scopes.Format(opts.Scope)}
+			if opts.InsecureQueryToken && r.Header.Get("Authorization") == "" && r.URL.Query().Get("access_token") != "" {
+				// The deliberately broken variant: verify the query token
+				// as if it came in the header.
+				if ti, err := verify(r.Context(), r.URL.Query().Get("access_token")); err == nil && ti != nil && ti.UserID != "" {
+					injected.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), verifiedKey{}, ti)))
+					return
+				}
+			}
 			if r.URL.Query().Has("access_token") {
 				// RFC 6750 §2.3 allows it, MCP forbids tokens in query
 				// strings; refuse so clients learn, and never log the URL.
