@@ -248,6 +248,9 @@ func (n boardNode) prop(_ *davReq, name davxml.Name, _ bool) (string, bool) {
 func seamReq(t *testing.T, n *Nextcloud, uid, method, path, body string, headers ...string) *httptest.ResponseRecorder {
 	t.Helper()
 	r := httptest.NewRequest(method, path, strings.NewReader(body))
+	// The control API answers loopback hosts only; httptest's default
+	// Host is example.com.
+	r.Host = "127.0.0.1"
 	if uid != "" {
 		r.SetBasicAuth(uid, uid+"-password")
 	}
