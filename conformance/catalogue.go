@@ -133,8 +133,6 @@ func Catalogue() []Requirement {
 		// --- transport and limits ---
 		{ID: "MCP-TRANS-001", Area: AreaTransport, Level: Must, Source: mcpTr + " §Security Warning (validate Origin; 403 when present and invalid); " + secBP + " §Local MCP Server Compromise",
 			Statement: "A request whose `Origin` is present and not allowed (another site, `null`) gets HTTP 403, in every mode; the server's own origin and requests without `Origin` are served.", Check: mcpcheck.OriginValidation},
-		{ID: "MCP-TRANS-002", Area: AreaTransport, Level: Should, Source: "MCP SEP-2549 (result caching: cacheScope \"private\" = only the requesting user's client may cache; absent means \"public\"); " + arch + " §3",
-			Statement: "Results holding one user's data say `cacheScope: \"private\"`: every listed resource, read, in every mode, and in OAuth modes the token-filtered `tools/list` and `resources/list`.", Check: mcpcheck.PrivateResults},
 
 		// --- soft scopes ---
 		{ID: "SCOPE-1", Area: AreaScopes, Level: Invariant, Source: arch + " §3",
@@ -175,6 +173,9 @@ func Catalogue() []Requirement {
 			Statement: "Pass-through forwards exactly the validated token (same jti) and nothing else.", Check: mcpcheck.PassthroughExact},
 		{ID: "INV-5", Area: AreaModes, Level: Invariant, Source: arch + " §2 invariant 5",
 			Statement: "The Nextcloud user id comes from Nextcloud: every WebDAV path names the uid Nextcloud authenticated, also when it differs from the token's sub.", Check: mcpcheck.UIDFromNextcloud},
+		// (reads need a provisioned user when consent is on; before CONSENT-7 revokes)
+		{ID: "MCP-TRANS-002", Area: AreaTransport, Level: Should, Source: "MCP SEP-2549 (result caching: cacheScope \"private\" = only the requesting user's client may cache; absent means \"public\"); " + arch + " §3",
+			Statement: "Results holding one user's data say `cacheScope: \"private\"`: every listed resource, read, in every mode, and in OAuth modes the token-filtered `tools/list` and `resources/list`.", Check: mcpcheck.PrivateResults},
 		{ID: "CONSENT-7", Area: AreaConsent, Level: Invariant, Source: arch + " §1.2; RFC 7009 §2",
 			Statement: "`revoke_nextcloud_access` revokes the grant at the IdP (the IdP logs the revocation; the refresh token is then inactive by introspection) and unprovisions the user.", Check: mcpcheck.RevokeAtIdP},
 		{ID: "INV-4", Area: AreaModes, Level: Invariant, Source: arch + " §2 invariant 4",

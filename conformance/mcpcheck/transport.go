@@ -211,6 +211,13 @@ func PrivateResults(ctx context.Context, t *grade.Target) grade.Outcome {
 	if !ok {
 		return o
 	}
+	if t.MCP.ProgressiveConsent {
+		// Reads need Nextcloud access: provision first (the catalogue
+		// runs this after the checks that need an unprovisioned user).
+		if _, err := provisioned(ctx, t); err != nil {
+			return grade.Errorf("provisioning", err)
+		}
+	}
 	c := newClient(t, base.Token)
 	if resp, err := c.Initialize(ctx); err != nil || !resp.OK() || resp.Reply == nil || resp.Reply.Error != nil {
 		return grade.Errorf("session", fmt.Errorf("initialize: %v %v", err, summary(resp)))
