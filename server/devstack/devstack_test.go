@@ -29,7 +29,8 @@ func closedWithin(conn net.Conn, d time.Duration) bool {
 	_ = conn.SetReadDeadline(time.Now().Add(d)) // without it the read is unbounded and the test fails by its own timeout
 	_, err := io.Copy(io.Discard, conn)
 	var ne net.Error
-	return !(errors.As(err, &ne) && ne.Timeout())
+	timedOut := errors.As(err, &ne) && ne.Timeout()
+	return !timedOut
 }
 
 // trickle sends the headers of a POST with a large body to path on
