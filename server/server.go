@@ -329,7 +329,7 @@ func (s *Server) routes() http.Handler {
 		mux.Handle("GET "+prmPath, prm)
 		mux.Handle("GET /.well-known/oauth-protected-resource", prm)
 		required := s.policy.required
-		if s.cfg.brokenVariant == variantNoCallScopeCheck {
+		if s.cfg.brokenVariant == variantNoCallScopeCheck || s.cfg.brokenVariant == variantNoHTTPScopeCheck {
 			required = nil
 		}
 		mcpHandler = bearer.Middleware(s.verifyBearer, bearer.Options{
