@@ -37,7 +37,7 @@ const (
 // store with the background broker that alone turns grants into tokens.
 type consentService struct {
 	flow   *consent.Flow
-	store  *tokenstore.Store
+	store  tokenstore.Store
 	broker *broker.Broker
 	logger *slog.Logger
 	// provisioned receives the subject of every completed consent, so the

@@ -49,7 +49,7 @@ type stack struct {
 	keys   *verify.KeySet
 	flow1  *verify.Verifier // inbound tokens: aud = this server
 	forNC  *verify.Verifier // tokens for Nextcloud: aud = nextcloud
-	store  *tokenstore.Store
+	store  tokenstore.Store
 	intro  oauth.Endpoint
 	revoke oauth.Endpoint
 }

@@ -52,15 +52,22 @@ const EventUnprovisioned = "unprovisioned_invalid_grant"
 // DefaultEarlyRefresh is how long before expiry a cached token is renewed.
 const DefaultEarlyRefresh = time.Minute
 
+// refreshBound bounds one refresh grant from taking the grant's lock to
+// storing the answer: the IdP's round trip and the store's writes.
+const refreshBound = 40 * time.Second
+
 // Config configures a Broker.
 type Config struct {
-	// TokenEndpoint is the IdP's token endpoint.
-	TokenEndpoint string
+	// TokenEndpoint is the IdP's token endpoint; RevocationEndpoint
+	// (optional) ends grants whose refresh was interrupted.
+	TokenEndpoint      string
+	RevocationEndpoint string
 	// Client is this server's confidential client, the one the grants
 	// were issued to.
 	Client oauth.ClientCredentials
-	// Store holds the grants.
-	Store *tokenstore.Store
+	// Store holds the grants (shared by every replica: it also serialises
+	// their refreshes of one grant).
+	Store tokenstore.Store
 	// Verifier checks refreshed access tokens: Nextcloud's audience,
 	// CacheSize -1.
 	Verifier *verify.Verifier
@@ -76,10 +83,11 @@ type Config struct {
 
 // Broker hands out Nextcloud access tokens to the background worker.
 type Broker struct {
-	cfg   Config
-	ep    oauth.Endpoint
-	group singleflight.Group
-	log   *slog.Logger
+	cfg    Config
+	ep     oauth.Endpoint
+	revoke oauth.Endpoint
+	group  singleflight.Group
+	log    *slog.Logger
 
 	mu    sync.Mutex
 	cache map[string]*Token
@@ -108,10 +116,11 @@ func New(cfg Config) (*Broker, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Broker{
-		cfg:   cfg,
-		ep:    oauth.Endpoint{Name: "token endpoint", URL: cfg.TokenEndpoint, Client: cfg.Client, HTTPClient: cfg.HTTPClient},
-		log:   log,
-		cache: map[string]*Token{},
+		cfg:    cfg,
+		ep:     oauth.Endpoint{Name: "token endpoint", URL: cfg.TokenEndpoint, Client: cfg.Client, HTTPClient: cfg.HTTPClient},
+		revoke: oauth.Endpoint{Name: "revocation endpoint", URL: cfg.RevocationEndpoint, Client: cfg.Client, HTTPClient: cfg.HTTPClient},
+		log:    log,
+		cache:  map[string]*Token{},
 	}, nil
 }
 
@@ -249,55 +258,116 @@ type refreshResponse struct {
 }
 
 func (b *Broker) refresh(ctx context.Context, subject string) (*Token, error) {
-	g, err := b.cfg.Store.Get(ctx, subject)
-	if errors.Is(err, tokenstore.ErrNotFound) {
+	// Once the IdP is asked, the answer must be stored: a worker that is
+	// stopping still finishes this (bounded), or the rotated token would be
+	// lost and the spent one presented next time.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshBound)
+	defer cancel()
+	var tok *Token
+	err := b.cfg.Store.Refresh(rctx, subject, func(ctx context.Context, g *tokenstore.Grant) (tokenstore.RefreshResult, error) {
+		form := url.Values{
+			"grant_type":    {oauth.GrantTypeRefreshToken},
+			"refresh_token": {g.RefreshToken},
+		}
+		if len(b.cfg.Scopes) > 0 {
+			form.Set("scope", scopes.Format(b.cfg.Scopes))
+		}
+		var rr refreshResponse
+		if err := b.ep.Post(ctx, form, &rr); err != nil {
+			if oauth.HasCode(err, oauth.CodeInvalidGrant) {
+				reason := "the IdP refused the refresh token (invalid_grant: reused, revoked or expired)"
+				b.Forget(subject)
+				if aerr := b.cfg.Store.Audit(ctx, subject, EventUnprovisioned, reason); aerr != nil {
+					b.log.Warn("audit failed", "sub", subject, "err", aerr)
+				}
+				b.log.Warn("user unprovisioned: refresh token refused", "sub", subject, "reason", reason)
+				return tokenstore.RefreshResult{Refused: reason}, fmt.Errorf("%w: %w", ErrNotProvisioned, err)
+			}
+			return tokenstore.RefreshResult{}, fmt.Errorf("broker: refreshing the Nextcloud token of %s: %w", subject, err)
+		}
+		now := b.cfg.Now()
+		// A rotated refresh token is returned to the store whatever the
+		// checks below say: the old one is spent, and presenting it again
+		// would look like reuse.
+		res := tokenstore.RefreshResult{RefreshToken: rr.RefreshToken}
+		if rr.RefreshExpiresIn > 0 {
+			res.RefreshExpiresAt = now.Add(time.Duration(rr.RefreshExpiresIn) * time.Second)
+		}
+		var err error
+		tok, err = b.check(ctx, subject, rr, now)
+		return res, err
+	})
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrNotProvisioned):
+		return nil, err
+	case errors.Is(err, tokenstore.ErrNotFound):
+		// Revoked meanwhile: the user wants no access.
+		b.Forget(subject)
 		return nil, ErrNotProvisioned
-	}
-	if err != nil {
-		// Undecryptable: the grant can never be used again.
+	case errors.Is(err, tokenstore.ErrUnreadable):
+		// The grant can never be used again.
 		b.unprovision(ctx, subject, "stored grant unreadable")
 		return nil, fmt.Errorf("%w (%v)", ErrNotProvisioned, err)
+	case errors.Is(err, tokenstore.ErrRefreshInterrupted):
+		return nil, b.interrupted(ctx, subject)
+	default:
+		return nil, err
 	}
-	form := url.Values{
-		"grant_type":    {oauth.GrantTypeRefreshToken},
-		"refresh_token": {g.RefreshToken},
-	}
-	if len(b.cfg.Scopes) > 0 {
-		form.Set("scope", scopes.Format(b.cfg.Scopes))
-	}
-	var rr refreshResponse
-	if err := b.ep.Post(ctx, form, &rr); err != nil {
-		if oauth.HasCode(err, oauth.CodeInvalidGrant) {
-			b.unprovision(ctx, subject, "the IdP refused the refresh token (invalid_grant: reused, revoked or expired)")
-			return nil, fmt.Errorf("%w: %w", ErrNotProvisioned, err)
-		}
-		return nil, fmt.Errorf("broker: refreshing the Nextcloud token of %s: %w", subject, err)
-	}
-	now := b.cfg.Now()
-	// Store a rotated refresh token before anything else can fail: the
-	// old one is spent, and presenting it again would look like reuse.
-	if rr.RefreshToken != "" && rr.RefreshToken != g.RefreshToken {
-		var exp time.Time
-		if rr.RefreshExpiresIn > 0 {
-			exp = now.Add(time.Duration(rr.RefreshExpiresIn) * time.Second)
-		}
-		switch err := b.cfg.Store.Rotate(ctx, g, rr.RefreshToken, exp); {
-		case errors.Is(err, tokenstore.ErrNotFound):
-			// Revoked while we refreshed: the user wants no access.
-			return nil, ErrNotProvisioned
-		case errors.Is(err, tokenstore.ErrConflict):
-			// Re-provisioned meanwhile; the newer grant wins. This token
-			// is still valid but is not cached.
-			b.log.Info("grant changed during refresh; keeping the newer grant", "sub", subject)
-			return b.check(ctx, subject, rr, now, false)
-		case err != nil:
-			return nil, err
-		}
-	}
-	return b.check(ctx, subject, rr, now, true)
+	b.mu.Lock()
+	b.cache[subject] = tok
+	b.mu.Unlock()
+	return copyToken(tok), nil
 }
 
-func (b *Broker) check(ctx context.Context, subject string, rr refreshResponse, now time.Time, cache bool) (*Token, error) {
+// interrupted ends a grant whose last refresh never stored the IdP's
+// answer (its replica died between the two): the stored token may be
+// spent, and presenting it would trip the IdP's reuse detection. It is
+// revoked at the IdP instead (RFC 7009; revoking is not a refresh) and
+// deleted; the user provisions again.
+func (b *Broker) interrupted(ctx context.Context, subject string) error {
+	reason := "an earlier refresh was interrupted (a replica stopped between the IdP's answer and storing it); the stored refresh token may be spent"
+	b.Forget(subject)
+	if err := b.cfg.Store.Audit(ctx, subject, EventUnprovisioned, reason); err != nil {
+		b.log.Warn("audit failed", "sub", subject, "err", err)
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshBound)
+	defer cancel()
+	_, err := b.cfg.Store.Revoke(rctx, subject, reason, func(ctx context.Context, g *tokenstore.Grant) error {
+		if g == nil || b.revoke.URL == "" {
+			return nil
+		}
+		return oauth.Revoke(ctx, b.revoke, g.RefreshToken, "refresh_token")
+	})
+	if err != nil {
+		return fmt.Errorf("broker: ending the grant of %s after an interrupted refresh: %w", subject, err)
+	}
+	b.log.Warn("user unprovisioned: an earlier refresh was interrupted", "sub", subject)
+	return fmt.Errorf("%w (%s)", ErrNotProvisioned, reason)
+}
+
+// Acquire returns subject's token together with a hold on the grant: until
+// release is called the grant cannot be revoked (a revocation on any
+// replica waits), so background work using the token never outlives a
+// revocation that has returned. ctx must come from WorkerContext.
+func (b *Broker) Acquire(ctx context.Context, subject string) (*Token, func(), error) {
+	tok, err := b.TokenFor(ctx, subject)
+	if err != nil {
+		return nil, nil, err
+	}
+	release, err := b.cfg.Store.Hold(ctx, subject)
+	if errors.Is(err, tokenstore.ErrNotFound) {
+		// Revoked between the two.
+		b.Forget(subject)
+		return nil, nil, ErrNotProvisioned
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return tok, release, nil
+}
+
+func (b *Broker) check(ctx context.Context, subject string, rr refreshResponse, now time.Time) (*Token, error) {
 	if rr.AccessToken == "" || !strings.EqualFold(rr.TokenType, "bearer") {
 		return nil, fmt.Errorf("%w: expected a Bearer access token", ErrBadResponse)
 	}
@@ -320,12 +390,7 @@ func (b *Broker) check(ctx context.Context, subject string, rr refreshResponse, 
 	if rr.Scope != "" {
 		t.Scopes = scopes.Parse(rr.Scope)
 	}
-	if cache {
-		b.mu.Lock()
-		b.cache[subject] = t
-		b.mu.Unlock()
-	}
-	return copyToken(t), nil
+	return t, nil
 }
 
 func (b *Broker) unprovision(ctx context.Context, subject, reason string) {

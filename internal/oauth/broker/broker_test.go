@@ -34,7 +34,7 @@ func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.U
 
 type fixture struct {
 	as    *testas.Server
-	store *tokenstore.Store
+	store tokenstore.Store
 	b     *Broker
 	clk   *clock
 	ctx   context.Context

@@ -89,8 +89,9 @@ type Config struct {
 	// Verifier checks the access token of the grant: Nextcloud's audience
 	// (and issuer, signature). CacheSize -1 is appropriate.
 	Verifier *verify.Verifier
-	// Store receives the grant in Complete and loses it in Revoke.
-	Store *tokenstore.Store
+	// Store keeps the pending authorization states and receives the grant
+	// in Complete; Revoke deletes it there.
+	Store tokenstore.Store
 	// StateTTL is the lifetime of an authorization link (default 10 min).
 	StateTTL time.Duration
 	// MaxPending bounds outstanding authorizations (default 10000).
@@ -114,13 +115,13 @@ func (c *Config) ApplyMetadata(m *oauth.Metadata) {
 	c.IssParameterSupported = c.IssParameterSupported || m.AuthorizationResponseIssParameterSupported
 }
 
-// Flow runs progressive consent. It is safe for concurrent use; pending
-// authorizations live in memory (a restart invalidates open links).
+// Flow runs progressive consent. It is safe for concurrent use, and
+// several replicas may run it on one shared store: pending authorizations
+// live in the store, so a link issued by one replica completes on another.
 type Flow struct {
 	cfg    Config
 	token  oauth.Endpoint
 	revoke oauth.Endpoint
-	states *states
 }
 
 // New checks cfg and returns a Flow.
@@ -155,7 +156,6 @@ func New(cfg Config) (*Flow, error) {
 		cfg:    cfg,
 		token:  oauth.Endpoint{Name: "token endpoint", URL: cfg.TokenEndpoint, Client: cfg.Client, HTTPClient: cfg.HTTPClient},
 		revoke: oauth.Endpoint{Name: "revocation endpoint", URL: cfg.RevocationEndpoint, Client: cfg.Client, HTTPClient: cfg.HTTPClient},
-		states: newStates(cfg.MaxPending, maxPerSubject),
 	}, nil
 }
 
@@ -179,7 +179,7 @@ func (f *Flow) Begin(ctx context.Context, subject string) (*Authorization, error
 	}
 	now := f.cfg.Now()
 	verifier := oauth2.GenerateVerifier()
-	state, err := f.states.add(subject, verifier, now, f.cfg.StateTTL)
+	state, err := f.addState(ctx, subject, verifier, now)
 	if err != nil {
 		return nil, err
 	}
@@ -256,7 +256,7 @@ func (f *Flow) Complete(ctx context.Context, cb Callback) (*Result, error) {
 	if cb.State == "" {
 		return nil, ErrUnknownState
 	}
-	p, err := f.states.take(cb.State, f.cfg.Now())
+	p, err := f.takeState(ctx, cb.State, f.cfg.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -395,30 +395,29 @@ type RevokeResult struct {
 // failures; the IdP outcome is in the result.
 func (f *Flow) Revoke(ctx context.Context, subject string) (RevokeResult, error) {
 	var res RevokeResult
-	g, err := f.cfg.Store.Get(ctx, subject)
-	switch {
-	case errors.Is(err, tokenstore.ErrNotFound):
-		return res, nil
-	case err != nil:
-		// Undecryptable: nothing to revoke at the IdP, but delete.
-		res.IdPError = err
-	default:
-		if f.revoke.URL == "" {
+	// The store locks the grant against every other use (background jobs
+	// and refreshes on any replica end first, none starts after), so once
+	// Revoke returns nothing uses the grant any more.
+	deleted, err := f.cfg.Store.Revoke(ctx, subject, "revoked by the user", func(ctx context.Context, g *tokenstore.Grant) error {
+		switch {
+		case g == nil:
+			// Undecryptable: nothing to revoke at the IdP, but delete.
+			res.IdPError = errors.New("the stored grant could not be decrypted, so the IdP could not be told")
+		case f.revoke.URL == "":
 			res.IdPError = errors.New("the IdP has no revocation endpoint; the refresh token will expire on its own")
-		} else if err := oauth.Revoke(ctx, f.revoke, g.RefreshToken, "refresh_token"); err != nil {
-			res.IdPError = fmt.Errorf("the IdP could not revoke the refresh token: %w", err)
-		} else {
-			res.RevokedAtIdP = true
+		default:
+			if err := oauth.Revoke(ctx, f.revoke, g.RefreshToken, "refresh_token"); err != nil {
+				res.IdPError = fmt.Errorf("the IdP could not revoke the refresh token: %w", err)
+			} else {
+				res.RevokedAtIdP = true
+			}
 		}
-	}
-	detail := "revoked at the IdP"
-	if res.IdPError != nil {
-		detail = "deleted locally; " + res.IdPError.Error()
-	}
-	if err := f.cfg.Store.Audit(ctx, subject, EventRevoked, detail); err != nil {
-		return res, err
-	}
-	deleted, err := f.cfg.Store.Delete(ctx, subject, "revoked by the user")
+		detail := "revoked at the IdP"
+		if res.IdPError != nil {
+			detail = "deleted locally; " + res.IdPError.Error()
+		}
+		return f.cfg.Store.Audit(ctx, subject, EventRevoked, detail)
+	})
 	res.Deleted = deleted
 	return res, err
 }

@@ -35,12 +35,12 @@ func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.U
 
 type fixture struct {
 	as    *testas.Server
-	store *tokenstore.Store
+	store tokenstore.Store
 	flow  *Flow
 	clk   *clock
 }
 
-func newStore(t *testing.T) *tokenstore.Store {
+func newStore(t *testing.T) tokenstore.Store {
 	t.Helper()
 	ks, _ := tokenstore.GenerateKey()
 	k, _ := tokenstore.ParseKey(ks)
@@ -116,7 +116,7 @@ func (f *fixture) begin(t *testing.T, sub string) Callback {
 	return approve(t, a.URL)
 }
 
-func events(t *testing.T, s *tokenstore.Store, sub string) []string {
+func events(t *testing.T, s tokenstore.Store, sub string) []string {
 	t.Helper()
 	ev, err := s.AuditEvents(context.Background(), sub, 0)
 	if err != nil {
@@ -360,7 +360,7 @@ func TestPendingBounds(t *testing.T) {
 			first = u.Query().Get("state")
 		}
 	}
-	if n := f.flow.states.len(); n != maxPerSubject {
+	if n, _ := f.store.PendingStates(ctx); n != maxPerSubject {
 		t.Fatalf("%d pending for one user, want %d", n, maxPerSubject)
 	}
 	if _, err := f.flow.Complete(ctx, Callback{State: first, Code: "x"}); !errors.Is(err, ErrUnknownState) {
@@ -464,7 +464,7 @@ func TestPKCEChallengeMatchesVerifier(t *testing.T) {
 	a, _ := f.flow.Begin(context.Background(), "alice")
 	u, _ := url.Parse(a.URL)
 	st := u.Query().Get("state")
-	p, err := f.flow.states.take(st, f.clk.Now())
+	p, err := f.flow.takeState(context.Background(), st, f.clk.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

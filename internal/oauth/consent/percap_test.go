@@ -26,7 +26,9 @@ func TestPendingCapPerUserCountsUsedStates(t *testing.T) {
 		_, err = f.flow.Complete(ctx, Callback{State: u.Query().Get("state"), Error: "access_denied"})
 		require.Error(t, err)
 	}
-	assert.LessOrEqual(t, f.flow.states.len(), maxPerSubject, "states kept for one user")
+	n, err := f.store.PendingStates(ctx)
+	require.NoError(t, err)
+	assert.LessOrEqual(t, n, maxPerSubject, "states kept for one user")
 	for _, sub := range []string{"alice", "bob"} {
 		_, err := f.flow.Begin(ctx, sub)
 		assert.NoError(t, err, "%s could not start provisioning after another user's spent links", sub)

@@ -1,19 +1,19 @@
 package consent
 
 import (
-	"cmp"
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
-	"slices"
-	"sync"
 	"time"
+
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/oauth/tokenstore"
 )
 
 // State errors: the callback cannot be matched to a Begin of this server.
 var (
-	// ErrUnknownState: the state was never issued by this server (or the
-	// server restarted since; pending authorizations live in memory).
+	// ErrUnknownState: the state was never issued by this server (or it
+	// was evicted: a user keeps only the newest few links).
 	ErrUnknownState = errors.New("consent: unknown state; start again with provision_nextcloud_access")
 	// ErrStateExpired: the authorization took longer than the state's
 	// lifetime.
@@ -28,26 +28,6 @@ var (
 type pending struct {
 	subject  string
 	verifier string
-	expires  time.Time
-	used     bool
-	// seq orders links by creation: expiry times can tie (a coarse or fake
-	// clock), and eviction must drop the oldest link, not a random one.
-	seq uint64
-}
-
-// states holds pending authorizations in memory: single-use, expiring,
-// bounded in total and per subject (used states included). Used states are remembered until
-// their expiry so a replay is reported as such.
-type states struct {
-	mu         sync.Mutex
-	m          map[string]*pending
-	max        int
-	perSubject int
-	seq        uint64
-}
-
-func newStates(max, perSubject int) *states {
-	return &states{m: map[string]*pending{}, max: max, perSubject: perSubject}
 }
 
 func randomToken() (string, error) {
@@ -58,71 +38,38 @@ func randomToken() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// add records a new pending authorization for subject and returns its
-// state.
-func (s *states) add(subject, verifier string, now time.Time, ttl time.Duration) (string, error) {
+// addState records a new pending authorization for subject in the store
+// (shared by every replica, so the callback may land on any of them) and
+// returns its state. A user keeps the newest maxPerSubject states, used
+// ones included: they stay until they expire (so a replay is reported as
+// one), and a user who spends links as fast as they are issued must not
+// fill the global bound for everyone.
+func (f *Flow) addState(ctx context.Context, subject, verifier string, now time.Time) (string, error) {
 	state, err := randomToken()
 	if err != nil {
 		return "", err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.sweep(now)
-	// A user asking again and again keeps only the newest few states.
-	// Used states count too: they stay until they expire (so a replay is
-	// reported as one), and a user who spends links as fast as they are
-	// issued must not fill the global bound for everyone. Dropping a used
-	// state only turns a later replay's "already used" into "unknown".
-	var mine []string
-	for k, p := range s.m {
-		if p.subject == subject {
-			mine = append(mine, k)
-		}
-	}
-	if len(mine) >= s.perSubject {
-		slices.SortFunc(mine, func(a, b string) int { return cmp.Compare(s.m[a].seq, s.m[b].seq) })
-		for _, k := range mine[:len(mine)-s.perSubject+1] {
-			delete(s.m, k)
-		}
-	}
-	if len(s.m) >= s.max {
+	err = f.cfg.Store.AddState(ctx, state, tokenstore.PendingState{Subject: subject, Verifier: verifier, ExpiresAt: now.Add(f.cfg.StateTTL)},
+		now, maxPerSubject, f.cfg.MaxPending)
+	if errors.Is(err, tokenstore.ErrTooManyPending) {
 		return "", ErrTooManyPending
 	}
-	s.seq++
-	s.m[state] = &pending{subject: subject, verifier: verifier, expires: now.Add(ttl), seq: s.seq}
-	return state, nil
+	return state, err
 }
 
-// take consumes state: it can be taken once, before it expires.
-func (s *states) take(state string, now time.Time) (pending, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	p, ok := s.m[state]
+// takeState consumes state: of any number of callbacks with it, on any
+// replica, exactly one gets it, before it expires.
+func (f *Flow) takeState(ctx context.Context, state string, now time.Time) (pending, error) {
+	p, err := f.cfg.Store.TakeState(ctx, state, now)
 	switch {
-	case !ok:
+	case errors.Is(err, tokenstore.ErrStateUnknown):
 		return pending{}, ErrUnknownState
-	case p.used:
+	case errors.Is(err, tokenstore.ErrStateUsed):
 		return pending{}, ErrStateUsed
-	case !now.Before(p.expires):
-		delete(s.m, state)
+	case errors.Is(err, tokenstore.ErrStateExpired):
 		return pending{}, ErrStateExpired
+	case err != nil:
+		return pending{}, err
 	}
-	p.used = true
-	out := *p
-	p.verifier = "" // no longer needed
-	return out, nil
-}
-
-func (s *states) sweep(now time.Time) {
-	for k, p := range s.m {
-		if !now.Before(p.expires) {
-			delete(s.m, k)
-		}
-	}
-}
-
-func (s *states) len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.m)
+	return pending{subject: p.Subject, verifier: p.Verifier}, nil
 }
