@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/envflag"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/oauth/tokenstore"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/serve"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools"
 )
@@ -70,6 +71,17 @@ type Config struct {
 	EnableProgressiveConsent bool
 	TokenEncryptionKey       string
 	TokenStorageDB           string
+	// TokenStorageURL, a postgres:// URL, puts the token store in
+	// PostgreSQL instead of the SQLite file TokenStorageDB: what several
+	// replicas share (docs/architecture.md §1.4). TokenStorageMaxConns
+	// bounds this process's connections to it.
+	TokenStorageURL      string
+	TokenStorageMaxConns int
+	// SessionMode is "stateful" (MCP sessions live in this process) or
+	// "stateless" (go-sdk's stateless streamable HTTP: any replica answers
+	// any request); empty picks stateless with a PostgreSQL store (a
+	// deployment of several replicas) and stateful otherwise.
+	SessionMode string
 	// SyncInterval is how often the background worker runs the modules'
 	// background work (the notes search index) for each user with
 	// background access. Its variable keeps the upstream name,
@@ -156,6 +168,9 @@ var envNames = map[string]string{
 	"progressive-consent":       "ENABLE_PROGRESSIVE_CONSENT",
 	"token-encryption-key":      "TOKEN_ENCRYPTION_KEY",
 	"token-storage-db":          "TOKEN_STORAGE_DB",
+	"token-storage-url":         "TOKEN_STORAGE_URL",
+	"token-storage-max-conns":   "TOKEN_STORAGE_MAX_CONNS",
+	"session-mode":              "MCP_SESSION_MODE",
 	"sync-interval":             "NOTES_SYNC_INTERVAL",
 	"http-timeout":              "NEXTCLOUD_HTTP_TIMEOUT",
 	"body-timeout":              "MCP_BODY_TIMEOUT",
@@ -201,7 +216,10 @@ func (c *Config) Bind(fs *flag.FlagSet) {
 	fs.BoolVar(&c.ExchangeRefreshFallback, "exchange-refresh-fallback", false, u("exchange-refresh-fallback", "when an exchange fails, serve the call with the user's offline grant (breaks invariant 1; off by default)"))
 	fs.BoolVar(&c.EnableProgressiveConsent, "progressive-consent", false, u("progressive-consent", "require users to provision offline access (Flow 2) before Nextcloud tools work"))
 	fs.StringVar(&c.TokenEncryptionKey, "token-encryption-key", "", u("token-encryption-key", "key for stored refresh tokens (`nextcloud-mcp keygen` prints one)"))
-	fs.StringVar(&c.TokenStorageDB, "token-storage-db", "nextcloud-mcp-tokens.db", u("token-storage-db", "SQLite file for provisioned grants"))
+	fs.StringVar(&c.TokenStorageDB, "token-storage-db", "nextcloud-mcp-tokens.db", u("token-storage-db", "SQLite file for provisioned grants (one process)"))
+	fs.StringVar(&c.TokenStorageURL, "token-storage-url", "", u("token-storage-url", "postgres:// URL of a PostgreSQL database for the token store, shared by several replicas (instead of --token-storage-db)"))
+	fs.IntVar(&c.TokenStorageMaxConns, "token-storage-max-conns", 10, u("token-storage-max-conns", "PostgreSQL connections of this process at most"))
+	fs.StringVar(&c.SessionMode, "session-mode", "", u("session-mode", "stateful or stateless MCP sessions (default: stateless with --token-storage-url, else stateful)"))
 	fs.Func("allowed-origins", u("allowed-origins", "comma-separated web origins (scheme://host[:port]) besides this server's own whose browser requests /mcp serves; others get 403"), func(s string) error {
 		c.AllowedOrigins = splitList(s)
 		return nil
@@ -294,10 +312,22 @@ func (c *Config) Validate() error {
 			if c.TokenEncryptionKey == "" {
 				bad("TOKEN_ENCRYPTION_KEY (--token-encryption-key) is required for progressive consent; `nextcloud-mcp keygen` prints one")
 			}
-			if c.TokenStorageDB == "" {
-				bad("TOKEN_STORAGE_DB (--token-storage-db) is required for progressive consent")
+			if c.TokenStorageDB == "" && c.TokenStorageURL == "" {
+				bad("TOKEN_STORAGE_DB (--token-storage-db) or TOKEN_STORAGE_URL (--token-storage-url) is required for progressive consent")
 			}
 		}
+	}
+	if c.TokenStorageURL != "" && !tokenstore.IsPostgresURL(c.TokenStorageURL) {
+		// Never echo the value: it may hold a password.
+		bad("TOKEN_STORAGE_URL (--token-storage-url) must be a postgres:// or postgresql:// URL")
+	}
+	if c.TokenStorageMaxConns < 0 || c.TokenStorageMaxConns == 1 {
+		bad("TOKEN_STORAGE_MAX_CONNS (--token-storage-max-conns) must be at least 2 (a refresh holds one connection while it writes on another)")
+	}
+	switch c.SessionMode {
+	case "", SessionsStateful, SessionsStateless:
+	default:
+		bad("MCP_SESSION_MODE (--session-mode) must be stateful or stateless, not %q", c.SessionMode)
 	}
 	if c.HTTPTimeout <= 0 {
 		bad("NEXTCLOUD_HTTP_TIMEOUT (--http-timeout) must be positive")
@@ -387,7 +417,19 @@ func (c *Config) applyDefaults() {
 	if c.MaxBatch == 0 {
 		c.MaxBatch = DefaultMaxBatch
 	}
+	if c.SessionMode == "" {
+		c.SessionMode = SessionsStateful
+		if c.TokenStorageURL != "" {
+			c.SessionMode = SessionsStateless
+		}
+	}
 }
+
+// The session modes (MCP_SESSION_MODE; docs/architecture.md §1.4).
+const (
+	SessionsStateful  = "stateful"
+	SessionsStateless = "stateless"
+)
 
 // Limits are the connection bounds of the HTTP listener (zero fields take
 // serve's defaults).

@@ -95,6 +95,10 @@ func TestConfigModes(t *testing.T) {
 		{name: "negative body timeout", env: with(map[string]string{"MCP_BODY_TIMEOUT": "-1s"}), wantErr: []string{"MCP_BODY_TIMEOUT"}},
 		{name: "negative idle timeout", args: []string{"--idle-timeout=-5s"}, env: oauth, wantErr: []string{"MCP_IDLE_TIMEOUT"}},
 		{name: "negative connection bound", env: with(map[string]string{"MCP_MAX_CONNECTIONS": "-3"}), wantErr: []string{"MCP_MAX_CONNECTIONS"}},
+		{name: "PostgreSQL token store", env: with(map[string]string{"TOKEN_STORAGE_URL": "postgres://mcp:hunter2@127.0.0.1:5432/mcp", "MCP_SESSION_MODE": "stateless"}), wantMode: ModePassthrough},
+		{name: "token store URL of another kind is refused without echo", env: with(map[string]string{"TOKEN_STORAGE_URL": "mysql://mcp:hunter2@127.0.0.1/mcp"}), wantErr: []string{"TOKEN_STORAGE_URL", "postgres://"}},
+		{name: "one store connection is too few", env: with(map[string]string{"TOKEN_STORAGE_MAX_CONNS": "1"}), wantErr: []string{"TOKEN_STORAGE_MAX_CONNS"}},
+		{name: "unknown session mode", env: with(map[string]string{"MCP_SESSION_MODE": "sticky"}), wantErr: []string{"MCP_SESSION_MODE", "stateful or stateless"}},
 		{name: "several problems at once", env: map[string]string{"NEXTCLOUD_HOST": "ftp://x", "MCP_TRANSPORT": "pipe"}, wantErr: []string{"NEXTCLOUD_HOST", "MCP_TRANSPORT", "no credentials"}},
 	}
 	for _, tt := range tests {
@@ -149,4 +153,26 @@ func TestConfigDefaults(t *testing.T) {
 			t.Errorf("flag --%s has no environment variable", f.Name)
 		}
 	})
+}
+
+// TestSessionModeDefault: stateful for one process; stateless when the
+// token store is PostgreSQL (several replicas), unless set.
+func TestSessionModeDefault(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{name: "one process", cfg: Config{}, want: SessionsStateful},
+		{name: "PostgreSQL store", cfg: Config{TokenStorageURL: "postgres://127.0.0.1/mcp"}, want: SessionsStateless},
+		{name: "set explicitly", cfg: Config{TokenStorageURL: "postgres://127.0.0.1/mcp", SessionMode: SessionsStateful}, want: SessionsStateful},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.cfg.applyDefaults()
+			if tt.cfg.SessionMode != tt.want {
+				t.Errorf("SessionMode = %q, want %q", tt.cfg.SessionMode, tt.want)
+			}
+		})
+	}
 }

@@ -54,11 +54,14 @@ func newConsentService(ctx context.Context, s *Server) (*consentService, error) 
 	if err != nil {
 		return nil, fmt.Errorf("server: TOKEN_ENCRYPTION_KEY: %w", err)
 	}
-	path := s.cfg.TokenStorageDB
-	if abs, err := filepath.Abs(path); err == nil {
-		path = abs
+	target := s.cfg.TokenStorageURL
+	if target == "" {
+		target = s.cfg.TokenStorageDB
+		if abs, err := filepath.Abs(target); err == nil {
+			target = abs
+		}
 	}
-	store, err := tokenstore.Open(ctx, path, key, tokenstore.Options{Logger: s.logger})
+	store, err := tokenstore.Open(ctx, target, key, tokenstore.Options{Logger: s.logger, MaxConns: s.cfg.TokenStorageMaxConns})
 	if err != nil {
 		return nil, fmt.Errorf("server: token store: %w", err)
 	}
@@ -81,12 +84,13 @@ func newConsentService(ctx context.Context, s *Server) (*consentService, error) 
 		return nil, errors.Join(fmt.Errorf("server: progressive consent: %w", err), store.Close())
 	}
 	b, err := broker.New(broker.Config{
-		TokenEndpoint: s.meta.TokenEndpoint,
-		Client:        client,
-		Store:         store,
-		Verifier:      s.ncVerifier,
-		HTTPClient:    s.hc,
-		Logger:        s.logger,
+		TokenEndpoint:      s.meta.TokenEndpoint,
+		RevocationEndpoint: s.meta.RevocationEndpoint,
+		Client:             client,
+		Store:              store,
+		Verifier:           s.ncVerifier,
+		HTTPClient:         s.hc,
+		Logger:             s.logger,
 	})
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("server: token broker: %w", err), store.Close())
@@ -145,6 +149,31 @@ func (c *consentService) gate(next clientSource) clientSource {
 			return nil, &notProvisionedError{url: withLoginHint(a.URL, extra), expires: a.ExpiresAt}
 		}
 		return next(ctx, extra)
+	}
+}
+
+// dropRevoked is the consent service's MCP middleware: before a tool call
+// or resource read, it asks the shared store whether the caller still has
+// a grant, and when not, drops what this process keeps for that user (the
+// background data, such as the notes index, and the broker's cached
+// token). A revocation on another replica is thus seen here before the
+// next call can use anything derived from the grant (docs/architecture.md
+// §1.4). The gate refuses the call itself when it needs Nextcloud.
+func (c *consentService) dropRevoked(next mcp.MethodHandler) mcp.MethodHandler {
+	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		if method == "tools/call" || method == "resources/read" {
+			if ti := tokenInfo(req.GetExtra()); ti != nil && ti.UserID != "" {
+				ok, err := c.store.Has(ctx, ti.UserID)
+				if err != nil {
+					return nil, fmt.Errorf("could not check whether Nextcloud access is provisioned: %w", err)
+				}
+				if !ok {
+					c.broker.Forget(ti.UserID)
+					c.forgotten(ti.UserID)
+				}
+			}
+		}
+		return next(ctx, method, req)
 	}
 }
 

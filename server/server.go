@@ -176,6 +176,9 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error) 
 	}
 	s.set.Register(s.mcp, deps)
 	s.mcp.AddReceivingMiddleware(s.policy.middleware(s.mode != ModeBasic, cfg.brokenVariant != variantNoCallScopeCheck))
+	if s.consent != nil {
+		s.mcp.AddReceivingMiddleware(s.consent.dropRevoked)
+	}
 	s.origins = newOriginPolicy(cfg.PublicURL, cfg.AllowedOrigins)
 	s.handler = s.routes()
 	if s.mode == ModeBasic && cfg.Transport == "http" && !LoopbackListen(cfg.Listen) {
@@ -183,8 +186,8 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error) 
 		logger.Warn("basic mode listens on a non-loopback address (MCP_ALLOW_REMOTE_BASIC): it authenticates nobody, so anyone who reaches this address acts as the configured Nextcloud user",
 			"listen", cfg.Listen, "nextcloud_user", cfg.NextcloudUsername)
 	}
-	logger.Info("nextcloud-mcp configured", "mode", string(s.mode), "mcp_url", cfg.MCPURL(),
-		"nextcloud", cfg.NextcloudHost, "issuer", s.issuer(), "progressive_consent", s.consent != nil,
+	logger.Info("nextcloud-mcp configured", "mode", string(s.mode), "mcp_url", cfg.MCPURL(), "sessions", cfg.SessionMode,
+		"nextcloud", cfg.NextcloudHost, "issuer", s.issuer(), "progressive_consent", s.consent != nil, "token_store", s.storeBackend(),
 		"tools", len(s.set.Tools()))
 	return s, nil
 }
@@ -284,6 +287,14 @@ func (s *Server) newExchanger() (*exchange.Exchanger, error) {
 	return ex, nil
 }
 
+// storeBackend names the token store's engine ("" without consent).
+func (s *Server) storeBackend() string {
+	if s.consent == nil {
+		return ""
+	}
+	return s.consent.store.Backend()
+}
+
 func (s *Server) issuer() string {
 	if s.meta == nil {
 		return ""
@@ -311,12 +322,23 @@ func (s *Server) verifyBearer(ctx context.Context, token string) (*auth.TokenInf
 // routes builds the HTTP surface.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
+	// Stateless (docs/architecture.md §1.4): no session outlives its
+	// request, so any replica answers any request; each request is
+	// authenticated and bound to its token's user on its own.
+	stateless := s.cfg.SessionMode == SessionsStateless
 	streamable := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s.mcp }, &mcp.StreamableHTTPOptions{
 		Logger:         s.logger,
 		SessionTimeout: 30 * time.Minute,
+		Stateless:      stateless,
 	})
 	var mcpHandler http.Handler = streamable
-	if s.cfg.brokenVariant != variantNoLimits {
+	switch {
+	case stateless && s.cfg.brokenVariant != variantNoLimits:
+		// No session is held between requests, so there is nothing for
+		// the session caps to count: what a client holds is its
+		// in-flight requests, bounded by MCP_MAX_CONNECTIONS.
+		mcpHandler = batchCap(s.cfg.MaxBatch, streamable)
+	case s.cfg.brokenVariant != variantNoLimits:
 		// Innermost, after authentication: the caps count per verified
 		// user, and a refused batch costs no session.
 		limiter := newSessionLimiter(s.cfg.MaxSessions, s.cfg.MaxSessionsPerUser, s.mcp.Sessions, s.logger)
@@ -388,6 +410,14 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		ok = false
 	} else {
 		checks["nextcloud"] = "ok"
+	}
+	if s.consent != nil {
+		if err := s.consent.store.Ping(ctx); err != nil {
+			checks["token_store"] = err.Error()
+			ok = false
+		} else {
+			checks["token_store"] = "ok"
+		}
 	}
 	if s.meta != nil {
 		if _, err := oauth.Discover(ctx, s.hc, s.meta.Issuer); err != nil {

@@ -64,11 +64,20 @@ func (s *Server) syncAll(ctx context.Context) {
 	}
 }
 
-// syncUser runs each module's background work for one user.
+// jobTimeout bounds one user's background work; a grant is held (and a
+// revocation waits) at most this long (docs/architecture.md §1.4).
+const jobTimeout = 2 * time.Minute
+
+// syncUser runs each module's background work for one user. With
+// progressive consent it holds the user's grant meanwhile: a revocation,
+// on this replica or another, waits until the work is done, and work
+// never starts on a revoked grant.
 func (s *Server) syncUser(ctx context.Context, sub string) {
+	ctx, cancel := context.WithTimeout(ctx, jobTimeout)
+	defer cancel()
 	client := s.nc
 	if s.mode != ModeBasic {
-		tok, err := s.consent.broker.TokenFor(ctx, sub)
+		tok, release, err := s.consent.broker.Acquire(ctx, sub)
 		if err != nil {
 			if errors.Is(err, broker.ErrNotProvisioned) {
 				s.forget(sub)
@@ -78,6 +87,7 @@ func (s *Server) syncUser(ctx context.Context, sub string) {
 			s.logger.Warn("background sync: no token for user", "sub", sub, "err", err)
 			return
 		}
+		defer release()
 		client = s.nc.WithCredentials(nextcloud.BearerFor(sub, tok.AccessToken))
 	}
 	for _, id := range s.backgroundIDs() {

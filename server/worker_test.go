@@ -2,11 +2,16 @@ package server_test
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/idp"
+	fakenc "github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/nextcloud"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/devstack"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/devstack/devstacktest"
@@ -135,5 +140,42 @@ func TestWorkerUnprovisionsOnRevokedGrant(t *testing.T) {
 			t.Fatalf("the user stayed provisioned after the IdP dropped the grant: %q", text(res))
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestRevokeWaitsForBackgroundWork: a revocation that arrives while the
+// worker syncs the user returns only after the sync is done, and no
+// background request reaches Nextcloud after it returned (the worker
+// holds the grant while it works: docs/architecture.md §1.4).
+func TestRevokeWaitsForBackgroundWork(t *testing.T) {
+	st := devstacktest.Start(t, devstack.Options{Mode: server.ModeExchange, ProgressiveConsent: true, AutoApprove: true, SyncInterval: time.Hour})
+	ctx := context.Background()
+	token, err := st.Token(ctx, "alice", allScopes)
+	require.NoError(t, err)
+	cs := connect(t, st.MCPURL, token)
+	var p struct {
+		URL string `json:"authorization_url"`
+	}
+	mustCall(t, cs, "provision_nextcloud_access", nil, &p)
+	// The sync after provisioning lists the notes slowly.
+	const slow = 700 * time.Millisecond
+	st.Nextcloud.InjectFault(fakenc.Fault{Pattern: "*/apps/notes/api/v1/notes", Method: http.MethodGet, Delay: slow})
+	st.Nextcloud.ResetLog()
+	approve(t, p.URL)
+	// Wait until the worker's listing is in flight: the fault is consumed
+	// when the request arrives.
+	require.Eventually(t, func() bool { return len(st.Nextcloud.Faults()) == 0 }, 5*time.Second, 5*time.Millisecond)
+	start := time.Now()
+	var rev struct {
+		Deleted bool `json:"deleted"`
+	}
+	mustCall(t, cs, "revoke_nextcloud_access", nil, &rev)
+	returned := time.Now()
+	require.True(t, rev.Deleted)
+	assert.GreaterOrEqual(t, returned.Sub(start), slow/2, "the revocation did not wait for the running sync")
+	for _, e := range st.Nextcloud.RequestLog() {
+		if e.Token != nil && e.Token.Azp == devstack.ServerClientID && e.Token.Act == nil {
+			assert.True(t, e.Time.Before(returned), "a background request at %v, after the revocation returned at %v", e.Time, returned)
+		}
 	}
 }
