@@ -77,6 +77,10 @@ type Config struct {
 	// bounds this process's connections to it.
 	TokenStorageURL      string
 	TokenStorageMaxConns int
+	// TokenStorageTimeout bounds every statement of the token store: a
+	// database that is down or hangs fails the one request with a clear
+	// error after this long.
+	TokenStorageTimeout time.Duration
 	// SessionMode is "stateful" (MCP sessions live in this process) or
 	// "stateless" (go-sdk's stateless streamable HTTP: any replica answers
 	// any request); empty picks stateless with a PostgreSQL store (a
@@ -170,6 +174,7 @@ var envNames = map[string]string{
 	"token-storage-db":          "TOKEN_STORAGE_DB",
 	"token-storage-url":         "TOKEN_STORAGE_URL",
 	"token-storage-max-conns":   "TOKEN_STORAGE_MAX_CONNS",
+	"token-storage-timeout":     "TOKEN_STORAGE_TIMEOUT",
 	"session-mode":              "MCP_SESSION_MODE",
 	"sync-interval":             "NOTES_SYNC_INTERVAL",
 	"http-timeout":              "NEXTCLOUD_HTTP_TIMEOUT",
@@ -219,6 +224,7 @@ func (c *Config) Bind(fs *flag.FlagSet) {
 	fs.StringVar(&c.TokenStorageDB, "token-storage-db", "nextcloud-mcp-tokens.db", u("token-storage-db", "SQLite file for provisioned grants (one process)"))
 	fs.StringVar(&c.TokenStorageURL, "token-storage-url", "", u("token-storage-url", "postgres:// URL of a PostgreSQL database for the token store, shared by several replicas (instead of --token-storage-db)"))
 	fs.IntVar(&c.TokenStorageMaxConns, "token-storage-max-conns", 10, u("token-storage-max-conns", "PostgreSQL connections of this process at most"))
+	fs.DurationVar(&c.TokenStorageTimeout, "token-storage-timeout", tokenstore.DefaultStatementTimeout, u("token-storage-timeout", "every token-store statement must finish within this time"))
 	fs.StringVar(&c.SessionMode, "session-mode", "", u("session-mode", "stateful or stateless MCP sessions (default: stateless with --token-storage-url, else stateful)"))
 	fs.Func("allowed-origins", u("allowed-origins", "comma-separated web origins (scheme://host[:port]) besides this server's own whose browser requests /mcp serves; others get 403"), func(s string) error {
 		c.AllowedOrigins = splitList(s)
@@ -323,6 +329,9 @@ func (c *Config) Validate() error {
 	}
 	if c.TokenStorageMaxConns < 0 || c.TokenStorageMaxConns == 1 {
 		bad("TOKEN_STORAGE_MAX_CONNS (--token-storage-max-conns) must be at least 2 (a refresh holds one connection while it writes on another)")
+	}
+	if c.TokenStorageTimeout < 0 {
+		bad("TOKEN_STORAGE_TIMEOUT (--token-storage-timeout) must not be negative")
 	}
 	switch c.SessionMode {
 	case "", SessionsStateful, SessionsStateless:

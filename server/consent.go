@@ -61,7 +61,9 @@ func newConsentService(ctx context.Context, s *Server) (*consentService, error) 
 			target = abs
 		}
 	}
-	store, err := tokenstore.Open(ctx, target, key, tokenstore.Options{Logger: s.logger, MaxConns: s.cfg.TokenStorageMaxConns})
+	store, err := tokenstore.Open(ctx, target, key, tokenstore.Options{
+		Logger: s.logger, MaxConns: s.cfg.TokenStorageMaxConns, StatementTimeout: s.cfg.TokenStorageTimeout,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("server: token store: %w", err)
 	}
@@ -163,11 +165,10 @@ func (c *consentService) dropRevoked(next mcp.MethodHandler) mcp.MethodHandler {
 	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
 		if method == "tools/call" || method == "resources/read" {
 			if ti := tokenInfo(req.GetExtra()); ti != nil && ti.UserID != "" {
-				ok, err := c.store.Has(ctx, ti.UserID)
-				if err != nil {
-					return nil, fmt.Errorf("could not check whether Nextcloud access is provisioned: %w", err)
-				}
-				if !ok {
+				// A store that cannot be asked cannot vouch for the grant
+				// either: the user's local data goes too (fail closed), and
+				// the gate gives the call its clear error.
+				if ok, err := c.store.Has(ctx, ti.UserID); err != nil || !ok {
 					c.broker.Forget(ti.UserID)
 					c.forgotten(ti.UserID)
 				}

@@ -245,3 +245,58 @@ func TestStatelessSessions(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, resp.StatusCode, body)
 	assert.Contains(t, body, "MCP_MAX_BATCH")
 }
+
+// TestTokenStoreDownOrSlow: with the PostgreSQL store hanging (its
+// processes stopped) or down, a call that needs it fails with a clear
+// tool error within the store's timeout, naming neither the URL's
+// password nor anything secret; other requests and the next calls after
+// the database is back work.
+func TestTokenStoreDownOrSlow(t *testing.T) {
+	pg := pgtest.Start(t)
+	dsn := pg.NewDatabase(t)
+	var logs syncBuffer
+	st := devstacktest.Start(t, devstack.Options{
+		Mode: server.ModeExchange, ProgressiveConsent: true, AutoApprove: true, SyncInterval: time.Hour,
+		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		MutateServer: func(c *server.Config) {
+			c.TokenStorageURL = dsn
+			c.TokenStorageTimeout = 500 * time.Millisecond
+		},
+	})
+	token, err := st.Token(context.Background(), "alice", allScopes)
+	require.NoError(t, err)
+	cs := connect(t, st.MCPURL, token)
+	var status struct {
+		Provisioned bool `json:"provisioned"`
+	}
+	mustCall(t, cs, "check_provisioning_status", nil, &status)
+
+	tests := []struct {
+		name        string
+		fault, heal func() error
+		want        string
+	}{
+		{name: "hanging", fault: pg.Pause, heal: pg.Resume, want: "did not answer in time"},
+		{name: "down", fault: pg.Stop, heal: pg.Restart, want: "could not"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.NoError(t, tt.fault())
+			res := call(t, cs, notes.ToolSearchNotes, map[string]any{"query": "x"}, nil)
+			assert.True(t, res.IsError)
+			assert.Contains(t, text(res), tt.want)
+			assert.NotContains(t, text(res), pg.Password)
+			// Requests that need no store are served meanwhile.
+			resp, err := http.Get(st.BaseURL + "/healthz")
+			require.NoError(t, err)
+			require.NoError(t, resp.Body.Close())
+			assert.Equal(t, http.StatusOK, resp.StatusCode)
+			require.NoError(t, tt.heal())
+			require.Eventually(t, func() bool {
+				res := call(t, cs, "check_provisioning_status", nil, nil)
+				return !res.IsError
+			}, 20*time.Second, 100*time.Millisecond, "the store did not come back")
+		})
+	}
+	assert.NotContains(t, logs.String(), pg.Password, "the database password reached a log line")
+}

@@ -162,8 +162,7 @@ func (s *Server) own(path string) error {
 func (s *Server) command(name string, args ...string) *exec.Cmd {
 	cmd := exec.Command(name, args...)
 	cmd.Env = append(os.Environ(), "LC_ALL=C")
-	// Its own process group: Pause and Resume signal every backend.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: s.cred}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred}
 	return cmd
 }
 
@@ -238,6 +237,11 @@ func (s *Server) Stop() error {
 	if s.cmd == nil {
 		return nil
 	}
+	// A paused server must run to shut down.
+	for _, child := range children(s.cmd.Process.Pid) {
+		_ = syscall.Kill(child, syscall.SIGCONT) // best effort, as in signal
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGCONT)
 	_ = s.cmd.Process.Signal(syscall.SIGINT) // fast shutdown; the wait below tells
 	select {
 	case <-s.exited:
@@ -260,8 +264,37 @@ func (s *Server) signal(sig syscall.Signal) error {
 	if s.cmd == nil {
 		return errors.New("pgtest: not running")
 	}
-	// Every backend is a child of the postmaster: signal the group.
-	return syscall.Kill(-s.cmd.Process.Pid, sig)
+	// Every backend is a child of the postmaster in a session of its own
+	// (PostgreSQL calls setsid), so signal each child, then the postmaster.
+	pid := s.cmd.Process.Pid
+	for _, child := range children(pid) {
+		_ = syscall.Kill(child, sig) // a backend that just exited needs nothing
+	}
+	return syscall.Kill(pid, sig)
+}
+
+// children lists the processes whose parent is pid (Linux /proc).
+func children(pid int) []int {
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	var out []int
+	for _, p := range stats {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid …; comm may hold spaces, so split after ")".
+		i := strings.LastIndexByte(string(b), ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) > 1 && f[1] == strconv.Itoa(pid) {
+			if c, err := strconv.Atoi(filepath.Base(filepath.Dir(p))); err == nil {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
 }
 
 // URL is the connection URL of database db.
