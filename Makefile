@@ -1,5 +1,5 @@
 # nextcloud-mcp-go — see README.md. Every target works on a fresh machine
-# with Go 1.26; `bash .ci/run` installs the rest (litmus, Docker, Node 22).
+# with Go 1.26; `bash .ci/run` installs the rest (litmus, PostgreSQL, Docker, Node 22).
 
 GO        ?= go
 BIN       ?= bin
@@ -23,7 +23,7 @@ run:
 	$(GO) run ./server/cmd/nextcloud-mcp dev
 
 ## test: every test — unit, integration, fuzz seeds, litmus, conformance, smoke.
-## .ci/deps installs litmus and starts a Docker engine where it can (root + apt);
+## .ci/deps installs litmus and PostgreSQL and starts a Docker engine where it can (root + apt);
 ## a part whose tool is missing prints a NOTICE that it was NOT run.
 test: deps lint unit test-litmus conformance test-smoke
 	@echo "test: all parts passed"

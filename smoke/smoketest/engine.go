@@ -128,3 +128,16 @@ func Shutdown(ctx context.Context, runID string) error {
 	}
 	return nil
 }
+
+// Kill sends SIGKILL to a container: a replica that dies at once, without
+// a graceful shutdown. The container stays (its log can still be read)
+// until the test's cleanup removes it.
+func Kill(ctx context.Context, c *Container) error {
+	dc, err := testcontainers.NewDockerClientWithOpts(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeDocker(dc)
+	_, err = dc.ContainerKill(ctx, c.GetContainerID(), client.ContainerKillOptions{Signal: "KILL"})
+	return err
+}

@@ -2,6 +2,7 @@ package smoketest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -48,6 +49,13 @@ type Options struct {
 	Images    Images
 	External  External
 	RunID     string
+	// Replicas runs that many server containers (default 1) behind a
+	// round-robin Balancer whose URL is the servers' public URL; they
+	// share what ServerEnv points them at (TOKEN_STORAGE_URL).
+	Replicas int
+	// IdPArgs are further arguments of the fake IdP (e.g. a short
+	// --access-token-ttl).
+	IdPArgs []string
 }
 
 // Stack is one deployment: IdP, Nextcloud and the MCP server, each in its
@@ -65,6 +73,11 @@ type Stack struct {
 	ProgressiveConsent                bool
 
 	Containers []*Container
+	// Replicas are the server containers and ReplicaURLs their own base
+	// URLs; with more than one, Balancer serves BaseURL in front of them.
+	Replicas    []*Container
+	ReplicaURLs []string
+	Balancer    *Balancer
 	// IdPControl and NCControl are the fakes' control APIs; nil when a
 	// real image replaces the fake.
 	IdPControl *IdPControl
@@ -90,7 +103,8 @@ func StartStack(ctx context.Context, t testing.TB, o Options) *Stack {
 		realImageLock.Lock()
 		t.Cleanup(realImageLock.Unlock)
 	}
-	ports, err := FreePorts(3)
+	replicas := max(1, o.Replicas)
+	ports, err := FreePorts(3 + replicas)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,14 +180,46 @@ func StartStack(ctx context.Context, t testing.TB, o Options) *Stack {
 	s.Secrets.Add("the app password of "+s.User, appPassword)
 
 	env := s.serverEnv(o, serverSecret, appPassword)
-	srv, err := Start(ctx, t, Spec{Role: Server, Image: o.Images[Server], Env: env, RunID: o.RunID})
-	if srv != nil {
-		s.Containers = append(s.Containers, srv)
+	if replicas == 1 {
+		s.ReplicaURLs = []string{s.BaseURL}
+	} else {
+		for i := range replicas {
+			s.ReplicaURLs = append(s.ReplicaURLs, LoopbackURL(ports[3+i]))
+		}
+	}
+	srvs := make([]*Container, replicas)
+	errs := make([]error, replicas)
+	var swg sync.WaitGroup
+	for i := range replicas {
+		renv := maps.Clone(env)
+		renv["MCP_LISTEN"] = hostPort(s.ReplicaURLs[i])
+		role := Server
+		if replicas > 1 {
+			role = fmt.Sprintf("%s-%d", Server, i+1)
+		}
+		swg.Go(func() {
+			srvs[i], errs[i] = Start(ctx, t, Spec{Role: role, Image: o.Images[Server], Env: renv, RunID: o.RunID})
+		})
+	}
+	swg.Wait()
+	for _, c := range srvs {
+		if c != nil {
+			s.Containers = append(s.Containers, c)
+			s.Replicas = append(s.Replicas, c)
+		}
 	}
 	// Registered after every container's termination, so it runs first.
 	s.registerLogChecks(t)
-	if err != nil {
+	if err := errors.Join(errs...); err != nil {
 		t.Fatal(err)
+	}
+	if replicas > 1 {
+		lb, err := StartBalancer(hostPort(s.BaseURL), s.ReplicaURLs)
+		if err != nil {
+			t.Fatalf("starting the balancer: %v", err)
+		}
+		s.Balancer = lb
+		t.Cleanup(func() { _ = lb.Close() }) // only stops the test's own listener
 	}
 
 	switch {
@@ -206,7 +252,7 @@ func (s *Stack) idpSpec(o Options) Spec {
 			Wait:         HTTPReady{URL: s.IssuerURL + "/.well-known/openid-configuration", Contains: `"issuer"`},
 			ReadyTimeout: e.ReadyTimeout}
 	}
-	return Spec{Role: FakeIdP, Image: o.Images[FakeIdP], RunID: o.RunID, Cmd: []string{
+	return Spec{Role: FakeIdP, Image: o.Images[FakeIdP], RunID: o.RunID, Cmd: append([]string{
 		"--listen", hostPort(s.IssuerURL),
 		"--auto-approve",
 		"--control-api",
@@ -214,7 +260,7 @@ func (s *Stack) idpSpec(o Options) Spec {
 		// The MCP URL is a resource the server's client serves: the
 		// client's tokens for it may be exchanged by the server.
 		"--server-resource-uri", s.MCPURL,
-	}}
+	}, o.IdPArgs...)}
 }
 
 func (s *Stack) nextcloudSpec(o Options) Spec {
