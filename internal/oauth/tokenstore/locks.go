@@ -110,8 +110,8 @@ func (l *grantLock) write(ctx context.Context, f func(*sql.Tx) error) error {
 		if tx, err = l.s.db.BeginTx(bctx, nil); err != nil {
 			return l.s.wrap("writing the grant", err)
 		}
+		// The statements f runs in tx end with it: bctx bounds them.
 		defer rollback(tx)
-		ctx = bctx
 	}
 	if err := f(tx); err != nil {
 		return l.s.lockErr(err)
