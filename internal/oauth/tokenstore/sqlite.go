@@ -86,14 +86,6 @@ func newSQLStore(db *sql.DB, key Key, opts Options) *sqlStore {
 	}
 }
 
-// Path is the SQLite database file ("" for PostgreSQL).
-func Path(s Store) string {
-	if ss, ok := s.(*sqlStore); ok {
-		return ss.path
-	}
-	return ""
-}
-
 func prepareFile(path string, logger *slog.Logger) error {
 	dir := filepath.Dir(path)
 	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
