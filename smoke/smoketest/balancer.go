@@ -26,7 +26,11 @@ type Balancer struct {
 	URL string
 
 	backends []*url.URL
-	srv      *http.Server
+	// transport opens a connection per request: a killed replica then
+	// always shows as a refused connection, never as a pooled connection
+	// that dies under a request.
+	transport *http.Transport
+	srv       *http.Server
 	ln       net.Listener
 
 	mu   sync.Mutex
@@ -49,7 +53,7 @@ const maxBalancedBody = 4 << 20
 // StartBalancer listens on addr (127.0.0.1:port) and forwards to backends
 // (base URLs) in turn.
 func StartBalancer(addr string, backends []string) (*Balancer, error) {
-	b := &Balancer{}
+	b := &Balancer{transport: &http.Transport{DisableKeepAlives: true}}
 	for _, raw := range backends {
 		u, err := url.Parse(raw)
 		if err != nil {
@@ -128,6 +132,7 @@ func (b *Balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				pr.SetURL(b.backends[i])
 				pr.Out.Host = pr.In.Host // the public host, as a balancer keeps it
 			},
+			Transport:     b.transport,
 			FlushInterval: -1, // SSE responses stream through
 			ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
 				if errors.Is(err, syscall.ECONNREFUSED) {
