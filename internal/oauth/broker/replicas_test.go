@@ -3,12 +3,14 @@ package broker
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -19,6 +21,7 @@ import (
 
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/idp"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/oauth"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/oauth/internal/testas"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/oauth/tokenstore"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/oauth/verify"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/pgtest"
@@ -156,4 +159,55 @@ func TestReplicasRefreshEachGrantOneAtATime(t *testing.T) {
 			assert.Equal(t, "ok", e.Outcome, "a refresh grant was refused: %+v", e)
 		}
 	}
+}
+
+// TestInterruptedRefreshRevokesInsteadOfReusing: a grant whose last
+// refresh was asked of the IdP but never stored (its replica died in
+// between: the record of the attempt survives) is not refreshed again —
+// the possibly spent token would be reuse — but revoked at the IdP (RFC
+// 7009) and deleted; the user is told to provision again, and it is
+// audited.
+func TestInterruptedRefreshRevokesInsteadOfReusing(t *testing.T) {
+	as := testas.New(t)
+	path := filepath.Join(t.TempDir(), "t.db")
+	ks, _ := tokenstore.GenerateKey()
+	key, _ := tokenstore.ParseKey(ks)
+	ctx := context.Background()
+	store, err := tokenstore.Open(ctx, path, key, tokenstore.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, store.Close()) })
+	v, err := verify.New(verify.Config{Issuer: as.Issuer, Audiences: []string{testas.NextcloudAudience},
+		Keys: verify.NewKeySet(as.URL+"/jwks", verify.KeySetOptions{}), CacheSize: -1})
+	require.NoError(t, err)
+	b, err := New(Config{
+		TokenEndpoint: as.URL + "/token", RevocationEndpoint: as.URL + "/revoke",
+		Client: oauth.ClientCredentials{ID: testas.ServerClientID, Secret: testas.ServerClientSecret},
+		Store:  store, Verifier: v,
+	})
+	require.NoError(t, err)
+	rt := as.IssueRefresh("alice", "offline_access notes:read")
+	require.NoError(t, store.Save(ctx, tokenstore.Grant{Subject: "alice", RefreshToken: rt, ClientID: testas.ServerClientID}))
+	// What a replica killed between the IdP's answer and its commit
+	// leaves: the record of its attempt on the grant's generation.
+	db, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(5000)")
+	require.NoError(t, err)
+	_, err = db.ExecContext(ctx, `INSERT INTO refresh_attempts(subject, generation, started_at, replica) VALUES('alice', 1, 0, 'dead')`)
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+
+	_, err = b.TokenFor(WorkerContext(ctx), "alice")
+	require.ErrorIs(t, err, ErrNotProvisioned)
+	assert.Contains(t, err.Error(), "interrupted")
+	assert.Zero(t, as.CountGrant(oauth.GrantTypeRefreshToken), "the possibly spent refresh token was presented")
+	assert.True(t, as.IsRevoked(rt), "the grant was not revoked at the IdP")
+	has, err := store.Has(ctx, "alice")
+	require.NoError(t, err)
+	assert.False(t, has)
+	ev, err := store.AuditEvents(ctx, "alice", 0)
+	require.NoError(t, err)
+	var names []string
+	for _, e := range ev {
+		names = append(names, e.Event)
+	}
+	assert.Contains(t, names, EventUnprovisioned)
 }
