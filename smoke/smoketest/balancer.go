@@ -31,7 +31,7 @@ type Balancer struct {
 	// that dies under a request.
 	transport *http.Transport
 	srv       *http.Server
-	ln       net.Listener
+	ln        net.Listener
 
 	mu   sync.Mutex
 	next int
