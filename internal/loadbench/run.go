@@ -315,6 +315,13 @@ func startPerf(file string, pid int, logDir string) (func() error, error) {
 		err := cmd.Process.Signal(syscall.SIGINT)
 		if err == nil {
 			err = cmd.Wait()
+			// perf writes its file on SIGINT and then dies of it.
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGINT {
+					err = nil
+				}
+			}
 		}
 		return errors.Join(err, logFile.Close())
 	}, nil
