@@ -93,6 +93,13 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error) 
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	s.nc = nc
+	// The two upstream transports (Nextcloud's and the IdP's) keep their
+	// connections alive between calls; a closed server lets them go.
+	s.closers = append(s.closers, func() error {
+		nc.CloseIdleConnections()
+		s.hc.CloseIdleConnections()
+		return nil
+	})
 
 	var clients clientSource
 	switch s.mode {
