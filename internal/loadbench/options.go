@@ -94,6 +94,11 @@ type Options struct {
 	// process during each target's largest-session cell, one file per
 	// target (perf's own cost then shows in those cells).
 	Perf string
+	// ServerEnv are KEY=VALUE environment variables given to every
+	// measured server process (the bare server, nextcloud-mcp, the dev
+	// stack) alike, e.g. GOMEMLIMIT=48MiB or GOGC=200, so runtime settings
+	// are compared like for like.
+	ServerEnv []string
 	// Verbose prints progress on stderr.
 	Verbose bool
 }
@@ -129,6 +134,14 @@ func ParseArgs(args []string, stderr io.Writer) (Options, error) {
 	fs.IntVar(&o.Rounds, "rounds", o.Rounds, "repeat the load matrix this many times; the report shows medians and spread")
 	fs.StringVar(&o.Out, "o", "", "also write the Markdown report to this file")
 	fs.StringVar(&o.Perf, "perf", "", "directory for `perf record` profiles of the measured process (needs perf)")
+	fs.Func("server-env", "KEY=VALUE for every measured server process, bare included (repeatable), e.g. GOMEMLIMIT=48MiB", func(v string) error {
+		k, _, ok := strings.Cut(v, "=")
+		if !ok || k == "" || strings.ContainsAny(k, " \t") {
+			return fmt.Errorf("%q is not KEY=VALUE", v)
+		}
+		o.ServerEnv = append(o.ServerEnv, v)
+		return nil
+	})
 	fs.BoolVar(&o.Verbose, "v", false, "print progress on stderr")
 	if err := fs.Parse(args); err != nil {
 		return Options{}, err

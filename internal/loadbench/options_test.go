@@ -29,6 +29,9 @@ func TestParseArgs(t *testing.T) {
 				o.Rounds, o.Out, o.Perf, o.Verbose = 3, "r.md", "p", true
 			},
 		},
+		{name: "server environment", args: []string{"-server-env", "GOMEMLIMIT=48MiB", "-server-env", "GOGC=200"},
+			want: func(o *Options) { o.ServerEnv = []string{"GOMEMLIMIT=48MiB", "GOGC=200"} }},
+		{name: "server environment without =", args: []string{"-server-env", "GOGC"}, wantErr: `invalid value "GOGC" for flag -server-env: "GOGC" is not KEY=VALUE`},
 		{name: "duplicate targets collapse", args: []string{"-targets", "dev-exchange,bare,dev-exchange"},
 			want: func(o *Options) { o.Targets = []Target{Bare, DevExchange} }},
 		{name: "unknown target", args: []string{"-targets", "turbo"}, wantErr: `-targets: unknown target "turbo" (want bare,basic,passthrough,exchange,dev-basic,dev-passthrough,dev-exchange)`},

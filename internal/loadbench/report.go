@@ -189,7 +189,7 @@ func Goals(r *Results) []Goal {
 		}
 		ratio := CPURatio(sums, s)
 		out = append(out, Goal{
-			Name:     fmt.Sprintf("server CPU per call ≤ %s× bare (%s, %d sessions)", trimFloat(g.limit), g.target.Mode(), n),
+			Name:     fmt.Sprintf("server CPU per call ≤ %s× bare (%s, %s)", trimFloat(g.limit), g.target.Mode(), sessionsText(n)),
 			Measured: formatRatio(ratio),
 			Met:      !math.IsNaN(ratio) && ratio <= g.limit,
 		})
@@ -200,7 +200,7 @@ func Goals(r *Results) []Goal {
 			continue
 		}
 		out = append(out, Goal{
-			Name:     fmt.Sprintf("no new upstream connection at steady state (%s, %d sessions)", t.Mode(), n),
+			Name:     fmt.Sprintf("no new upstream connection at steady state (%s, %s)", t.Mode(), sessionsText(n)),
 			Measured: fmt.Sprintf("%d in %s calls", s.UpstreamConns, formatInt(s.Calls)),
 			Met:      s.UpstreamConns == 0,
 		})
@@ -212,7 +212,7 @@ func Goals(r *Results) []Goal {
 		}
 		ratio := ThroughputRatio(sums, s)
 		out = append(out, Goal{
-			Name:     fmt.Sprintf("dev-stack throughput ≥ %s× bare (%s, %d sessions)", trimFloat(g.limit), g.target.Mode(), n),
+			Name:     fmt.Sprintf("dev-stack throughput ≥ %s× bare (%s, %s)", trimFloat(g.limit), g.target.Mode(), sessionsText(n)),
 			Measured: formatRatio(ratio),
 			Met:      !math.IsNaN(ratio) && ratio >= g.limit,
 		})
@@ -247,6 +247,9 @@ func WriteReport(w io.Writer, r *Results) error {
 		b.WriteString(", medians, ± half the range between rounds")
 	}
 	b.WriteString(".\n")
+	if len(o.ServerEnv) > 0 {
+		fmt.Fprintf(&b, "Every measured server process (the bare one included) ran with %s.\n", "`"+strings.Join(o.ServerEnv, " ")+"`")
+	}
 	if other := maxOther(sums); other >= 0 {
 		fmt.Fprintf(&b, "Other processes (and the hypervisor's steal) kept up to %.2f cores busy during a cell.\n", other)
 	}

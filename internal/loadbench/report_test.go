@@ -161,6 +161,12 @@ func TestWriteReportShowsSpreadAndFailures(t *testing.T) {
 	assert.Contains(t, out, "2 round(s), medians, ± half the range between rounds")
 	assert.Contains(t, out, "| bare go-sdk (echo tool) | 1 | 1,700 ±6% |")
 	assert.Contains(t, out, "Failed calls: bare at 1 session: 4 of 3,404")
+	assert.NotContains(t, out, "ran with")
+
+	r.Options.ServerEnv = []string{"GOMEMLIMIT=48MiB"}
+	b.Reset()
+	require.NoError(t, WriteReport(&b, r))
+	assert.Contains(t, b.String(), "Every measured server process (the bare one included) ran with `GOMEMLIMIT=48MiB`.")
 }
 
 func TestFormatting(t *testing.T) {

@@ -110,7 +110,7 @@ func maxOr(ns []int, def int) int {
 // measureTarget starts t, warms it up, and measures one cell per session
 // count.
 func measureTarget(ctx context.Context, o Options, bins binaries, logDir string, tr *http.Transport, t Target, round int) (_ []Cell, notes []string, err error) {
-	st, err := startStack(ctx, bins, logDir, t)
+	st, err := startStack(ctx, bins, logDir, t, o.ServerEnv)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -268,7 +268,7 @@ func cpuOf(pids []int) (ours, busy time.Duration, err error) {
 // of o.Idle sessions is open and idle. Each session is what go-sdk's
 // client keeps by default: the session and its standalone SSE stream.
 func measureIdle(ctx context.Context, o Options, bins binaries, logDir string, tr *http.Transport, t Target) (_ []int64, err error) {
-	st, err := startStack(ctx, bins, logDir, t)
+	st, err := startStack(ctx, bins, logDir, t, o.ServerEnv)
 	if err != nil {
 		return nil, err
 	}

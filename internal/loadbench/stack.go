@@ -69,7 +69,7 @@ func findBinaries(dir string) (binaries, error) {
 }
 
 // startStack starts target's processes and obtains a token for the load.
-func startStack(ctx context.Context, bins binaries, logDir string, target Target) (_ *stack, err error) {
+func startStack(ctx context.Context, bins binaries, logDir string, target Target, serverEnv []string) (_ *stack, err error) {
 	st := &stack{target: target}
 	defer func() {
 		if err != nil {
@@ -85,13 +85,13 @@ func startStack(ctx context.Context, bins binaries, logDir string, target Target
 	}
 	switch {
 	case target == Bare:
-		if st.server, err = start("bare", bins.self, []string{"bare", "--listen", "127.0.0.1:0"}, nil); err != nil {
+		if st.server, err = start("bare", bins.self, []string{"bare", "--listen", "127.0.0.1:0"}, serverEnv); err != nil {
 			return nil, err
 		}
 		st.mcpURL = st.server.URL("mcp_url")
 	case target.Dev():
 		if st.server, err = start("dev", bins.server, []string{"dev", "--mode", target.Mode(), "--progressive-consent=false",
-			"--listen", "127.0.0.1:0", "--idp-listen", "127.0.0.1:0", "--nextcloud-listen", "127.0.0.1:0", "--log-level", "warn"}, nil); err != nil {
+			"--listen", "127.0.0.1:0", "--idp-listen", "127.0.0.1:0", "--nextcloud-listen", "127.0.0.1:0", "--log-level", "warn"}, serverEnv); err != nil {
 			return nil, err
 		}
 		st.mcpURL = st.server.URL("mcp_url")
@@ -102,7 +102,7 @@ func startStack(ctx context.Context, bins binaries, logDir string, target Target
 			}
 		}
 	default:
-		if err = st.startSeparate(ctx, bins, start); err != nil {
+		if err = st.startSeparate(ctx, bins, start, serverEnv); err != nil {
 			return nil, err
 		}
 	}
@@ -113,7 +113,7 @@ func startStack(ctx context.Context, bins binaries, logDir string, target Target
 // startSeparate starts the fake IdP (OAuth modes), the fake Nextcloud and
 // nextcloud-mcp serve, each in its own process, configured as the smoke
 // suites configure their containers.
-func (st *stack) startSeparate(ctx context.Context, bins binaries, start func(name, path string, args, env []string) (*child, error)) error {
+func (st *stack) startSeparate(ctx context.Context, bins binaries, start func(name, path string, args, env []string) (*child, error), serverEnv []string) error {
 	mode := st.target.Mode()
 	// The IdP must know the MCP URL (the server's client serves it)
 	// before the server, which discovers the IdP at start, is running.
@@ -163,7 +163,7 @@ func (st *stack) startSeparate(ctx context.Context, bins binaries, start func(na
 		}
 		env = append(env, "NEXTCLOUD_USERNAME="+benchUser, "NEXTCLOUD_PASSWORD="+pw)
 	}
-	if st.server, err = start("nextcloud-mcp", bins.server, []string{"serve"}, env); err != nil {
+	if st.server, err = start("nextcloud-mcp", bins.server, []string{"serve"}, append(env, serverEnv...)); err != nil {
 		return err
 	}
 	if st.target.OAuth() {
