@@ -108,7 +108,7 @@ func DefaultOptions() Options {
 	return Options{
 		Bin:      "bin",
 		Duration: 5 * time.Second,
-		Warmup:   2 * time.Second,
+		Warmup:   5 * time.Second,
 		Sessions: []int{1, 8},
 		Idle:     []int{1, 100, 1000},
 		Targets:  slices.Clone(AllTargets),
