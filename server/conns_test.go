@@ -16,7 +16,7 @@ import (
 )
 
 // TestConcurrentCallsReuseUpstreamConnections: in every token mode, N
-// sessions calling at once open at most N connections to each upstream
+// sessions calling at once open about N connections to each upstream
 // however many calls they make, because the server keeps one transport
 // per upstream whose connections stay alive between calls
 // (docs/architecture.md §4.2). The fakes count the connections they
@@ -68,11 +68,16 @@ func TestConcurrentCallsReuseUpstreamConnections(t *testing.T) {
 			}
 			after := st.Connections()
 			calls := sessions * rounds * callsPerRound
-			assert.LessOrEqual(t, after.Nextcloud-before.Nextcloud, int64(sessions),
+			// About one connection per concurrent call; a call that starts
+			// while a finished call's connection is still on its way back to
+			// the pool may dial one more, which the pool then keeps. Go's
+			// default transport opened 74-107 here.
+			bound := int64(2 * sessions)
+			assert.LessOrEqual(t, after.Nextcloud-before.Nextcloud, bound,
 				"new connections to Nextcloud for %d calls from %d sessions", calls, sessions)
 			// Exchange mode makes one exchange per call at the IdP; the
 			// other modes none (the keys are cached).
-			assert.LessOrEqual(t, after.IdP-before.IdP, int64(sessions),
+			assert.LessOrEqual(t, after.IdP-before.IdP, bound,
 				"new connections to the IdP for %d calls from %d sessions", calls, sessions)
 			t.Logf("%s: %d calls; new connections: Nextcloud %d, IdP %d", mode, calls,
 				after.Nextcloud-before.Nextcloud, after.IdP-before.IdP)

@@ -126,9 +126,17 @@ func TestConcurrentCallsReuseConnections(t *testing.T) {
 		waves     bool  // the server answers in waves of workers requests
 		churns    bool  // want is a lower bound, not an upper one
 		want      int64 // connections the server sees
+		steady    bool  // a second burst must open none
 	}{
-		{name: "tuned: one connection per concurrent call, for every call", transport: func() *http.Transport { return NewTransport(0) }, waves: true, want: workers},
-		{name: "tuned, bounded below the concurrency", transport: func() *http.Transport { return NewTransport(4) }, want: 4},
+		// Sized for the concurrency, the pool is also a hard bound: one
+		// connection per concurrent call, for every call.
+		{name: "tuned for the concurrency", transport: func() *http.Transport { return NewTransport(workers) }, waves: true, want: workers, steady: true},
+		{name: "tuned, bounded below the concurrency", transport: func() *http.Transport { return NewTransport(4) }, want: 4, steady: true},
+		// With room to spare, a call that starts while the connection a
+		// finished call is handing back is still in transit may dial one
+		// more; the pool keeps it, so the count stays near the
+		// concurrency, whatever the number of calls.
+		{name: "tuned, default size", transport: func() *http.Transport { return NewTransport(0) }, waves: true, want: 2 * workers},
 		// The reason this package exists: Go's default keeps two idle
 		// connections per host and dials most of the others again.
 		{name: "Go's default transport churns", transport: func() *http.Transport { return http.DefaultTransport.(*http.Transport).Clone() },
@@ -150,10 +158,11 @@ func TestConcurrentCallsReuseConnections(t *testing.T) {
 				return
 			}
 			assert.LessOrEqual(t, conns.Load(), tc.want, "%d requests", workers*rounds)
-			// Steady state: more of the same opens nothing new.
-			before := conns.Load()
-			hammer(t, c, srv.URL, workers, rounds)
-			assert.Equal(t, before, conns.Load(), "steady state: no new connection")
+			if tc.steady {
+				before := conns.Load()
+				hammer(t, c, srv.URL, workers, rounds)
+				assert.Equal(t, before, conns.Load(), "steady state: no new connection")
+			}
 		})
 	}
 }
