@@ -4,7 +4,9 @@
 // only tool echoes its input, the framework's ceiling), drives them with
 // go-sdk's MCP client, and reports per token mode: calls/s, p50/p99
 // latency, the server's CPU per call (from /proc/<pid>/stat) and its ratio
-// to the bare server, at each session count; the throughput of the
+// to the bare server (measured again right before each cell, so the ratio
+// compares cells seconds apart on a machine whose load drifts), at each
+// session count; the throughput of the
 // one-process dev stack (`nextcloud-mcp dev`) relative to the bare server;
 // the connections the server opened to its upstreams; and the server's RSS
 // with many idle sessions.

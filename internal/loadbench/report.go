@@ -31,6 +31,11 @@ type Summary struct {
 	// OtherLoad is the average number of cores the rest of the machine
 	// kept busy during the cells.
 	OtherLoad float64
+	// PairedCPU and PairedCalls are the medians over rounds of this
+	// target's CPU per call and calls/s over those of the bare cell
+	// measured right before it (Cell.Pair); NaN (or 0 in a literal)
+	// without paired cells.
+	PairedCPU, PairedCalls float64
 }
 
 // Summarize groups the rounds' cells by target and session count, in
@@ -42,8 +47,19 @@ func Summarize(rounds [][]Cell) []Summary {
 	}
 	groups := map[key][]Cell{}
 	var keys []key
+	pairedCPU, pairedCalls := map[key][]float64{}, map[key][]float64{}
 	for _, cells := range rounds {
 		for _, c := range cells {
+			if c.Target != Bare {
+				for _, b := range cells {
+					if b.Target == Bare && b.Pair == c.Target && b.Sessions == c.Sessions {
+						k := key{c.Target, c.Sessions}
+						pairedCPU[k] = append(pairedCPU[k], Ratio(float64(c.CPUPerCall()), float64(b.CPUPerCall())))
+						pairedCalls[k] = append(pairedCalls[k], Ratio(c.CallsPerSec(), b.CallsPerSec()))
+						break
+					}
+				}
+			}
 			k := key{c.Target, c.Sessions}
 			if _, ok := groups[k]; !ok {
 				keys = append(keys, k)
@@ -84,6 +100,11 @@ func Summarize(rounds [][]Cell) []Summary {
 		s.P50, s.P99 = time.Duration(m50), time.Duration(m99)
 		if elapsed > 0 {
 			s.OtherLoad = other.Seconds() / elapsed.Seconds()
+		}
+		s.PairedCPU, s.PairedCalls = math.NaN(), math.NaN()
+		if r := pairedCPU[k]; len(r) > 0 {
+			s.PairedCPU, _ = medianSpread(r)
+			s.PairedCalls, _ = medianSpread(pairedCalls[k])
 		}
 		out = append(out, s)
 	}
@@ -129,8 +150,15 @@ func find(sums []Summary, t Target, n int) (Summary, bool) {
 }
 
 // CPURatio is s's server CPU per call over the bare server's at the same
-// session count (NaN without a bare cell).
+// session count: the median of the ratios to the paired bare cells when
+// there are any, else the ratio of the medians (NaN without a bare cell).
 func CPURatio(sums []Summary, s Summary) float64 {
+	if s.Target == Bare {
+		return 1
+	}
+	if s.PairedCPU > 0 {
+		return s.PairedCPU
+	}
 	b, ok := find(sums, Bare, s.Sessions)
 	if !ok {
 		return math.NaN()
@@ -139,8 +167,14 @@ func CPURatio(sums []Summary, s Summary) float64 {
 }
 
 // ThroughputRatio is s's calls/s over the bare server's at the same
-// session count (NaN without a bare cell).
+// session count, paired like CPURatio (NaN without a bare cell).
 func ThroughputRatio(sums []Summary, s Summary) float64 {
+	if s.Target == Bare {
+		return 1
+	}
+	if s.PairedCalls > 0 {
+		return s.PairedCalls
+	}
 	b, ok := find(sums, Bare, s.Sessions)
 	if !ok {
 		return math.NaN()
@@ -243,10 +277,8 @@ func WriteReport(w io.Writer, r *Results) error {
 	fmt.Fprintf(&b, "Measured on %s × %d cores, %s, %s; load average when the run began %s.\n", m.CPU, m.Cores, m.Kernel, m.Go, m.LoadAvg)
 	fmt.Fprintf(&b, "Each cell: %s of calls after a %s warm-up at %d sessions; each session calls in a loop, one call at a time; %d round(s)",
 		o.Duration, o.Warmup, o.MaxSessions(), o.Rounds)
-	if o.Rounds > 1 {
-		b.WriteString(", medians, ± half the range between rounds")
-	}
-	b.WriteString(".\n")
+	b.WriteString("; figures are medians, ± half the range between repeated cells.\n")
+	b.WriteString("The bare server runs through each round and is measured again, at the same session count, right before each cell of every other target; a ratio to bare is the median of these paired ratios (the bare rows summarize all its cells).\n")
 	if len(o.ServerEnv) > 0 {
 		fmt.Fprintf(&b, "Every measured server process (the bare one included) ran with %s.\n", "`"+strings.Join(o.ServerEnv, " ")+"`")
 	}

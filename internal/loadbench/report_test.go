@@ -55,6 +55,36 @@ func TestSummarize(t *testing.T) {
 	assert.True(t, math.IsNaN(CPURatio(sums, Summary{Target: Basic, Sessions: 4})), "no bare cell at 4 sessions")
 }
 
+// TestPairedRatios: a target's ratio is the median of its ratios to the
+// bare cell measured right before it, not the ratio of the medians, so a
+// machine that got busier between the cells of a round does not move it.
+func TestPairedRatios(t *testing.T) {
+	pair := func(c Cell, with Target) Cell { c.Pair = with; return c }
+	rounds := [][]Cell{
+		// The bare server alone was measured while the machine was quiet;
+		// basic twice while it was busy, when the bare server measured
+		// right before it was slowed down as much: the paired ratio stays
+		// 1.5 where the ratio of the medians would say 3.
+		{cell(Bare, 8, 2000, 400, 0), pair(cell(Bare, 8, 2000, 400, 0), Basic), cell(Basic, 8, 1000, 600, 0)},
+		{cell(Bare, 8, 2000, 400, 0), pair(cell(Bare, 8, 1000, 800, 0), Basic), cell(Basic, 8, 500, 1200, 0)},
+		{cell(Bare, 8, 2000, 400, 0), pair(cell(Bare, 8, 1000, 800, 0), Basic), cell(Basic, 8, 500, 1200, 0)},
+	}
+	sums := Summarize(rounds)
+	basic, ok := find(sums, Basic, 8)
+	require.True(t, ok)
+	assert.InDelta(t, 1.5, CPURatio(sums, basic), 1e-9)
+	assert.InDelta(t, 0.5, ThroughputRatio(sums, basic), 1e-9)
+	bare, _ := find(sums, Bare, 8)
+	assert.Equal(t, 6, bare.Rounds, "the bare rows summarize every bare cell, paired or not")
+	assert.InDelta(t, 3.0, Ratio(float64(basic.CPUPerCall), float64(bare.CPUPerCall)), 1e-9, "what the medians alone would say")
+	assert.InDelta(t, 1.0, CPURatio(sums, bare), 1e-9)
+
+	unpaired := Summarize([][]Cell{{cell(Bare, 8, 2000, 400, 0), cell(Basic, 8, 1000, 600, 0)}})
+	b2, _ := find(unpaired, Basic, 8)
+	assert.True(t, math.IsNaN(b2.PairedCPU))
+	assert.InDelta(t, 1.5, CPURatio(unpaired, b2), 1e-9, "without pairs: the ratio of the medians")
+}
+
 func TestMedianSpread(t *testing.T) {
 	tests := []struct {
 		name           string
@@ -158,7 +188,7 @@ func TestWriteReportShowsSpreadAndFailures(t *testing.T) {
 	var b strings.Builder
 	require.NoError(t, WriteReport(&b, r))
 	out := b.String()
-	assert.Contains(t, out, "2 round(s), medians, ± half the range between rounds")
+	assert.Contains(t, out, "2 round(s); figures are medians, ± half the range between repeated cells.")
 	assert.Contains(t, out, "| bare go-sdk (echo tool) | 1 | 1,700 ±6% |")
 	assert.Contains(t, out, "Failed calls: bare at 1 session: 4 of 3,404")
 	assert.NotContains(t, out, "ran with")

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"syscall"
 	"time"
@@ -68,15 +69,10 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Results, error) {
 		return nil, fmt.Errorf("%w\n(component logs kept in %s)", err, logDir)
 	}
 	for round := 1; round <= o.Rounds; round++ {
-		var cells []Cell
-		for _, t := range o.Targets {
-			fmt.Fprintf(progress, "bench-load: round %d/%d: %s\n", round, o.Rounds, t)
-			cs, notes, err := measureTarget(ctx, o, bins, logDir, tr, t, round)
-			if err != nil {
-				return fail(fmt.Errorf("%s: %w", t, err))
-			}
-			cells = append(cells, cs...)
-			res.Notes = append(res.Notes, notes...)
+		cells, notes, err := measureRound(ctx, o, bins, logDir, tr, round, progress)
+		res.Notes = append(res.Notes, notes...)
+		if err != nil {
+			return fail(err)
 		}
 		res.Rounds = append(res.Rounds, cells)
 	}
@@ -107,53 +103,133 @@ func maxOr(ns []int, def int) int {
 	return m
 }
 
-// measureTarget starts t, warms it up, and measures one cell per session
-// count.
-func measureTarget(ctx context.Context, o Options, bins binaries, logDir string, tr *http.Transport, t Target, round int) (_ []Cell, notes []string, err error) {
-	st, err := startStack(ctx, bins, logDir, t, o.ServerEnv)
+// measureRound measures every target once. The bare server runs for the
+// whole round, and each of the other targets' cells is paired with a bare
+// cell measured just before it at the same session count (Cell.Pair): on a
+// machine shared with other work the load drifts within minutes, and a
+// ratio of two cells seconds apart drifts much less than a ratio to a bare
+// cell measured once per round.
+func measureRound(ctx context.Context, o Options, bins binaries, logDir string, tr *http.Transport, round int, progress io.Writer) (cells []Cell, notes []string, err error) {
+	fmt.Fprintf(progress, "bench-load: round %d/%d: %s\n", round, o.Rounds, Bare)
+	bare, err := startLoaded(ctx, o, bins, logDir, tr, Bare)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("%s: %w", Bare, err)
 	}
-	defer func() { err = errors.Join(err, st.stop()) }()
-	c := newClient(st.mcpURL, st.token, tr)
-	sessions, err := c.open(ctx, o.MaxSessions())
-	if err != nil {
-		return nil, nil, err
-	}
-	defer closeSessions(sessions)
-	params, err := callFor(ctx, t, sessions[0])
-	if err != nil {
-		return nil, nil, err
-	}
-	if o.Warmup > 0 {
-		if l := drive(ctx, sessions, params, o.Warmup); len(l.latencies) == 0 {
-			return nil, nil, fmt.Errorf("no call succeeded during the warm-up: %v", l.firstErr)
-		}
-	}
-	var cells []Cell
-	for _, n := range o.Sessions {
-		var stopPerf func() error
-		if o.Perf != "" && n == o.MaxSessions() {
-			file := filepath.Join(o.Perf, fmt.Sprintf("%s-round%d.perf.data", t, round))
-			if stopPerf, err = startPerf(file, st.server.Pid(), logDir); err != nil {
-				return nil, nil, err
+	defer func() { err = errors.Join(err, bare.close()) }()
+	others := slices.DeleteFunc(slices.Clone(o.Targets), func(t Target) bool { return t == Bare })
+	if len(others) == 0 {
+		for _, n := range o.Sessions {
+			c, err := bare.measure(ctx, o, n, round, logDir, "", &notes)
+			if err != nil {
+				return nil, notes, fmt.Errorf("%s: %w", Bare, err)
 			}
-			notes = append(notes, fmt.Sprintf("perf profile of %s at %s (round %d): %s", t, sessionsText(n), round, file))
+			cells = append(cells, c)
 		}
-		cell, err := measureCell(ctx, st, sessions[:n], params, o.Duration)
-		if stopPerf != nil {
-			err = errors.Join(err, stopPerf())
-		}
+		return cells, notes, nil
+	}
+	for i, t := range others {
+		fmt.Fprintf(progress, "bench-load: round %d/%d: %s (paired with %s)\n", round, o.Rounds, t, Bare)
+		cs, err := measurePaired(ctx, o, bins, logDir, tr, bare, t, round, i == 0, &notes)
+		cells = append(cells, cs...)
 		if err != nil {
-			return nil, nil, err
+			return nil, notes, fmt.Errorf("%s: %w", t, err)
 		}
-		cell.Target = t
-		if cell.Errors > 0 {
-			notes = append(notes, fmt.Sprintf("%s at %s: %s calls failed, the first with: %v", t, sessionsText(n), formatInt(cell.Errors), cell.FirstError))
-		}
-		cells = append(cells, cell)
 	}
 	return cells, notes, nil
+}
+
+// measurePaired starts t, warms it up, and measures at each session count
+// a bare cell and then t's cell.
+func measurePaired(ctx context.Context, o Options, bins binaries, logDir string, tr *http.Transport, bare *loaded, t Target, round int, perfBare bool, notes *[]string) (_ []Cell, err error) {
+	target, err := startLoaded(ctx, o, bins, logDir, tr, t)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { err = errors.Join(err, target.close()) }()
+	var cells []Cell
+	for _, n := range o.Sessions {
+		perf := ""
+		if perfBare {
+			perf = "bare"
+		}
+		b, err := bare.measure(ctx, o, n, round, logDir, perf, notes)
+		if err != nil {
+			return nil, fmt.Errorf("%s (paired): %w", Bare, err)
+		}
+		b.Pair = t
+		c, err := target.measure(ctx, o, n, round, logDir, string(t), notes)
+		if err != nil {
+			return nil, err
+		}
+		cells = append(cells, b, c)
+	}
+	return cells, nil
+}
+
+// loaded is a running target with its sessions open and warmed up.
+type loaded struct {
+	t        Target
+	st       *stack
+	sessions []*mcp.ClientSession
+	params   *mcp.CallToolParams
+}
+
+// startLoaded starts t, opens the largest session count and warms up.
+func startLoaded(ctx context.Context, o Options, bins binaries, logDir string, tr *http.Transport, t Target) (_ *loaded, err error) {
+	st, err := startStack(ctx, bins, logDir, t, o.ServerEnv)
+	if err != nil {
+		return nil, err
+	}
+	l := &loaded{t: t, st: st}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, l.close())
+		}
+	}()
+	if l.sessions, err = newClient(st.mcpURL, st.token, tr).open(ctx, o.MaxSessions()); err != nil {
+		return nil, err
+	}
+	if l.params, err = callFor(ctx, t, l.sessions[0]); err != nil {
+		return nil, err
+	}
+	if o.Warmup > 0 {
+		if r := drive(ctx, l.sessions, l.params, o.Warmup); len(r.latencies) == 0 {
+			return nil, fmt.Errorf("no call succeeded during the warm-up: %v", r.firstErr)
+		}
+	}
+	return l, nil
+}
+
+func (l *loaded) close() error {
+	closeSessions(l.sessions)
+	l.sessions = nil
+	return l.st.stop()
+}
+
+// measure measures one cell at n sessions; perfName, when set and -perf is
+// on, names the perf file of the largest session count.
+func (l *loaded) measure(ctx context.Context, o Options, n, round int, logDir, perfName string, notes *[]string) (Cell, error) {
+	var stopPerf func() error
+	if o.Perf != "" && perfName != "" && n == o.MaxSessions() {
+		file := filepath.Join(o.Perf, fmt.Sprintf("%s-round%d.perf.data", perfName, round))
+		var err error
+		if stopPerf, err = startPerf(file, l.st.server.Pid(), logDir); err != nil {
+			return Cell{}, err
+		}
+		*notes = append(*notes, fmt.Sprintf("perf profile of %s at %s (round %d): %s", l.t, sessionsText(n), round, file))
+	}
+	cell, err := measureCell(ctx, l.st, l.sessions[:n], l.params, o.Duration)
+	if stopPerf != nil {
+		err = errors.Join(err, stopPerf())
+	}
+	if err != nil {
+		return Cell{}, err
+	}
+	cell.Target = l.t
+	if cell.Errors > 0 {
+		*notes = append(*notes, fmt.Sprintf("%s at %s: %s calls failed, the first with: %v", l.t, sessionsText(n), formatInt(cell.Errors), cell.FirstError))
+	}
+	return cell, nil
 }
 
 // callFor returns the call the load makes: nc_notes_get_note of one of

@@ -9,7 +9,10 @@ import (
 // Cell is one measurement: a target under a number of concurrent
 // sessions for a while.
 type Cell struct {
-	Target   Target
+	Target Target
+	// Pair, on a bare server's cell, is the target whose cell at the same
+	// session count was measured right after it (the ratio's baseline).
+	Pair     Target
 	Sessions int
 	// Calls is how many calls succeeded in Elapsed; Errors how many failed.
 	Calls, Errors int
