@@ -235,7 +235,7 @@ func Goals(r *Results) []Goal {
 		}
 		out = append(out, Goal{
 			Name:     fmt.Sprintf("no new upstream connection at steady state (%s, %s)", t.Mode(), sessionsText(n)),
-			Measured: fmt.Sprintf("%d in %s calls", s.UpstreamConns, formatInt(s.Calls)),
+			Measured: fmt.Sprintf("%s in %s calls", formatInt(s.UpstreamConns), formatInt(s.Calls)),
 			Met:      s.UpstreamConns == 0,
 		})
 	}
