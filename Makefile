@@ -9,7 +9,7 @@ BENCHTIME ?= 2s
 # The pinned linter, fetched through the Go module proxy on first use.
 GOLANGCI_LINT ?= $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 
-.PHONY: all build run test deps test-litmus test-smoke unit lint bench conformance smoke litmus clean
+.PHONY: all build run test deps test-litmus test-smoke unit lint bench bench-load conformance smoke litmus clean
 
 all: lint test
 
@@ -58,6 +58,16 @@ lint:
 ## bench: benchmarks of every package
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(PKGS)
+
+## bench-load: the load benchmark (internal/loadbench): each component in its own process
+## (built binaries) and a bare go-sdk server as the ceiling; calls/s, p50/p99, server CPU per
+## call and its ratio to the bare server per token mode at 1 and 8 sessions, the one-process
+## dev stack's throughput ratios, upstream connections, RSS with idle sessions. A benchmark,
+## not a test: it asserts nothing about time. BENCH_LOAD_FLAGS, e.g. -rounds 3 -o report.md.
+BENCH_LOAD_FLAGS ?=
+bench-load: build
+	$(GOFLAGS_STATIC) $(GO) build -trimpath -o $(BIN)/bench-load ./internal/loadbench/cmd/bench-load
+	$(BIN)/bench-load -bin $(BIN) -v $(BENCH_LOAD_FLAGS)
 
 ## litmus: the litmus WebDAV suite against the fake Nextcloud
 litmus:

@@ -95,6 +95,13 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error) 
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	s.nc = nc
+	// The two upstream transports (Nextcloud's and the IdP's) keep their
+	// connections alive between calls; a closed server lets them go.
+	s.closers = append(s.closers, func() error {
+		nc.CloseIdleConnections()
+		s.hc.CloseIdleConnections()
+		return nil
+	})
 
 	var clients clientSource
 	switch s.mode {
@@ -260,8 +267,9 @@ func (s *Server) setupOAuth(ctx context.Context) error {
 	return nil
 }
 
-// newExchanger builds the RFC 8693 client. Its verifier checks the issued
-// token for Nextcloud's audience and is not cached: each token is used once.
+// newExchanger builds the RFC 8693 client. It checks each issued token's
+// claims for Nextcloud's audience, the caller's subject and this server
+// as actor (docs/architecture.md §2.1.1); each token is used once.
 func (s *Server) newExchanger() (*exchange.Exchanger, error) {
 	if s.meta.TokenEndpoint == "" {
 		return nil, errors.New("server: the identity provider has no token endpoint; token exchange is impossible")
@@ -279,6 +287,7 @@ func (s *Server) newExchanger() (*exchange.Exchanger, error) {
 		Client:        oauth.ClientCredentials{ID: s.cfg.OIDCClientID, Secret: s.cfg.OIDCClientSecret},
 		Audience:      s.cfg.NextcloudAudience,
 		Verifier:      s.ncVerifier,
+		Actor:         s.cfg.OIDCClientID,
 		HTTPClient:    s.hc,
 	})
 	if err != nil {

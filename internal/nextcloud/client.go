@@ -39,6 +39,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/upstream"
 )
 
 // Defaults for a Client; each has an Option.
@@ -155,7 +157,8 @@ type config struct {
 }
 
 // WithHTTPClient sets the HTTP client (and so the transport) every request
-// uses. Its Timeout, if any, bounds each attempt; the Client's own timeout
+// uses; without it a Client gets its own upstream.NewTransport, kept alive
+// between calls and shared by its WithCredentials copies. Its Timeout, if any, bounds each attempt; the Client's own timeout
 // (WithTimeout) bounds each call. Do not give it a cookie jar: Nextcloud
 // sessions must not leak between users sharing the transport. The Client
 // uses a copy whose redirect policy refuses to follow a redirect off the
@@ -296,6 +299,10 @@ func New(baseURL string, creds Credentials, opts ...Option) (*Client, error) {
 	if cfg.hc != nil {
 		hc = *cfg.hc
 	} else {
+		// One tuned transport per Client, shared by every copy
+		// WithCredentials makes: connections to Nextcloud stay alive
+		// between calls, whoever makes them.
+		hc.Transport = upstream.NewTransport(upstream.DefaultMaxConns)
 		// The per-call context deadline is the real bound; this backstop
 		// keeps a misbehaving server from holding an attempt forever even
 		// if a caller passes a context without a deadline to a raw request.
@@ -385,6 +392,10 @@ func (c *Client) AuthKind() AuthKind { return c.creds.kind() }
 
 // Timeout returns the per-call timeout.
 func (c *Client) Timeout() time.Duration { return c.cfg.timeout }
+
+// CloseIdleConnections closes the idle connections of the transport c
+// shares with its base and every other copy (at shutdown).
+func (c *Client) CloseIdleConnections() { c.cfg.hc.CloseIdleConnections() }
 
 // MaxResponseBytes returns the default per-call response size limit.
 func (c *Client) MaxResponseBytes() int64 { return c.cfg.maxBody }

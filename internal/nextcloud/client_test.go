@@ -17,6 +17,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/upstream"
 )
 
 // getNote is an idempotent app-route read, as the Notes client makes it.
@@ -380,4 +382,30 @@ func TestNoGoroutineLeakAfterFailures(t *testing.T) {
 		hc.CloseIdleConnections()
 	}
 	assert.LessOrEqual(t, runtime.NumGoroutine(), base+2, "goroutines before: %d", base)
+}
+
+// TestClientsShareOneTunedTransport: a Client built without
+// WithHTTPClient gets the tuned upstream transport, and every copy made by
+// WithCredentials (one per call in the OAuth modes) shares it, so they
+// share its kept-alive connections.
+func TestClientsShareOneTunedTransport(t *testing.T) {
+	c, err := New("http://127.0.0.1:1", Basic("alice", "pw"))
+	require.NoError(t, err)
+	tr, ok := c.cfg.hc.Transport.(*http.Transport)
+	require.True(t, ok, "transport %T", c.cfg.hc.Transport)
+	assert.Equal(t, upstream.DefaultMaxConns, tr.MaxIdleConnsPerHost)
+	assert.Equal(t, DefaultTimeout, c.cfg.hc.Timeout)
+
+	cp := c.WithCredentials(BearerFor("bob", "token"))
+	assert.Same(t, c.cfg.hc, cp.cfg.hc)
+	cp.CloseIdleConnections() // harmless, and the base keeps working
+
+	other, err := New("http://127.0.0.1:1", Anonymous())
+	require.NoError(t, err)
+	assert.NotSame(t, tr, other.cfg.hc.Transport, "each base Client is one upstream's transport")
+
+	own := &http.Client{Transport: &http.Transport{}}
+	withOwn, err := New("http://127.0.0.1:1", Anonymous(), WithHTTPClient(own))
+	require.NoError(t, err)
+	assert.Same(t, own.Transport, withOwn.cfg.hc.Transport, "WithHTTPClient's transport is kept")
 }

@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/upstream"
 )
 
 // DefaultTimeout bounds every call to the authorization server made with
@@ -21,16 +23,20 @@ const DefaultTimeout = 10 * time.Second
 // response; real ones are a few KiB.
 const maxResponseBytes = 1 << 20
 
-// NewHTTPClient returns the client the OAuth packages use by default: a
-// total timeout on every request (DefaultTimeout when timeout <= 0) and no
-// redirect following, because a POST carrying client credentials or tokens
-// must not be replayed to wherever a 3xx points.
+// NewHTTPClient returns the client the OAuth packages use by default: its
+// own tuned transport (upstream.NewTransport: connections to the
+// authorization server stay alive between calls, so share one client for
+// every call to one IdP), a total timeout on every request (DefaultTimeout
+// when timeout <= 0) and no redirect following, because a POST carrying
+// client credentials or tokens must not be replayed to wherever a 3xx
+// points.
 func NewHTTPClient(timeout time.Duration) *http.Client {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
 	return &http.Client{
-		Timeout: timeout,
+		Transport: upstream.NewTransport(upstream.DefaultMaxConns),
+		Timeout:   timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		},

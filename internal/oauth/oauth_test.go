@@ -12,9 +12,12 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/oauth"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/oauth/internal/testas"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/upstream"
 )
 
 func TestErrInvalidTokenWrapsSDKSentinel(t *testing.T) {
@@ -278,4 +281,18 @@ func TestIntrospectAndRevoke(t *testing.T) {
 	if err := oauth.Revoke(ctx, oauth.Endpoint{URL: as.URL + "/revoke", Client: creds}, rt, ""); !errors.Is(err, oauth.ErrUnavailable) {
 		t.Fatalf("503 revocation: %v", err)
 	}
+}
+
+// TestNewHTTPClientKeepsConnectionsAlive: the client every OAuth call of
+// the server shares has the tuned upstream transport (connections to the
+// IdP stay alive between calls) and follows no redirect.
+func TestNewHTTPClientKeepsConnectionsAlive(t *testing.T) {
+	hc := oauth.NewHTTPClient(0)
+	tr, ok := hc.Transport.(*http.Transport)
+	require.True(t, ok, "transport %T, want the tuned *http.Transport", hc.Transport)
+	assert.Equal(t, upstream.DefaultMaxConns, tr.MaxIdleConnsPerHost)
+	assert.False(t, tr.DisableKeepAlives)
+	assert.Equal(t, oauth.DefaultTimeout, hc.Timeout)
+	assert.NotNil(t, hc.CheckRedirect, "redirects must not be followed")
+	assert.NotSame(t, tr, oauth.NewHTTPClient(0).Transport, "one transport per client: share the client per IdP")
 }

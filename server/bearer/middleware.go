@@ -94,14 +94,20 @@ func Middleware(verify Verifier, opts Options) func(http.Handler) http.Handler {
 	}, &auth.RequireBearerTokenOptions{ClockSkew: opts.ClockSkew})
 	return func(next http.Handler) http.Handler {
 		injected := inject(next)
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// check authenticates r and checks its scopes; it returns the
+		// request to serve (the verified TokenInfo in its context) or nil
+		// after writing the refusal. It is a frame of its own that has
+		// returned before next runs, so a request held open — an idle
+		// session's SSE stream — does not keep its 1 KiB of locals on the
+		// goroutine's stack, which took each such goroutine past Go's
+		// 8 KiB initial stack (TestMiddlewareHoldsLittleStackWhileServing).
+		check := func(w http.ResponseWriter, r *http.Request) *http.Request {
 			base := Challenge{ResourceMetadata: opts.ResourceMetadataURL, Scope: scopes.Format(opts.Scope)}
 			if opts.InsecureQueryToken && r.Header.Get("Authorization") == "" && r.URL.Query().Get("access_token") != "" {
 				// The deliberately broken variant: verify the query token
 				// as if it came in the header.
 				if ti, err := verify(r.Context(), r.URL.Query().Get("access_token")); err == nil && ti != nil && ti.UserID != "" {
-					injected.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), verifiedKey{}, ti)))
-					return
+					return r.WithContext(context.WithValue(r.Context(), verifiedKey{}, ti))
 				}
 			}
 			if r.URL.Query().Has("access_token") {
@@ -111,7 +117,7 @@ func Middleware(verify Verifier, opts Options) func(http.Handler) http.Handler {
 				c.Error = "invalid_request"
 				c.ErrorDescription = "access tokens are accepted only in the Authorization header"
 				c.write(w, http.StatusBadRequest)
-				return
+				return nil
 			}
 			token, err := extract(r)
 			if err != nil {
@@ -120,10 +126,10 @@ func Middleware(verify Verifier, opts Options) func(http.Handler) http.Handler {
 					c.Error = "invalid_request"
 					c.ErrorDescription = err.Error()
 					c.write(w, http.StatusBadRequest)
-					return
+					return nil
 				}
 				c.write(w, http.StatusUnauthorized)
-				return
+				return nil
 			}
 			ti, err := verify(r.Context(), token)
 			if err != nil {
@@ -131,44 +137,44 @@ func Middleware(verify Verifier, opts Options) func(http.Handler) http.Handler {
 					logger.Warn("token verification unavailable", "err", err)
 					w.Header().Set("Retry-After", "5")
 					http.Error(w, "token verification is temporarily unavailable", http.StatusServiceUnavailable)
-					return
+					return nil
 				}
 				logger.Info("bearer token refused", "reason", err.Error(), "path", r.URL.Path)
 				c := base
 				c.Error = "invalid_token"
 				c.ErrorDescription = err.Error()
 				c.write(w, http.StatusUnauthorized)
-				return
+				return nil
 			}
 			if ti == nil || ti.UserID == "" {
 				c := base
 				c.Error = "invalid_token"
 				c.ErrorDescription = "token has no subject"
 				c.write(w, http.StatusUnauthorized)
-				return
+				return nil
 			}
 			if r.Method == http.MethodPost && opts.Required != nil {
 				body, err := io.ReadAll(io.LimitReader(r.Body, opts.MaxBodyBytes+1))
 				_ = r.Body.Close() // fully read; a close error changes nothing
 				if err != nil {
 					http.Error(w, "reading request body failed", http.StatusBadRequest)
-					return
+					return nil
 				}
 				if int64(len(body)) > opts.MaxBodyBytes {
 					http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
-					return
+					return nil
 				}
 				r.Body = io.NopCloser(bytes.NewReader(body))
 				need := missingScopes(body, ti.Scopes, opts.Required)
 				if need.malformed != nil {
 					logger.Info("request refused", "sub", ti.UserID, "reason", need.malformed.Error())
 					writeRPCStatus(w, http.StatusBadRequest, need.id, &jsonrpc.Error{Code: jsonrpc.CodeInvalidRequest, Message: "Invalid Request: " + need.malformed.Error()})
-					return
+					return nil
 				}
 				if need.refusal != nil {
 					logger.Info("request refused", "sub", ti.UserID, "method", need.method, "target", need.target, "reason", need.refusal.Error())
 					writeRPCError(w, need.id, need.refusal)
-					return
+					return nil
 				}
 				if len(need.missing) > 0 {
 					logger.Info("insufficient scope", "sub", ti.UserID, "method", need.method, "target", need.target, "missing", need.missing)
@@ -177,11 +183,15 @@ func Middleware(verify Verifier, opts Options) func(http.Handler) http.Handler {
 					c.Scope = scopes.Format(scopes.Union(ti.Scopes, need.required))
 					c.ErrorDescription = need.describe()
 					c.writeRPC(w, http.StatusForbidden, need.id, "insufficient_scope: "+need.describe()+"; re-authorize with scope \""+c.Scope+"\"")
-					return
+					return nil
 				}
 			}
-			r = r.WithContext(context.WithValue(r.Context(), verifiedKey{}, ti))
-			injected.ServeHTTP(w, r)
+			return r.WithContext(context.WithValue(r.Context(), verifiedKey{}, ti))
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r = check(w, r); r != nil {
+				injected.ServeHTTP(w, r)
+			}
 		})
 	}
 }

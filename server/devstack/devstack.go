@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/idp"
@@ -77,7 +78,10 @@ type Stack struct {
 	MCPURL       string // BaseURL + "/mcp"
 	Mode         server.Mode
 
-	limits    serve.Limits
+	limits serve.Limits
+	// accepted counts the connections each component's listener accepted.
+	accepted struct{ idp, nextcloud, server atomic.Int64 }
+
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 	servers   []*http.Server
@@ -139,7 +143,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if opts.WrapIdP != nil {
 		idpHandler = opts.WrapIdP(idpHandler)
 	}
-	st.serveOn(idpLn, idpHandler)
+	st.serveOn(idpLn, &st.accepted.idp, idpHandler)
 
 	// Nextcloud.
 	ncLn, ncURL, err := listen(opts.NextcloudListen)
@@ -157,7 +161,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		return nil, errors.Join(fmt.Errorf("devstack: fake Nextcloud: %w", err), ncLn.Close())
 	}
 	st.NextcloudURL = ncURL
-	st.serveOn(ncLn, st.Nextcloud)
+	st.serveOn(ncLn, &st.accepted.nextcloud, st.Nextcloud)
 
 	// MCP server.
 	ln, baseURL, err := listen(opts.Listen)
@@ -222,7 +226,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if st.Server, err = server.New(ctx, cfg, logger.With("component", "nextcloud-mcp")); err != nil {
 		return nil, errors.Join(err, ln.Close())
 	}
-	st.serveOn(ln, st.Server.Handler())
+	st.serveOn(ln, &st.accepted.server, st.Server.Handler())
 	st.wg.Add(1)
 	go func() {
 		defer st.wg.Done()
@@ -233,8 +237,10 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 
 // serveOn serves h on ln with the same bounds as the binaries
 // (serve.Limits): slow request bodies are cut, idle keep-alive
-// connections closed, connections counted.
-func (st *Stack) serveOn(ln net.Listener, h http.Handler) {
+// connections closed, connections counted (accepted, for the
+// connection-reuse tests).
+func (st *Stack) serveOn(ln net.Listener, accepted *atomic.Int64, h http.Handler) {
+	ln = countingListener{Listener: ln, n: accepted}
 	srv := serve.NewServer(h, st.limits)
 	st.servers = append(st.servers, srv)
 	st.wg.Add(1)
@@ -244,6 +250,32 @@ func (st *Stack) serveOn(ln net.Listener, h http.Handler) {
 		// other failure shows as the component not answering.
 		_ = srv.Serve(serve.LimitListener(ln, st.limits.WithDefaults().MaxConnections))
 	}()
+}
+
+// Connections counts the TCP connections each component has accepted so
+// far: with the server's upstream transports kept alive, the fakes' counts
+// stop growing once the load's concurrency is reached.
+type Connections struct {
+	IdP, Nextcloud, Server int64
+}
+
+// Connections returns how many connections each component has accepted.
+func (st *Stack) Connections() Connections {
+	return Connections{IdP: st.accepted.idp.Load(), Nextcloud: st.accepted.nextcloud.Load(), Server: st.accepted.server.Load()}
+}
+
+// countingListener counts accepted connections.
+type countingListener struct {
+	net.Listener
+	n *atomic.Int64
+}
+
+func (l countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.n.Add(1)
+	}
+	return c, err
 }
 
 // Close stops the server's worker and all three listeners, and removes the

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/oauth"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/oauth/internal/testas"
@@ -30,7 +32,7 @@ func newExchanger(t testing.TB, as *testas.Server, mutate func(*Config)) *Exchan
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{TokenEndpoint: as.URL + "/token", Client: serverCreds, Audience: testas.NextcloudAudience, Verifier: v}
+	cfg := Config{TokenEndpoint: as.URL + "/token", Client: serverCreds, Audience: testas.NextcloudAudience, Verifier: v, Actor: testas.ServerClientID}
 	if mutate != nil {
 		mutate(&cfg)
 	}
@@ -207,7 +209,6 @@ func TestExchangeBadResponses(t *testing.T) {
 		}
 	}
 	ncClaims := func(as *testas.Server) map[string]any { return as.Claims("alice", testas.NextcloudAudience) }
-	stranger := testas.NewKey(jose.RS256)
 	cases := []struct {
 		name   string
 		body   func(as *testas.Server) map[string]any
@@ -237,9 +238,29 @@ func TestExchangeBadResponses(t *testing.T) {
 		{"aud is not nextcloud", func(as *testas.Server) map[string]any {
 			return okBody(as, as.Claims("alice", testas.MCPResource), testas.MintOptions{})
 		}, "does not include nextcloud", false},
-		{"signed by a stranger", func(as *testas.Server) map[string]any {
-			return okBody(as, ncClaims(as), testas.MintOptions{Key: &stranger})
-		}, "does not publish", false},
+		{"an ID token", func(as *testas.Server) map[string]any {
+			return okBody(as, ncClaims(as), testas.MintOptions{Typ: "id+jwt"})
+		}, "token type id+jwt is not an access token", false},
+		{"an opaque token", func(as *testas.Server) map[string]any {
+			b := okBody(as, ncClaims(as), testas.MintOptions{})
+			b["access_token"] = "opaque-0123456789"
+			return b
+		}, "not a JWT", false},
+		{"another issuer", func(as *testas.Server) map[string]any {
+			c := ncClaims(as)
+			c["iss"] = "https://elsewhere.example"
+			return okBody(as, c, testas.MintOptions{})
+		}, "issued by https://elsewhere.example", false},
+		{"another actor", func(as *testas.Server) map[string]any {
+			c := ncClaims(as)
+			c["act"] = map[string]any{"sub": "some-other-service"}
+			return okBody(as, c, testas.MintOptions{})
+		}, "names actor some-other-service, not this server", false},
+		{"an actor without sub", func(as *testas.Server) map[string]any {
+			c := ncClaims(as)
+			c["act"] = map[string]any{"client_id": testas.ServerClientID}
+			return okBody(as, c, testas.MintOptions{})
+		}, "names actor (empty), not this server", false},
 		{"already expired", func(as *testas.Server) map[string]any {
 			c := ncClaims(as)
 			c["exp"] = time.Now().Add(-time.Hour).Unix()
@@ -341,5 +362,51 @@ func BenchmarkExchange(b *testing.B) {
 		if _, err := e.Exchange(context.Background(), inbound, "alice"); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestExchangeChecksClaimsNotSignature: the issued token's signature is
+// not verified (docs/architecture.md §2.1.1): it arrives from the token
+// endpoint over the server's own authenticated connection, and Nextcloud
+// verifies it. A token whose claims are right is accepted whoever signed
+// it, the IdP's keys are never fetched for it, and a token without act is
+// accepted (Keycloak's standard exchange names no actor).
+func TestExchangeChecksClaimsNotSignature(t *testing.T) {
+	stranger := testas.NewKey(jose.RS256)
+	tests := []struct {
+		name   string
+		claims func(as *testas.Server) map[string]any
+		opts   testas.MintOptions
+	}{
+		{"signed by the IdP", func(as *testas.Server) map[string]any { return as.Claims("alice", testas.NextcloudAudience) }, testas.MintOptions{}},
+		{"signed by a key the IdP does not publish", func(as *testas.Server) map[string]any {
+			return as.Claims("alice", testas.NextcloudAudience)
+		}, testas.MintOptions{Key: &stranger}},
+		{"no act claim", func(as *testas.Server) map[string]any { return as.Claims("alice", testas.NextcloudAudience) }, testas.MintOptions{}},
+		{"act names this server", func(as *testas.Server) map[string]any {
+			c := as.Claims("alice", testas.NextcloudAudience)
+			c["act"] = map[string]any{"sub": testas.ServerClientID}
+			return c
+		}, testas.MintOptions{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			as := testas.New(t)
+			as.Override("/token", respond(func(as *testas.Server) map[string]any {
+				return map[string]any{"access_token": as.Mint(tc.claims(as), tc.opts), "issued_token_type": oauth.TokenTypeAccessToken,
+					"token_type": "Bearer", "expires_in": 300}
+			}, as))
+			keys := verify.NewKeySet(as.URL+"/jwks", verify.KeySetOptions{})
+			v, err := verify.New(verify.Config{Issuer: as.Issuer, Audiences: []string{testas.NextcloudAudience}, Keys: keys, CacheSize: -1})
+			require.NoError(t, err)
+			e, err := New(Config{TokenEndpoint: as.URL + "/token", Client: serverCreds, Audience: testas.NextcloudAudience, Verifier: v, Actor: testas.ServerClientID})
+			require.NoError(t, err)
+
+			tok, err := e.Exchange(context.Background(), as.AccessToken("alice", testas.MCPResource), "alice")
+			require.NoError(t, err)
+			assert.Equal(t, "alice", tok.Claims.Subject)
+			assert.Equal(t, []string{testas.NextcloudAudience}, tok.Claims.Audience)
+			assert.Zero(t, keys.Fetches(), "the IdP's keys are not fetched for an exchanged token")
+		})
 	}
 }
