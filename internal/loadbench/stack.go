@@ -127,6 +127,13 @@ func (st *stack) startSeparate(ctx context.Context, bins binaries, start func(na
 		"MCP_LISTEN=127.0.0.1:" + strconv.Itoa(port),
 		"NEXTCLOUD_MCP_SERVER_URL=" + base,
 		"LOG_LEVEL=warn",
+		// The idle-memory phase holds up to 1,000 sessions of one user
+		// (and their SSE connections): lift the per-server, per-user and
+		// connection caps above it, or the server would close or refuse
+		// what the benchmark is measuring.
+		"MCP_MAX_SESSIONS=4096",
+		"MCP_MAX_SESSIONS_PER_USER=4096",
+		"MCP_MAX_CONNECTIONS=8192",
 	}
 	ncArgs := []string{"--listen", "127.0.0.1:0", "--control-api", "--log-level", "warn"}
 	var issuer string
