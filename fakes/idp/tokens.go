@@ -82,6 +82,9 @@ type grantRecord struct {
 	username  string
 	scopes    []string
 	resources []string
+	// audiences are the authorization request's audience parameter,
+	// added to the resources' audience (withAudiences).
+	audiences []string
 	authTime  time.Time
 	tokens    []string
 	revoked   bool
@@ -384,6 +387,32 @@ func (p *IdP) revokeGrantLocked(id string) {
 			t.revoked = true
 		}
 	}
+}
+
+// withAudiences adds the audiences the authorization request named (the
+// audience parameter, each one the client may target) to the aud of a
+// token issued for resources; without resources the client's default
+// audiences apply unchanged.
+func withAudiences(aud, resources, audiences []string) []string {
+	if len(resources) == 0 {
+		return aud
+	}
+	for _, a := range audiences {
+		if !slices.Contains(aud, a) {
+			aud = append(aud, a)
+		}
+	}
+	return aud
+}
+
+// grantAudiences returns the audience parameter of a grant's authorization.
+func (p *IdP) grantAudiences(id string) []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if g := p.state.grants[id]; g != nil {
+		return slices.Clone(g.audiences)
+	}
+	return nil
 }
 
 // resolveAudience is the aud of an access token: the requested resources,
