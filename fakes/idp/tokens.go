@@ -438,6 +438,8 @@ func (p *IdP) checkScopes(c *Client, requested []string) *Error {
 			return errInvalidScope("malformed scope")
 		case !slices.Contains(server, s):
 			return errInvalidScope("unknown scope " + printable(s))
+		case len(c.Scopes) > 0 && !slices.Contains(c.Scopes, s) && c.registration != nil:
+			return errInvalidScope("scope " + printable(s) + " is outside the scope the client registered (" + safeDesc(strings.Join(c.Scopes, " ")) + ")")
 		case len(c.Scopes) > 0 && !slices.Contains(c.Scopes, s):
 			return errInvalidScope("scope " + printable(s) + " is not allowed for this client")
 		case s == scopes.OfflineAccess && !c.AllowOfflineAccess:
