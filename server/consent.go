@@ -77,7 +77,7 @@ func newConsentService(ctx context.Context, s *Server) (*consentService, error) 
 		Scopes:      scopes.Union([]string{scopes.OpenID}, scopes.Soft),
 		Audience:    s.cfg.NextcloudAudience,
 		Resource:    s.cfg.Resource(),
-		Remedy: fmt.Sprintf("configure the identity provider to issue Nextcloud's audience for that resource, or set NEXTCLOUD_RESOURCE to the resource indicator it issues Nextcloud's tokens for (%s sends none) and NEXTCLOUD_OIDC_AUDIENCE to Nextcloud's client id there",
+		Remedy: fmt.Sprintf("configure the identity provider to issue JWT access tokens with Nextcloud's audience for that resource, or set NEXTCLOUD_RESOURCE to the resource indicator it issues Nextcloud's tokens for (or %q for none) and NEXTCLOUD_OIDC_AUDIENCE to Nextcloud's client id there",
 			ResourceNone),
 		Verifier:   s.ncVerifier,
 		Store:      store,

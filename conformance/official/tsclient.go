@@ -107,7 +107,7 @@ func GradeTSClient(r *TSClientResult, mcpURL string) grade.Outcome {
 
 // stepUpAdvice is what a deployment does about clients whose registered
 // scope cannot cover a step-up.
-const stepUpAdvice = "Clients that register with their first challenge's scope and step up later (the official TypeScript SDK, so the MCP Inspector; go-sdk's client) need the IdP to let a registered client request the server's other scopes: register the client with every scope of the server's scopes_supported, or give dynamically registered clients those scopes by the IdP's registration policy (oidc-provider: a registration policy or extraClientMetadata validator that sets scope; Keycloak: the realm's client registration policy \"Allowed Client Scopes\" and the scopes as optional client scopes)"
+const stepUpAdvice = "Clients that register with their first challenge's scope and step up later (the official TypeScript SDK, so the MCP Inspector) need the IdP to let a registered client request the server's other scopes: register the client with every scope of the server's scopes_supported, or give dynamically registered clients those scopes by the IdP's registration policy (oidc-provider: a registration policy or extraClientMetadata validator that sets scope; Keycloak: the realm's client registration policy \"Allowed Client Scopes\" and the scopes as optional client scopes)"
 
 // registeredScopeWarning grades a run whose step-up asked for scopes the
 // SDK's registration did not include.

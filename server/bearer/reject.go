@@ -92,7 +92,7 @@ func (w *rejectingWriter) decide() {
 		return
 	}
 	w.swallow = true
-	h := w.ResponseWriter.Header()
+	h := w.Header()
 	for _, k := range []string{"Content-Type", "Cache-Control", "Connection", "Mcp-Session-Id"} {
 		h.Del(k)
 	}

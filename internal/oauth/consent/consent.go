@@ -350,7 +350,7 @@ func (f *Flow) complete(ctx context.Context, p pending, cb Callback) (*Result, e
 // message only: aud is no secret, and nothing else of the token is shown.
 func (f *Flow) describeRefused(token string, cause error) string {
 	asked := fmt.Sprintf("the authorization asked for resource %s and audience %s", orNone(f.cfg.Resource), orNone(f.cfg.Audience))
-	remedy := ""
+	remedy := "; the IdP must issue JWT access tokens with Nextcloud's audience for that resource"
 	if f.cfg.Remedy != "" {
 		remedy = "; " + f.cfg.Remedy
 	}
@@ -358,8 +358,7 @@ func (f *Flow) describeRefused(token string, cause error) string {
 	switch {
 	case !isJWT:
 		return fmt.Sprintf("the IdP granted an opaque access token (not a JWT), so it did not issue a token for Nextcloud: %s. "+
-			"An RFC 8707 resource-indicator IdP that does not know the resource issues a token for its own userinfo endpoint instead; "+
-			"the IdP must issue JWT access tokens with Nextcloud's audience for that resource%s", asked, remedy)
+			"An RFC 8707 resource-indicator IdP that does not know the resource issues a token for its own userinfo endpoint instead%s", asked, remedy)
 	case f.cfg.Audience != "" && !slices.Contains(aud, f.cfg.Audience):
 		return fmt.Sprintf("the IdP granted an access token for audience %s, not Nextcloud's %q: %s%s", printable(strings.Join(aud, " ")), f.cfg.Audience, asked, remedy)
 	}
