@@ -9,7 +9,7 @@ BENCHTIME ?= 2s
 # The pinned linter, fetched through the Go module proxy on first use.
 GOLANGCI_LINT ?= $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 
-.PHONY: all build run test deps test-litmus test-smoke unit lint bench bench-load conformance smoke litmus clean
+.PHONY: all build run test deps test-litmus test-smoke unit lint bench bench-load conformance interop smoke litmus clean
 
 all: lint test
 
@@ -22,10 +22,10 @@ build:
 run:
 	$(GO) run ./server/cmd/nextcloud-mcp dev
 
-## test: every test — unit, integration, fuzz seeds, litmus, conformance, smoke.
+## test: every test — unit, integration, fuzz seeds, litmus, conformance, interop, smoke.
 ## .ci/deps installs litmus and PostgreSQL and starts a Docker engine where it can (root + apt);
 ## a part whose tool is missing prints a NOTICE that it was NOT run.
-test: deps lint unit test-litmus conformance test-smoke
+test: deps lint unit test-litmus conformance interop test-smoke
 	@echo "test: all parts passed"
 
 deps:
@@ -49,6 +49,7 @@ lint:
 	$(GO) vet $(PKGS)
 	$(GO) vet -tags smoke ./smoke/...
 	$(GO) vet -tags conformance_selftest ./server/ ./conformance/...
+	$(GO) vet -tags interop ./interop/
 	$(GOLANGCI_LINT) run $(PKGS)
 	@if git grep -nE 'nextcloud-wire\.md|\.\./shared/|shared/(design|reference)/' -- ':!Makefile' 2>/dev/null; then \
 	  echo "lint: the lines above cite documents outside the repository; cite docs/ or a public source"; exit 1; fi
@@ -83,6 +84,17 @@ conformance:
 	$(GO) run ./conformance/cmd/conformance -official -o $(CONFORMANCE_OUT) || status=1; \
 	$(GO) test -count=1 -tags conformance_selftest ./conformance/... || status=1; \
 	echo "conformance: $$(( $$(date +%s) - start ))s wall"; \
+	exit $$status
+
+## interop: the server against oidc-provider, a certified OpenID provider (interop/README.md):
+## pass-through and exchange, code + PKCE through its own pages, progressive consent, the
+## conformance suite graded against each deployment, a misconfigured IdP, and the README's
+## MCP Inspector command. Node 22 and the pinned oidc-provider come from npm on first use
+## (needs npm); prints its wall time.
+interop:
+	@start=$$(date +%s); status=0; \
+	$(GO) test -tags interop -count=1 -timeout 5m -v ./interop/ || status=1; \
+	echo "interop: $$(( $$(date +%s) - start ))s wall"; \
 	exit $$status
 
 ## smoke: testcontainers suites — every binary in its own container, the three token modes,
