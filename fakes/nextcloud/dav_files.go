@@ -199,6 +199,17 @@ func (f *fileNode) prop(d *davReq, n davxml.Name, explicit bool) (string, bool) 
 			return text(u.DisplayName)
 		}
 		return text(node.Owner)
+	case nOC("checksums"):
+		// FilesPlugin answers it only for a file with a stored checksum;
+		// ChecksumList writes one oc:checksum per comma-separated entry of
+		// the column (a client's "SHA1:… MD5:…" is one entry).
+		if !node.Dir && node.Checksum != "" {
+			var b strings.Builder
+			for _, c := range strings.Split(node.Checksum, ",") {
+				b.WriteString("<oc:checksum>" + davxml.EscapeText(c) + "</oc:checksum>")
+			}
+			return b.String(), true
+		}
 	case nOC("tags"):
 		return "", true
 	case nOC("data-fingerprint"):
@@ -332,6 +343,10 @@ func (f *fileNode) get(d *davReq) *davError {
 	name := url.PathEscape(node.Name)
 	h.Set("Content-Disposition", "attachment; filename*=UTF-8''"+name+`; filename="`+name+`"`)
 	h.Set("X-Accel-Buffering", "no")
+	if node.Checksum != "" {
+		// FilesPlugin::httpGet.
+		h.Set("OC-Checksum", node.Checksum)
+	}
 	size := int64(len(node.Content))
 	start, end := int64(0), size-1
 	partial := false
@@ -432,6 +447,7 @@ func filesPut(d *davReq) *davError {
 		if ferr := st.fs.WriteFile(e.node, d.body, mtime); ferr != nil {
 			return errConflict(ferr.Error())
 		}
+		d.storeChecksum(e.node)
 		d.changed = true
 		if haveMtime {
 			d.w.Header().Set("X-OC-MTime", "accepted")
@@ -475,6 +491,7 @@ func filesPut(d *davReq) *davError {
 	if ferr != nil {
 		return errConflict(ferr.Error())
 	}
+	d.storeChecksum(node)
 	d.changed = true
 	if haveMtime {
 		d.w.Header().Set("X-OC-MTime", "accepted")
@@ -484,6 +501,15 @@ func filesPut(d *davReq) *davError {
 	d.w.Header().Set("Content-Length", "0")
 	d.w.WriteHeader(http.StatusCreated)
 	return nil
+}
+
+// storeChecksum is the end of File::put: the OC-Checksum header, trimmed,
+// is stored verbatim (Nextcloud does not verify it); without the header the
+// write has already cleared the old one (vfs.WriteFile).
+func (d *davReq) storeChecksum(node *vfs.Node) {
+	if v, ok := d.r.Header["Oc-Checksum"]; ok && len(v) > 0 {
+		node.Checksum = strings.TrimSpace(v[0])
+	}
 }
 
 // autoMkcol creates the missing parents of a PUT (X-NC-WebDAV-AutoMkcol).
