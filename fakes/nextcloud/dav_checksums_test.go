@@ -52,4 +52,3 @@ func TestChecksums(t *testing.T) {
 	assert.Equal(t, "<oc:checksum>"+sums+"</oc:checksum>", propChecksums("moved.txt"), "other files keep theirs")
 	assert.Equal(t, "", propChecksums("Documents"), "folders have none")
 }
-

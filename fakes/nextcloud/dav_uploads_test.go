@@ -105,7 +105,6 @@ func get(t testing.TB, s *nctest.Server, user, path string) *resp {
 	return do(t, s, http.MethodGet, "/remote.php/dav/files/"+user+"/"+path, "", asUser(user))
 }
 
-
 func TestChunkedUploadV2(t *testing.T) {
 	s := nctest.Start(t)
 	content := payload(1, 3*1024*1024+517)
