@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha1"
 	"encoding/hex"
+	"io"
 	"io/fs"
 	"math/rand"
 	"net/http"
@@ -439,4 +440,37 @@ func walkFiles(dir string, fn func()) error {
 		}
 		return err
 	})
+}
+
+// TestChunkedUploadAbortDuringPut: a chunk still streaming when its upload
+// is aborted is discarded, not attached to a folder that is gone.
+func TestChunkedUploadAbortDuringPut(t *testing.T) {
+	s := nctest.Start(t)
+	up := newUpload(t, s, "alice", "racing", "t.bin")
+	require.Equal(t, http.StatusCreated, up.mkcol().status)
+	pr, pw := io.Pipe()
+	req, err := http.NewRequest(http.MethodPut, s.URL+up.path()+"/1", pr)
+	require.NoError(t, err)
+	req.SetBasicAuth("alice", "alice-password")
+	done := make(chan *http.Response, 1)
+	go func() {
+		res, err := client.Do(req)
+		if err != nil {
+			done <- nil
+			return
+		}
+		_ = res.Body.Close()
+		done <- res
+	}()
+	// The write returns once the server reads the body: it is streaming.
+	_, err = pw.Write([]byte("first half"))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusNoContent, do(t, s, http.MethodDelete, up.path(), "", asUser("alice")).status)
+	_, err = pw.Write([]byte("second half"))
+	require.NoError(t, err)
+	require.NoError(t, pw.Close())
+	res := <-done
+	require.NotNil(t, res)
+	assert.Equal(t, http.StatusConflict, res.StatusCode, "the upload folder went away while the chunk streamed")
+	assert.Equal(t, http.StatusNotFound, do(t, s, "PROPFIND", up.path(), "", asUser("alice"), hdr("Depth", "0")).status)
 }
