@@ -67,10 +67,20 @@ func resolveFiles(d *davReq, uid string, segs []string) (davNode, *davError) {
 	return &fileNode{e: e}, nil
 }
 
-// serve handles PUT: Nextcloud's File::put with X-OC-MTime, OC-FileId and
+// serve handles a folder GET for a zip (ZipFolderPlugin, dav_files_zip.go)
+// and PUT: Nextcloud's File::put with X-OC-MTime, OC-FileId and
 // X-NC-WebDAV-AutoMkcol around sabre's CorePlugin::httpPut. The other
 // methods go through the core and the node interfaces.
 func (filesDAV) serve(d *davReq) (bool, *davError) {
+	if wantsZip(d) {
+		// ZipFolderPlugin runs on method:GET before CorePlugin.
+		if node, err := d.resolve(d.segs); err == nil && node.isCollection() {
+			if e, ok := entryOf(node); ok {
+				return serveZip(d, e)
+			}
+		}
+		return false, nil
+	}
 	if d.r.Method != http.MethodPut {
 		return false, nil
 	}
