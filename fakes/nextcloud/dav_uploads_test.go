@@ -274,6 +274,20 @@ func TestChunkedUploadErrors(t *testing.T) {
 			require.Equal(t, http.StatusNoContent, r.status, r.String())
 			assert.Equal(t, "new", string(get(t, s, "alice", "t.txt").body))
 		}},
+		{"tagged If header on the destination", srcServer + " checkIfHeader", func(t *testing.T, s *nctest.Server) {
+			r := do(t, s, http.MethodPut, "/remote.php/dav/files/alice/t.txt", "old", asUser("alice"))
+			require.Equal(t, http.StatusCreated, r.status)
+			etag := r.header.Get("ETag")
+			up := newUpload(t, s, "alice", "u5b", "t.txt")
+			require.Equal(t, http.StatusCreated, up.mkcol().status)
+			require.Equal(t, http.StatusCreated, up.put("1", []byte("new")).status)
+			r = up.move(hdr("If", "<"+up.dest+`> (["stale"])`))
+			assert.Equal(t, http.StatusPreconditionFailed, r.status, r.String())
+			assert.Equal(t, "old", string(get(t, s, "alice", "t.txt").body))
+			r = up.move(hdr("If", "<"+up.dest+"> (["+etag+"])"))
+			assert.Equal(t, http.StatusNoContent, r.status, r.String())
+			assert.Equal(t, "new", string(get(t, s, "alice", "t.txt").body))
+		}},
 		{"If-Match on a missing destination, If-None-Match * on a new one", srcServer + " checkPreconditions", func(t *testing.T, s *nctest.Server) {
 			up := newUpload(t, s, "alice", "u6", "fresh.txt")
 			require.Equal(t, http.StatusCreated, up.mkcol().status)
