@@ -6,6 +6,8 @@ BIN       ?= bin
 PKGS      ?= ./...
 GOFLAGS_STATIC = CGO_ENABLED=0
 BENCHTIME ?= 2s
+# The rclone make rclone drives; rclone >= 1.63 also exercises chunked upload.
+RCLONE    ?= rclone
 # The pinned linter, fetched through the Go module proxy on first use.
 GOLANGCI_LINT ?= $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 
@@ -36,7 +38,7 @@ test-litmus:
 	else echo "test: NOTICE — litmus is not installed: the litmus WebDAV suite (make litmus) was NOT run"; fi
 
 test-rclone:
-	@if command -v rclone >/dev/null 2>&1; then $(MAKE) --no-print-directory rclone; \
+	@if command -v $(RCLONE) >/dev/null 2>&1; then $(MAKE) --no-print-directory rclone; \
 	else echo "test: NOTICE — rclone is not installed: the rclone client check of the fake Nextcloud (make rclone) was NOT run"; fi
 
 test-smoke:
@@ -78,9 +80,10 @@ litmus:
 	GO="$(GO)" bash fakes/nextcloud/litmus.sh
 
 ## rclone: rclone (vendor nextcloud) against the fake Nextcloud — copy with a 30 MB file
-## (chunked upload with rclone >= 1.63), lsf/lsl, check by hash, sha1sum, moveto, deletefile, sync, purge
+## (chunked upload with rclone >= 1.63, e.g. RCLONE=/path/to/rclone), lsf/lsl, check by hash, sha1sum,
+## moveto, deletefile, sync, purge
 rclone:
-	@start=$$(date +%s); rc=0; GO="$(GO)" bash fakes/nextcloud/rclone.sh || rc=$$?; \
+	@start=$$(date +%s); rc=0; GO="$(GO)" RCLONE="$(RCLONE)" bash fakes/nextcloud/rclone.sh || rc=$$?; \
 	echo "rclone: $$(( $$(date +%s) - start ))s wall"; exit $$rc
 
 ## conformance: grade the server and the fakes (see conformance/README.md):

@@ -127,8 +127,10 @@ echo "rclone: check by hash + sha1sum ok"
 curl -fsS "$url/_fake/log" >"$work/log.json" || fail "reading the request log (curl)"
 moves=$(grep -o '"method":"MOVE","path":"/remote.php/dav/uploads/alice/[^"]*/.file","status":20[14]' "$work/log.json" | wc -l || true)
 if $chunked; then
+  chunks=$(grep -o '"method":"PUT","path":"/remote.php/dav/uploads/alice/[^"]*","status":201' "$work/log.json" | wc -l || true)
   [ "$moves" -ge 1 ] || fail "rclone supports chunked upload but no MOVE of an upload's .file succeeded"
-  echo "rclone: chunked upload ok ($moves assembled)"
+  [ "$chunks" -ge 3 ] || fail "the ${BIG_MB} MB file went up in $chunks chunks, expected at least 3 of 10M"
+  echo "rclone: chunked upload ok ($moves assembled from $chunks chunks)"
 else
   echo "rclone: NOTICE — $version has no nextcloud chunked upload (rclone >= 1.63); big.bin went up in one PUT"
 fi
