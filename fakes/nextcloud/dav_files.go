@@ -432,7 +432,8 @@ func (d *davReq) fileIDHeader(node *vfs.Node) {
 
 // filesPut is CorePlugin::httpPut with File::put: 204 for an existing file,
 // 201 for a new one, 409 when the parent is missing or the target is a
-// collection.
+// collection. The store takes the request's body buffer as the content
+// (no second copy of a large file).
 func filesPut(d *davReq) *davError {
 	if d.r.Header.Get("Content-Range") != "" {
 		return errBadRequest("Content-Range on PUT requests are forbidden.")
@@ -454,7 +455,7 @@ func filesPut(d *davReq) *davError {
 		if e.perms&permUpdate == 0 {
 			return errForbidden("Permission denied to write to " + e.node.Name)
 		}
-		if ferr := st.fs.WriteFile(e.node, d.body, mtime); ferr != nil {
+		if ferr := st.fs.WriteFileNoCopy(e.node, d.body, mtime); ferr != nil {
 			return errConflict(ferr.Error())
 		}
 		d.storeChecksum(e.node)
@@ -497,7 +498,7 @@ func filesPut(d *davReq) *davError {
 	if pe.perms&permCreate == 0 {
 		return errForbidden("Permission denied to create file (filename " + name + ")")
 	}
-	node, ferr := st.fs.CreateFile(pe.node, name, d.body, mtime)
+	node, ferr := st.fs.CreateFileNoCopy(pe.node, name, d.body, mtime)
 	if ferr != nil {
 		return errConflict(ferr.Error())
 	}

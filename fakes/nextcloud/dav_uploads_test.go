@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"math/rand"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -344,6 +345,52 @@ func TestChunkedUploadErrors(t *testing.T) {
 			assert.Equal(t, http.StatusForbidden, r.status)
 			assert.Contains(t, string(r.body), "Permission denied to create file (filename sub)")
 		}},
+		{"no permission on the destination: 403, the upload is deleted", srcChunking + " performMove (Forbidden deletes the FutureFile)", func(t *testing.T, s *nctest.Server) {
+			form := hdr("Content-Type", "application/x-www-form-urlencoded")
+			r := do(t, s, http.MethodPost, "/ocs/v2.php/apps/files_sharing/api/v1/shares?format=json",
+				"path=/Documents&shareType=0&shareWith=bob&permissions=1", asUser("alice"), ocsHeader(), form)
+			require.Equal(t, http.StatusOK, r.status, r.String())
+			up := newUpload(t, s, "bob", "into-read-only", "Documents%20(2)/new.bin")
+			require.Equal(t, http.StatusCreated, up.mkcol().status)
+			require.Equal(t, http.StatusCreated, up.put("1", []byte("x")).status)
+			r = up.move()
+			assert.Equal(t, http.StatusForbidden, r.status, r.String())
+			assert.Contains(t, string(r.body), "Permission denied to create file (filename new.bin)")
+			assert.Equal(t, http.StatusNotFound, do(t, s, "PROPFIND", up.path(), "", asUser("bob"), hdr("Depth", "0")).status)
+			assert.Equal(t, http.StatusNotFound, get(t, s, "alice", "Documents/new.bin").status)
+		}},
+		{"bad X-OC-MTime on the assembly", "nextcloud/server apps/dav/lib/Connector/Sabre/MtimeSanitizer.php", func(t *testing.T, s *nctest.Server) {
+			up := newUpload(t, s, "alice", "u11", "t.bin")
+			require.Equal(t, http.StatusCreated, up.mkcol().status)
+			require.Equal(t, http.StatusCreated, up.put("1", []byte("x")).status)
+			r := up.move(hdr("X-OC-MTime", "yesterday"))
+			assert.Equal(t, http.StatusBadRequest, r.status)
+			assert.Contains(t, string(r.body), "X-OC-MTime header must be an integer (unix timestamp).")
+			assertNoFile(t, s, "t.bin")
+		}},
+		{"DELETE of a chunk, of .file, of the upload home", srcUploadHome + " UploadFile/FutureFile/UploadHome::delete", func(t *testing.T, s *nctest.Server) {
+			up := newUpload(t, s, "alice", "u12", "t.bin")
+			require.Equal(t, http.StatusCreated, up.mkcol().status)
+			require.Equal(t, http.StatusCreated, up.put("1", []byte("aa")).status)
+			require.Equal(t, http.StatusCreated, up.put("2", []byte("bb")).status)
+			assert.Equal(t, http.StatusNoContent, do(t, s, http.MethodDelete, up.path()+"/2", "", asUser("alice")).status)
+			r := up.move(hdr("OC-Total-Length", "2"))
+			require.Equal(t, http.StatusCreated, r.status, "the deleted chunk is not assembled: %s", r)
+			assert.Equal(t, "aa", string(get(t, s, "alice", "t.bin").body))
+
+			other := newUpload(t, s, "alice", "u13", "")
+			require.Equal(t, http.StatusCreated, other.mkcol().status)
+			assert.Equal(t, http.StatusNoContent, do(t, s, http.MethodDelete, other.path()+"/.file", "", asUser("alice")).status)
+			assert.Equal(t, http.StatusNotFound, do(t, s, "PROPFIND", other.path(), "", asUser("alice"), hdr("Depth", "0")).status,
+				"deleting .file deletes the whole upload folder")
+
+			a, b := newUpload(t, s, "alice", "u14", ""), newUpload(t, s, "alice", "u15", "")
+			require.Equal(t, http.StatusCreated, a.mkcol().status)
+			require.Equal(t, http.StatusCreated, b.mkcol().status)
+			assert.Equal(t, http.StatusNoContent, do(t, s, http.MethodDelete, uploadsBase+"alice/", "", asUser("alice")).status)
+			assert.Equal(t, http.StatusNotFound, do(t, s, "PROPFIND", a.path(), "", asUser("alice"), hdr("Depth", "0")).status)
+			assert.Equal(t, http.StatusNotFound, do(t, s, "PROPFIND", b.path(), "", asUser("alice"), hdr("Depth", "0")).status)
+		}},
 		{"anonymous", srcSabreAuth, func(t *testing.T, s *nctest.Server) {
 			assert.Equal(t, http.StatusUnauthorized, do(t, s, "MKCOL", uploadsBase+"alice/x", "").status)
 		}},
@@ -415,6 +462,32 @@ func TestChunkedUploadBounds(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.run(t, nctest.Start(t, c.mutate)) })
 	}
+}
+
+// TestChunkedUploadAssemblyFailure: a chunk that cannot be read (its spool
+// file vanished) fails the assembly with a 500 and leaves no partial
+// target; the upload stays for the client to abort or retry.
+func TestChunkedUploadAssemblyFailure(t *testing.T) {
+	dir := t.TempDir()
+	s := nctest.Start(t, func(c *nextcloud.Config) { c.UploadDir = dir })
+	up := newUpload(t, s, "alice", "broken", "t.bin")
+	require.Equal(t, http.StatusCreated, up.mkcol().status)
+	require.Equal(t, http.StatusCreated, up.put("1", []byte("aaa")).status)
+	require.Equal(t, http.StatusCreated, up.put("2", []byte("bbb")).status)
+	var chunks []string
+	require.NoError(t, filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+		if err == nil && !e.IsDir() {
+			chunks = append(chunks, p)
+		}
+		return err
+	}))
+	require.Len(t, chunks, 2)
+	require.NoError(t, os.Remove(chunks[1]))
+	r := up.move(hdr("OC-Total-Length", "6"))
+	assert.Equal(t, http.StatusInternalServerError, r.status)
+	assert.Contains(t, string(r.body), "<s:exception>Exception</s:exception>")
+	assert.Equal(t, http.StatusNotFound, get(t, s, "alice", "t.bin").status, "no partial target file")
+	assert.Equal(t, http.StatusMultiStatus, do(t, s, "PROPFIND", up.path(), "", asUser("alice"), hdr("Depth", "0")).status)
 }
 
 // TestChunkedUploadSpoolRemoved: Close removes the spooled chunks.
