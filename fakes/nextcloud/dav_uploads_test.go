@@ -561,3 +561,47 @@ func TestChunkedUploadAbortDuringPut(t *testing.T) {
 	assert.Equal(t, http.StatusConflict, res.StatusCode, "the upload folder went away while the chunk streamed")
 	assert.Equal(t, http.StatusNotFound, do(t, s, "PROPFIND", up.path(), "", asUser("alice"), hdr("Depth", "0")).status)
 }
+
+// TestChunkedUploadParallelChunks: chunks may arrive concurrently (they
+// stream outside the state lock); the assembly still follows their names.
+func TestChunkedUploadParallelChunks(t *testing.T) {
+	s := nctest.Start(t)
+	up := newUpload(t, s, "alice", "parallel", "parallel.bin")
+	require.Equal(t, http.StatusCreated, up.mkcol().status)
+	content := payload(7, 16*64*1024+3)
+	const n = 16
+	size := len(content) / n
+	var wg sync.WaitGroup
+	statuses := make([]int, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			end := (i + 1) * size
+			if i == n-1 {
+				end = len(content)
+			}
+			// No require in a goroutine: record the outcome, assert below.
+			req, err := http.NewRequest(http.MethodPut, s.URL+up.path()+"/"+strconv.Itoa(i+1), bytes.NewReader(content[i*size:end]))
+			if err != nil {
+				return
+			}
+			req.SetBasicAuth("alice", "alice-password")
+			req.Header.Set("Destination", up.dest)
+			res, err := client.Do(req)
+			if err != nil {
+				return
+			}
+			_ = res.Body.Close()
+			statuses[i] = res.StatusCode
+		}(i)
+	}
+	wg.Wait()
+	for i, st := range statuses {
+		assert.Equal(t, http.StatusCreated, st, "chunk %d", i+1)
+	}
+	r := up.move(hdr("OC-Total-Length", strconv.Itoa(len(content))))
+	require.Equal(t, http.StatusCreated, r.status, r.String())
+	g := get(t, s, "alice", "parallel.bin")
+	assert.Equal(t, sha1hex(content), sha1hex(g.body), "chunk 10 follows chunk 9, not chunk 1")
+}
