@@ -2,9 +2,11 @@ package conformance
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -114,4 +116,21 @@ func TestModuleRequirements(t *testing.T) {
 	for id := range withTools {
 		assert.True(t, covered[id], "module %q has tools but no conformance requirement about its Nextcloud app: add NC rows with Module %q", id, id)
 	}
+}
+
+// TestREADMECountsAreCurrent keeps the top-level README's sentence about
+// the catalogue's size true.
+func TestREADMECountsAreCurrent(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[Level]int{}
+	for _, r := range Catalogue() {
+		count[r.Level]++
+	}
+	want := fmt.Sprintf("The %d requirements (%d MUST, %d INVARIANT, %d SHOULD) are",
+		len(Catalogue()), count[Must], count[Invariant], count[Should])
+	assert.Contains(t, strings.Join(strings.Fields(string(readme)), " "), want,
+		"README.md's conformance section should say: %s", want)
 }
