@@ -19,6 +19,7 @@ import (
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/conformance/nccheck"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/conformance/official"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools/notes"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools/sharing"
 )
 
 // Level is how binding a requirement is. A FAIL of a MUST or an INVARIANT
@@ -244,6 +245,10 @@ func Catalogue() []Requirement {
 			Statement: "PUT with the current `If-Match` succeeds with a new etag; GET with `If-None-Match` of it is 304.", Check: nccheck.NotesConditional},
 		{ID: "NC-NOTES-004", Area: AreaNC, Level: Must, Module: notes.ID, Source: "Nextcloud Notes API v1; " + ncDoc + " §4",
 			Statement: "DELETE answers 200; the note is then 404, and deleting it again is 404.", Check: nccheck.NotesDelete},
+		{ID: "NC-SHARE-001", Area: AreaNC, Level: Must, Module: sharing.ID, Source: "Nextcloud files_sharing ShareAPIController; " + ncDoc + " §2.4",
+			Statement: "A created share's `data` is the share with a string id; GET `/shares/{id}` answers a one-element list; DELETE answers 200 and the share is then 404.", Check: nccheck.SharesLifecycle},
+		{ID: "NC-SHARE-002", Area: AreaNC, Level: Must, Module: sharing.ID, Source: "Nextcloud files_sharing ShareAPIController getShare; " + ncDoc + " §2.4",
+			Statement: "An unknown share id is HTTP 404 on OCS v2, statuscode 404.", Check: nccheck.SharesUnknownID},
 		{ID: "NC-DAV-001", Area: AreaNC, Level: Must, Source: "RFC 4918 §9.3.1; " + ncDoc + " §5.1",
 			Statement: "MKCOL creates (201), refuses an existing resource (405) and a missing parent (409).", Check: nccheck.DAVMkcol},
 		{ID: "NC-DAV-002", Area: AreaNC, Level: Must, Source: "RFC 9110 §9.3.4; RFC 4918 §9.7.1; " + ncDoc + " §5.1",

@@ -57,6 +57,7 @@ var order = []struct {
 	{"OCSv2", OCSv2}, {"OCSv1", OCSv1}, {"OCSUnauthorised", OCSUnauthorised}, {"OCSNotFound", OCSNotFound},
 	{"NotesETag", NotesETag}, {"NotesPrecondition", NotesPrecondition}, {"NotesConditional", NotesConditional}, {"NotesDelete", NotesDelete},
 	{"DAVMkcol", DAVMkcol}, {"DAVPut", DAVPut}, {"DAVPropfind", DAVPropfind}, {"DAVPreconditions", DAVPreconditions}, {"DAVMoveDelete", DAVMoveDelete},
+	{"SharesLifecycle", SharesLifecycle}, {"SharesUnknownID", SharesUnknownID},
 }
 
 func TestChecksAgainstTheFakeNextcloud(t *testing.T) {
@@ -99,6 +100,8 @@ func TestChecksFailOnBrokenNextclouds(t *testing.T) {
 		{"PROPFIND 200", "DAVPropfind", override{method("PROPFIND", "/conformance-"), 200, `<d:multistatus xmlns:d="DAV:"/>`}},
 		{"If-None-Match * ignored", "DAVPreconditions", override{header("PUT", "/etag.txt", "If-None-Match", "*"), 204, ``}},
 		{"MOVE overwrites despite F", "DAVMoveDelete", override{header("MOVE", "/m1.txt", "Overwrite", "F"), 204, ``}},
+		{"GET share answers an object", "SharesLifecycle", override{method("GET", "/apps/files_sharing/api/v1/shares/"), 200, `{"ocs":{"meta":{"status":"ok","statuscode":200},"data":{"id":"1"}}}`}},
+		{"unknown share id is 200", "SharesUnknownID", override{method("GET", "/apps/files_sharing/api/v1/shares/2147483000"), 200, `{"ocs":{"meta":{"status":"ok","statuscode":200},"data":[]}}`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
