@@ -91,3 +91,20 @@ func TestNextcloudFailures(t *testing.T) {
 		assertToolError(t, s.call(t, ToolDelete, map[string]any{"share_id": 1}), "delete share 1")
 	})
 }
+
+// TestPasswordOnUserShareUpdateSendsNoUpdate: a password for a user share
+// is refused after one read of the share; no PUT reaches Nextcloud, which
+// would drop the password without a word.
+func TestPasswordOnUserShareUpdateSendsNoUpdate(t *testing.T) {
+	srv := nctest.Start(t)
+	alice := connectAs(t, srv, "alice", nil)
+	sh := decode[ShareResultOutput](t, alice.call(t, ToolCreate, map[string]any{"path": "/Photos", "share_with": "bob"})).Share
+	srv.ResetLog()
+	assertToolError(t, alice.call(t, ToolUpdate, map[string]any{"share_id": sh.ID, "password": "pw", "note": "n"}),
+		fmt.Sprintf("share %d is a user share: only public links (share_type 3) have a password", sh.ID))
+	for _, e := range srv.RequestLog() {
+		assert.Equal(t, http.MethodGet, e.Method, "%s %s", e.Method, e.Path)
+	}
+	got := decode[ShareResultOutput](t, alice.call(t, ToolGet, map[string]any{"share_id": sh.ID})).Share
+	assert.Empty(t, got.Note, "the refused update changed the share")
+}
