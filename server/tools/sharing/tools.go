@@ -2,12 +2,14 @@ package sharing
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 	"unicode"
 
+	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/nextcloud"
@@ -218,6 +220,27 @@ func (in UpdateShareInput) Validate() error {
 	return errors.Join(errs...)
 }
 
+// ---- schemas ----
+
+// inputSchema is T's inferred input schema with defaults (JSON text, which
+// the SDK fills in for absent arguments) and one example value per
+// property. The examples of a schema form one valid call together, so a
+// client or a conformance probe that needs harmless arguments can take
+// them as they are.
+func inputSchema[T any](defaults map[string]string, examples map[string]any) *jsonschema.Schema {
+	sch, err := jsonschema.For[T](nil)
+	if err != nil {
+		panic(fmt.Sprintf("sharing: input schema of %T: %v", *new(T), err))
+	}
+	for name, d := range defaults {
+		sch.Properties[name].Default = json.RawMessage(d)
+	}
+	for name, ex := range examples {
+		sch.Properties[name].Examples = []any{ex}
+	}
+	return sch
+}
+
 // ---- the tools ----
 
 func shareTools() []tools.Tool {
@@ -227,6 +250,8 @@ func shareTools() []tools.Tool {
 			Title: "Create share",
 			Description: "Share a file or folder: with a user (share_type 0, the default), a group (1), or by public link (3). " +
 				"Returns the new share with its id (and, for a link, its url). Permissions default to read only.",
+			InputSchema: inputSchema[CreateShareInput](map[string]string{"share_type": "0", "permissions": "1"},
+				map[string]any{"path": "/Projects/example-report.md", "share_with": "bob", "share_type": 0, "permissions": 1, "note": "For your review"}),
 			// A public link publishes the item beyond this Nextcloud.
 			Annotations: &mcp.ToolAnnotations{DestructiveHint: tools.Ptr(false), OpenWorldHint: tools.Ptr(true)},
 		}, createShare),
@@ -254,6 +279,7 @@ func shareTools() []tools.Tool {
 			Title: "Update share",
 			Description: "Change a share you made: its permissions, expiry date, note, or a public link's password. " +
 				"Fields left out stay as they are.",
+			InputSchema: inputSchema[UpdateShareInput](nil, map[string]any{"permissions": 1, "note": "Read only from now on"}),
 			// Removing a link's password or expiry widens who can open it.
 			Annotations: &mcp.ToolAnnotations{DestructiveHint: tools.Ptr(true), IdempotentHint: true, OpenWorldHint: tools.Ptr(true)},
 		}, updateShare),
