@@ -40,13 +40,14 @@ const (
 	AreaScopes    = "Soft scopes"
 	AreaConsent   = "Progressive consent (Flow 2)"
 	AreaModes     = "Token modes and their invariants"
+	AreaModules   = "Modules (every registry module's tools through the server)"
 	AreaOfficial  = "Official MCP conformance suite"
 	AreaIdP       = "Identity provider (any issuer)"
 	AreaNC        = "Nextcloud contract (any Nextcloud)"
 )
 
 // Areas lists the areas in report order.
-var Areas = []string{AreaResource, AreaTransport, AreaScopes, AreaConsent, AreaModes, AreaOfficial, AreaIdP, AreaNC}
+var Areas = []string{AreaResource, AreaTransport, AreaScopes, AreaConsent, AreaModes, AreaModules, AreaOfficial, AreaIdP, AreaNC}
 
 // Requirement is one graded statement.
 type Requirement struct {
@@ -175,6 +176,8 @@ func Catalogue() []Requirement {
 		{ID: "INV-5", Area: AreaModes, Level: Invariant, Source: arch + " §2 invariant 5",
 			Statement: "The Nextcloud user id comes from Nextcloud: every WebDAV path names the uid Nextcloud authenticated, also when it differs from the token's sub.", Check: mcpcheck.UIDFromNextcloud},
 		// (reads need a provisioned user when consent is on; before CONSENT-7 revokes)
+		{ID: "MOD-1", Area: AreaModules, Level: Must, Source: "MCP 2025-11-25 server/tools (tools/call); " + arch + " §4.6",
+			Statement: "Every module of the registry whose tools the server lists answers one writing tool call and then one reading tool call that sees what was written (a row per module in conformance/mcpcheck/modules.go).", Check: mcpcheck.ModuleRoundTrip},
 		{ID: "MCP-TRANS-002", Area: AreaTransport, Level: Should, Source: "MCP SEP-2549 (result caching: cacheScope \"private\" = only the requesting user's client may cache; absent means \"public\"); " + arch + " §3",
 			Statement: "Results holding one user's data say `cacheScope: \"private\"`: every listed resource, read, in every mode, and in OAuth modes the token-filtered `tools/list` and `resources/list`.", Check: mcpcheck.PrivateResults},
 		{ID: "CONSENT-7", Area: AreaConsent, Level: Invariant, Source: arch + " §1.2; RFC 7009 §2",

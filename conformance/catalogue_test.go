@@ -13,7 +13,7 @@ import (
 )
 
 func TestCatalogueWellFormed(t *testing.T) {
-	idRE := regexp.MustCompile(`^(MCP-AUTH|MCP-AS|MCP-OFFICIAL|MCP-TRANS|LIMIT|USER|RFC[0-9]{4}|SCOPE|INV|MODE|CONSENT|NC-OCS|NC-NOTES|NC-DAV|NC-SHARE)-[0-9]{1,3}$`)
+	idRE := regexp.MustCompile(`^(MCP-AUTH|MCP-AS|MCP-OFFICIAL|MCP-TRANS|LIMIT|USER|RFC[0-9]{4}|SCOPE|INV|MODE|MOD|CONSENT|NC-OCS|NC-NOTES|NC-DAV|NC-SHARE)-[0-9]{1,3}$`)
 	seen := map[string]bool{}
 	for _, r := range Catalogue() {
 		t.Run(r.ID, func(t *testing.T) {
