@@ -16,6 +16,7 @@ import (
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/devstack"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/devstack/devstacktest"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/modules"
 )
 
 func byID(rs []report.Result) map[string]report.Result {
@@ -81,11 +82,21 @@ func env(m map[string]string) func(string) string { return func(k string) string
 func TestExternalWithoutControlAPIsIsNotApplicable(t *testing.T) {
 	st := devstacktest.Start(t, devstack.Options{Mode: server.ModeExchange})
 	ctx := context.Background()
-	full, err := st.Token(ctx, "alice", []string{"notes:read", "notes:write"})
+	// The tokens an operator would hand over (conformance/README.md): one
+	// with every soft scope of the registry, one with only its <app>:read
+	// scopes.
+	all := modules.Set().Policy().Scopes()
+	var readScopes []string
+	for _, sc := range all {
+		if strings.HasSuffix(sc, ":read") {
+			readScopes = append(readScopes, sc)
+		}
+	}
+	full, err := st.Token(ctx, "alice", all)
 	if err != nil {
 		t.Fatal(err)
 	}
-	read, err := st.Token(ctx, "alice", []string{"notes:read"})
+	read, err := st.Token(ctx, "alice", readScopes)
 	if err != nil {
 		t.Fatal(err)
 	}

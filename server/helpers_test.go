@@ -9,6 +9,9 @@ import (
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/scopes"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/modules"
 )
 
 // bearerTransport adds a fixed Authorization header, like a client that
@@ -98,4 +101,17 @@ func claims(t testing.TB, jwt string) map[string]any {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// registryReadScopes is the scope a 401 challenge asks for: every read
+// scope of the registry's modules (server.go readScopes), so a new module
+// changes it without touching the tests that check it.
+func registryReadScopes() string {
+	var out []string
+	for _, sc := range modules.Set().Policy().Scopes() {
+		if strings.HasSuffix(sc, ":read") {
+			out = append(out, sc)
+		}
+	}
+	return scopes.Format(out)
 }

@@ -28,6 +28,17 @@ func TestSynthArgs(t *testing.T) {
 	if got := synthAllArgs(schema); got["opt"] != "conformance-probe" || len(got) != 5 {
 		t.Errorf("synthAllArgs = %#v", got)
 	}
+	// Examples declare one valid call: with them, only the exampled and
+	// the required properties are filled, with the examples' values.
+	exampled := json.RawMessage(`{"type":"object","properties":{"share_id":{"type":"integer"},"permissions":{"type":["null","integer"],"examples":[1]},
+		"password":{"type":"string"},"note":{"type":"string","examples":["hi"]}},"required":["share_id"]}`)
+	wantEx := map[string]any{"share_id": probeID, "permissions": 1.0, "note": "hi"}
+	if got := synthAllArgs(exampled); !reflect.DeepEqual(got, wantEx) {
+		t.Errorf("synthAllArgs(exampled) = %#v, want %#v", got, wantEx)
+	}
+	if got := synthArgs(exampled); !reflect.DeepEqual(got, map[string]any{"share_id": probeID}) {
+		t.Errorf("synthArgs(exampled) = %#v", got)
+	}
 	if got := synthArgs(json.RawMessage(`not json`)); len(got) != 0 {
 		t.Errorf("synthArgs(garbage) = %#v", got)
 	}

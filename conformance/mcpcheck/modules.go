@@ -53,6 +53,42 @@ var ModuleProbes = []ModuleProbe{
 			_, _ = callTool(ctx, c, toolDeleteNote, map[string]any{"note_id": written.(int64)})
 		},
 	},
+	{
+		ID:        "sharing",
+		WriteTool: "nc_share_create",
+		ReadTool:  "nc_share_get",
+		// A public link of the readme Nextcloud's skeleton gives every new
+		// account (core/skeleton/Readme.md): a file may carry any number
+		// of links, so repeated runs do not collide.
+		Write: func(ctx context.Context, c *mcpwire.Client) (any, error) {
+			co, err := mustCall(ctx, c, "nc_share_create", map[string]any{"path": "/Readme.md", "share_type": 3, "note": "conformance module probe"})
+			if err != nil {
+				return nil, err
+			}
+			var v struct {
+				Share struct {
+					ID int64 `json:"id"`
+				} `json:"share"`
+			}
+			if err := jsonUnmarshalLoose(string(co.Structured), &v); err != nil || v.Share.ID == 0 {
+				return nil, fmt.Errorf("reading the created share's id from %q: %v", truncate(string(co.Structured), 120), err)
+			}
+			return v.Share.ID, nil
+		},
+		Read: func(ctx context.Context, c *mcpwire.Client, written any) error {
+			co, err := mustCall(ctx, c, "nc_share_get", map[string]any{"share_id": written.(int64)})
+			if err != nil {
+				return err
+			}
+			if !strings.Contains(string(co.Structured), "conformance module probe") {
+				return fmt.Errorf("nc_share_get answered without the note written: %s", truncate(string(co.Structured), 160))
+			}
+			return nil
+		},
+		Clean: func(ctx context.Context, c *mcpwire.Client, written any) {
+			_, _ = callTool(ctx, c, "nc_share_delete", map[string]any{"share_id": written.(int64)})
+		},
+	},
 }
 
 // mustCall is callTool where anything but a successful result is an error

@@ -337,13 +337,17 @@ const probeID = 987654321
 func synthArgs(schema json.RawMessage) map[string]any { return synth(schema, false) }
 
 // synthAllArgs fills every property, so that argument validation cannot be
-// what refuses a call.
+// what refuses a call. A schema whose properties carry examples declares
+// one valid call with them (some arguments exclude others: a share's
+// password and a user as recipient): then the properties with an example,
+// and the required ones, are filled.
 func synthAllArgs(schema json.RawMessage) map[string]any { return synth(schema, true) }
 
 func synth(schema json.RawMessage, all bool) map[string]any {
 	var s struct {
 		Properties map[string]struct {
-			Type any `json:"type"`
+			Type     any   `json:"type"`
+			Examples []any `json:"examples"`
 		} `json:"properties"`
 		Required []string `json:"required"`
 	}
@@ -353,12 +357,23 @@ func synth(schema json.RawMessage, all bool) map[string]any {
 	}
 	names := s.Required
 	if all {
-		names = nil
-		for name := range s.Properties {
-			names = append(names, name)
+		exampled := false
+		for _, p := range s.Properties {
+			exampled = exampled || len(p.Examples) > 0
+		}
+		for name, p := range s.Properties {
+			if !exampled || len(p.Examples) > 0 {
+				if !slices.Contains(names, name) {
+					names = append(names, name)
+				}
+			}
 		}
 	}
 	for _, name := range names {
+		if ex := s.Properties[name].Examples; len(ex) > 0 {
+			args[name] = ex[0]
+			continue
+		}
 		typ := ""
 		switch v := s.Properties[name].Type.(type) {
 		case string:

@@ -1,5 +1,5 @@
 // Package nccheck grades the Nextcloud contract the MCP server relies on —
-// OCS envelopes (v1 and v2), the Notes API's etag/412 behaviour and the
+// OCS envelopes (v1 and v2), the Notes API's etag/412 behaviour, the share API and the
 // WebDAV status matrix — against any Nextcloud base URL with a user's
 // credentials, so the fake and a real Nextcloud can be compared. The
 // checks create and remove their own objects (a note, a folder

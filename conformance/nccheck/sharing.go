@@ -6,108 +6,105 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/conformance/grade"
 )
 
+// sharesAPI is files_sharing's share API on OCS v2 (nextcloud/server
+// apps/files_sharing/lib/Controller/ShareAPIController.php).
 const sharesAPI = "/ocs/v2.php/apps/files_sharing/api/v1/shares"
 
-// shareData is the part of an OCS share the checks read.
-type shareData struct {
-	ID          json.Number `json:"id"`
-	ShareType   int         `json:"share_type"`
-	Permissions int         `json:"permissions"`
-	Token       string      `json:"token"`
-	URL         string      `json:"url"`
-	Path        string      `json:"path"`
-}
+var formOCSHeaders = map[string]string{"OCS-APIRequest": "true", "Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded"}
 
-// ocsShare sends one share API request and decodes its envelope.
-func ocsShare(ctx context.Context, t *grade.Target, method, path string, form url.Values) (*answer, *ocsEnvelope, error) {
-	hdr := map[string]string{}
-	for k, v := range ocsHeaders {
-		hdr[k] = v
+// SharesLifecycle: a public link of a fresh folder is created (data is
+// the share, its id a string), read back as a one-element list, deleted
+// (200), and is then 404. The folder is removed afterwards.
+func SharesLifecycle(ctx context.Context, t *grade.Target) grade.Outcome {
+	if o, ok := needNC(t); !ok {
+		return o
 	}
-	var body []byte
-	if form != nil {
-		hdr["Content-Type"] = "application/x-www-form-urlencoded"
-		body = []byte(form.Encode())
-	}
-	a, err := do(ctx, t, method, path, hdr, body, true)
+	uid, a, _, err := currentUser(ctx, t)
 	if err != nil {
-		return nil, nil, err
+		return grade.Errorf("current user", err)
 	}
-	e, err := decodeOCS(a)
-	return a, e, err
-}
-
-// SharePublicLink: the files_sharing OCS API
-// (apps/files_sharing/lib/Controller/ShareAPIController.php) — creating a
-// public link (shareType 3) answers 200 / statuscode 200 with the share's
-// id, token and url; listing by path finds it; DELETE answers 200; the
-// share is then 404 (statuscode 404 on v2).
-func SharePublicLink(ctx context.Context, t *grade.Target) grade.Outcome {
-	files, work, o := needDAV(ctx, t)
-	if o != nil {
-		return *o
+	if uid == "" {
+		return grade.Failf("no uid from GET /ocs/v2.php/cloud/user (HTTP %d)", a.Status)
 	}
-	file := work + "/shared.txt"
-	if a, err := do(ctx, t, http.MethodPut, file, nil, []byte("shared by the conformance suite"), true); err != nil || a.Status != http.StatusCreated {
-		return grade.Failf("PUT %s failed: %v %v", short(file), err, a)
-	}
-	rel, err := url.PathUnescape(strings.TrimPrefix(file, files))
+	name := "conformance-share-" + random()
+	folder := "/remote.php/dav/files/" + url.PathEscape(uid) + "/" + name
+	m, err := do(ctx, t, "MKCOL", folder, nil, nil, true)
 	if err != nil {
-		return grade.Errorf("share path", err)
+		return grade.Errorf("MKCOL", err)
 	}
-	a, e, err := ocsShare(ctx, t, http.MethodPost, sharesAPI, url.Values{"path": {rel}, "shareType": {"3"}, "permissions": {"1"}})
+	if m.Status != http.StatusCreated {
+		return grade.Failf("MKCOL %s: HTTP %d", name, m.Status)
+	}
+	defer func() { _, _ = do(context.WithoutCancel(ctx), t, http.MethodDelete, folder, nil, nil, true) }() // clean-up; its outcome grades nothing
+	body := url.Values{"path": {"/" + name}, "shareType": {"3"}, "permissions": {"1"}}.Encode()
+	c, err := do(ctx, t, http.MethodPost, sharesAPI+"?format=json", formOCSHeaders, []byte(body), true)
 	if err != nil {
-		return grade.Errorf("POST shares", err)
+		return grade.Errorf("POST share", err)
 	}
-	if a.Status != http.StatusOK || e.OCS.Meta.StatusCode != http.StatusOK {
-		return grade.Failf("POST shares (public link): HTTP %d statuscode %d %q", a.Status, e.OCS.Meta.StatusCode, e.OCS.Meta.Message)
+	e, err := decodeOCS(c)
+	if err != nil || c.Status != http.StatusOK {
+		return grade.Failf("POST %s (link of %s): HTTP %d, want 200 with an OCS envelope (%.120s)", sharesAPI, name, c.Status, c.Body)
 	}
-	var sh shareData
-	if err := json.Unmarshal(e.OCS.Data, &sh); err != nil {
-		return grade.Failf("POST shares: data is not a share: %.200s", e.OCS.Data)
+	var share struct {
+		ID any `json:"id"`
 	}
-	if sh.ID == "" || sh.ShareType != 3 || sh.Token == "" || sh.URL == "" {
-		return grade.Failf("POST shares: want an id, share_type 3, a token and a url, got %.300s", e.OCS.Data)
+	if err := json.Unmarshal(e.OCS.Data, &share); err != nil {
+		return grade.Failf("POST share: data is not a share object: %.120s", e.OCS.Data)
 	}
-	ev := []string{fmt.Sprintf("POST shares → 200/200 id %s", sh.ID)}
-
-	a, e, err = ocsShare(ctx, t, http.MethodGet, sharesAPI+"?path="+url.QueryEscape(rel), nil)
+	id, ok := share.ID.(string)
+	if !ok || id == "" {
+		return grade.Failf("POST share: data.id = %#v, want a string", share.ID)
+	}
+	g, err := do(ctx, t, http.MethodGet, sharesAPI+"/"+id+"?format=json", ocsHeaders, nil, true)
 	if err != nil {
-		return grade.Errorf("GET shares?path", err)
+		return grade.Errorf("GET share", err)
 	}
-	var list []shareData
-	if a.Status != http.StatusOK || json.Unmarshal(e.OCS.Data, &list) != nil {
-		return grade.Failf("GET shares?path=%s: HTTP %d %.200s", rel, a.Status, a.Body)
+	ge, err := decodeOCS(g)
+	if err != nil || g.Status != http.StatusOK {
+		return grade.Failf("GET share %s: HTTP %d, want 200", id, g.Status)
 	}
-	found := false
-	for _, x := range list {
-		found = found || x.ID == sh.ID
+	var list []json.RawMessage
+	if err := json.Unmarshal(ge.OCS.Data, &list); err != nil || len(list) != 1 {
+		return grade.Failf("GET share %s: data %.120s, want a one-element list", id, ge.OCS.Data)
 	}
-	if !found {
-		return grade.Failf("GET shares?path=%s does not list share %s: %.300s", rel, sh.ID, e.OCS.Data)
-	}
-	ev = append(ev, fmt.Sprintf("GET shares?path → lists it (%d)", len(list)))
-
-	a, e, err = ocsShare(ctx, t, http.MethodDelete, sharesAPI+"/"+sh.ID.String(), nil)
+	d, err := do(ctx, t, http.MethodDelete, sharesAPI+"/"+id+"?format=json", ocsHeaders, nil, true)
 	if err != nil {
 		return grade.Errorf("DELETE share", err)
 	}
-	if a.Status != http.StatusOK || e.OCS.Meta.StatusCode != http.StatusOK {
-		return grade.Failf("DELETE shares/%s: HTTP %d statuscode %d", sh.ID, a.Status, e.OCS.Meta.StatusCode)
+	if d.Status != http.StatusOK {
+		return grade.Failf("DELETE share %s: HTTP %d, want 200", id, d.Status)
 	}
-	ev = append(ev, "DELETE → 200/200")
-	a, e, err = ocsShare(ctx, t, http.MethodGet, sharesAPI+"/"+sh.ID.String(), nil)
+	gone, err := do(ctx, t, http.MethodGet, sharesAPI+"/"+id+"?format=json", ocsHeaders, nil, true)
 	if err != nil {
 		return grade.Errorf("GET deleted share", err)
 	}
-	if a.Status != http.StatusNotFound || e.OCS.Meta.StatusCode != http.StatusNotFound {
-		return grade.Failf("GET shares/%s after DELETE: HTTP %d statuscode %d, want 404/404", sh.ID, a.Status, e.OCS.Meta.StatusCode)
+	if gone.Status != http.StatusNotFound {
+		return grade.Failf("GET of deleted share %s: HTTP %d, want 404", id, gone.Status)
 	}
-	ev = append(ev, "GET → 404/404")
-	return grade.Passf("%s", strings.Join(ev, "; "))
+	return grade.Passf("POST link → 200 id %q; GET → [share]; DELETE → 200; GET → 404", id)
+}
+
+// SharesUnknownID: a share id that does not exist is HTTP 404 on v2 with
+// statuscode 404.
+func SharesUnknownID(ctx context.Context, t *grade.Target) grade.Outcome {
+	if o, ok := needNC(t); !ok {
+		return o
+	}
+	const id = "2147483000"
+	a, err := do(ctx, t, http.MethodGet, sharesAPI+"/"+id+"?format=json", ocsHeaders, nil, true)
+	if err != nil {
+		return grade.Errorf("GET share", err)
+	}
+	e, err := decodeOCS(a)
+	if err != nil {
+		return grade.Failf("GET unknown share: %v", err)
+	}
+	if a.Status != http.StatusNotFound || e.OCS.Meta.StatusCode != http.StatusNotFound {
+		return grade.Failf("GET unknown share %s: HTTP %d statuscode %d, want 404/404", id, a.Status, e.OCS.Meta.StatusCode)
+	}
+	return grade.Passf("GET %s/%s → HTTP 404, statuscode 404 %s", sharesAPI, id, fmt.Sprintf("%q", e.OCS.Meta.Message))
 }

@@ -307,7 +307,8 @@ func baseURL(r *http.Request) string {
 	return scheme + "://" + r.Host
 }
 
-// formatShare is ShareAPIController::formatShare for the viewer uid.
+// formatShare is ShareAPIController::formatShare for the viewer uid
+// (nextcloud/server apps/files_sharing/lib/Controller/ShareAPIController.php).
 func (st sharesTx) formatShare(sh *share, uid string, r *http.Request) obj {
 	node := st.fs.ByID(sh.NodeID)
 	displayName := func(u string) string {
@@ -320,15 +321,15 @@ func (st sharesTx) formatShare(sh *share, uid string, r *http.Request) obj {
 	if sh.Expiration != "" {
 		expiration = sh.Expiration + " 00:00:00"
 	}
-	sharer := sh.SharedBy == uid || sh.FileOwner == uid
+	canEdit, canDelete, canLeave := st.shareRights(sh, uid)
 	o := obj{
 		{"id", strconv.FormatInt(sh.ID, 10)},
 		{"share_type", sh.Type},
 		{"uid_owner", sh.SharedBy},
 		{"displayname_owner", displayName(sh.SharedBy)},
 		{"permissions", sh.Permissions},
-		{"can_edit", sharer},
-		{"can_delete", sharer},
+		{"can_edit", canEdit},
+		{"can_delete", canDelete},
 		{"stime", sh.STime},
 		{"parent", nil},
 		{"expiration", expiration},
@@ -342,9 +343,26 @@ func (st sharesTx) formatShare(sh *share, uid string, r *http.Request) obj {
 		e := st.entryForNode(uid, node)
 		path, perms, mountType := node.Path(), 0, ""
 		if e != nil {
-			path, perms = e.path, e.filePerms()
+			path = e.path
 			if e.mount != nil {
 				mountType = e.mount.mountType()
+			}
+		}
+		switch {
+		case sh.FileOwner == uid && e != nil:
+			// The owner sees the node's own permissions.
+			perms = e.filePerms()
+		default:
+			// Anyone else sees the share's permissions, with DELETE when
+			// they may delete or leave the share and UPDATE when they may
+			// edit it: the mount point can be removed even where the
+			// share's bits say otherwise.
+			perms = sh.Permissions
+			if canDelete || canLeave {
+				perms |= permDelete
+			}
+			if canEdit {
+				perms |= permUpdate
 			}
 		}
 		itemType := "file"
@@ -353,6 +371,11 @@ func (st sharesTx) formatShare(sh *share, uid string, r *http.Request) obj {
 		}
 		target := "/" + node.Name
 		if t, ok := sh.Targets[uid]; ok {
+			target = "/" + t
+		} else if t, ok := sh.Targets[sh.ShareWith]; ok && sh.Type == shareTypeUser {
+			// A user share is one oc_share row whose file_target is the
+			// recipient's mount name (DefaultShareProvider::moveShare
+			// updates that row), so the sharer sees it too.
 			target = "/" + t
 		}
 		o = append(o,
@@ -397,6 +420,25 @@ func (st sharesTx) formatShare(sh *share, uid string, r *http.Request) obj {
 	}
 	o = append(o, kv{"mail_send", mail}, kv{"hide_download", hide}, kv{"attributes", nil})
 	return o
+}
+
+// shareRights are ShareAPIController's canEditShare, canDeleteShare and
+// canDeleteShareFromSelf for uid: the sharer and the file owner may edit
+// and delete a share; a user share's recipient may delete it (unshare
+// from self); a group member may only leave a group share. A share with
+// no permissions offers nothing.
+func (st sharesTx) shareRights(sh *share, uid string) (canEdit, canDelete, canLeave bool) {
+	if sh.Permissions == 0 {
+		return false, false, false
+	}
+	sharer := sh.SharedBy == uid || sh.FileOwner == uid
+	canEdit = sharer
+	canDelete = sharer || (sh.Type == shareTypeUser && sh.ShareWith == uid)
+	if sh.Type == shareTypeGroup && !sharer {
+		u := st.users[uid]
+		canLeave = u != nil && u.inGroup(sh.ShareWith)
+	}
+	return canEdit, canDelete, canLeave
 }
 
 func parentID(n *vfs.Node) any {

@@ -7,6 +7,7 @@ import (
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools/core"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools/notes"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools/sharing"
 )
 
 // All lists the constructors of every module, in the order tools/list
@@ -15,6 +16,7 @@ import (
 var All = []func() tools.Module{
 	core.New,
 	notes.New,
+	sharing.New,
 }
 
 // New builds one fresh instance of every module.

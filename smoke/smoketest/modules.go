@@ -61,4 +61,44 @@ var Modules = []Module{
 			return ev
 		},
 	},
+	{
+		ID:        "sharing",
+		WriteTool: "nc_share_create",
+		ReadTool:  "nc_share_get",
+		Write: func(ctx context.Context, t testing.TB, s *Stack, c *Client) (any, Evidence) {
+			t.Helper()
+			// A public link: a file may carry any number of them, so every
+			// mode's run on the same Nextcloud gets its own share.
+			res, ev := s.Call(ctx, t, c, "sharing module: share the readme by link", "nc_share_create",
+				map[string]any{"path": "/Readme.md", "share_type": 3, "note": "smoke " + string(s.Mode)})
+			var created struct {
+				Share struct {
+					ID int64 `json:"id"`
+				} `json:"share"`
+			}
+			if err := Structured(res, &created); err != nil || created.Share.ID == 0 {
+				t.Fatalf("sharing module: create returned no share id (%v)", err)
+			}
+			return created.Share.ID, ev
+		},
+		Read: func(ctx context.Context, t testing.TB, s *Stack, c *Client, written any) Evidence {
+			t.Helper()
+			id := written.(int64)
+			res, ev := s.Call(ctx, t, c, "sharing module: read the share back", "nc_share_get", map[string]any{"share_id": id})
+			var got struct {
+				Share struct {
+					Note string `json:"note"`
+					URL  string `json:"url"`
+				} `json:"share"`
+			}
+			if err := Structured(res, &got); err != nil {
+				t.Fatalf("sharing module: get result: %v", err)
+			}
+			if got.Share.Note != "smoke "+string(s.Mode) || got.Share.URL == "" {
+				t.Fatal(Failure{Step: "sharing module: read the share back", Tool: "nc_share_get",
+					Want: fmt.Sprintf("the link share with note %q and a url, got note %q url %q", "smoke "+string(s.Mode), got.Share.Note, got.Share.URL), Evidence: ev}.Message())
+			}
+			return ev
+		},
+	},
 }
