@@ -96,9 +96,11 @@ func TestWorkerAloneUsesRefreshGrants(t *testing.T) {
 	if n := len(grants(st, idp.GrantRefreshToken)); n != 1 {
 		t.Errorf("%d refresh grants in all, want only the worker's first", n)
 	}
-	// Index-served searches need no Nextcloud call; the write and the live
-	// search each exchanged a token.
-	if n := len(grants(st, idp.GrantTokenExchange)); n < 2 {
+	// Index-served searches need no Nextcloud call; the write exchanged a
+	// token, and so did the search after it unless the worker (woken by
+	// the write's invalidation) had already re-indexed by then — which
+	// one happens is scheduling, so only the write's exchange is certain.
+	if n := len(grants(st, idp.GrantTokenExchange)); n < 1 {
 		t.Errorf("%d exchanges for the Nextcloud tool calls", n)
 	}
 }
