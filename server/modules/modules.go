@@ -6,6 +6,7 @@ package modules
 import (
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools/core"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools/files"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools/notes"
 )
 
@@ -15,6 +16,7 @@ import (
 var All = []func() tools.Module{
 	core.New,
 	notes.New,
+	files.New,
 }
 
 // New builds one fresh instance of every module.
