@@ -1,15 +1,17 @@
 # nextcloud-mcp-go — see README.md. Every target works on a fresh machine
-# with Go 1.26; `bash .ci/run` installs the rest (litmus, PostgreSQL, Docker, Node 22).
+# with Go 1.26; `bash .ci/run` installs the rest (litmus, rclone, PostgreSQL, Docker, Node 22).
 
 GO        ?= go
 BIN       ?= bin
 PKGS      ?= ./...
 GOFLAGS_STATIC = CGO_ENABLED=0
 BENCHTIME ?= 2s
+# The rclone make rclone drives; rclone >= 1.63 also exercises chunked upload.
+RCLONE    ?= rclone
 # The pinned linter, fetched through the Go module proxy on first use.
 GOLANGCI_LINT ?= $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 
-.PHONY: all build run test deps test-litmus test-smoke unit lint bench bench-load conformance smoke litmus clean
+.PHONY: all build run test deps test-litmus test-rclone test-smoke unit lint bench bench-load conformance interop smoke litmus rclone clean
 
 all: lint test
 
@@ -22,10 +24,10 @@ build:
 run:
 	$(GO) run ./server/cmd/nextcloud-mcp dev
 
-## test: every test — unit, integration, fuzz seeds, litmus, conformance, smoke.
-## .ci/deps installs litmus and PostgreSQL and starts a Docker engine where it can (root + apt);
+## test: every test — unit, integration, fuzz seeds, litmus, rclone, conformance, interop, smoke.
+## .ci/deps installs litmus, rclone and PostgreSQL and starts a Docker engine where it can (root + apt);
 ## a part whose tool is missing prints a NOTICE that it was NOT run.
-test: deps lint unit test-litmus conformance test-smoke
+test: deps lint unit test-litmus test-rclone conformance interop test-smoke
 	@echo "test: all parts passed"
 
 deps:
@@ -34,6 +36,10 @@ deps:
 test-litmus:
 	@if command -v litmus >/dev/null 2>&1; then $(MAKE) --no-print-directory litmus; \
 	else echo "test: NOTICE — litmus is not installed: the litmus WebDAV suite (make litmus) was NOT run"; fi
+
+test-rclone:
+	@if command -v $(RCLONE) >/dev/null 2>&1; then $(MAKE) --no-print-directory rclone; \
+	else echo "test: NOTICE — rclone is not installed: the rclone client check of the fake Nextcloud (make rclone) was NOT run"; fi
 
 test-smoke:
 	@if docker info >/dev/null 2>&1; then $(MAKE) --no-print-directory smoke; \
@@ -49,6 +55,7 @@ lint:
 	$(GO) vet $(PKGS)
 	$(GO) vet -tags smoke ./smoke/...
 	$(GO) vet -tags conformance_selftest ./server/ ./conformance/...
+	$(GO) vet -tags interop ./interop/
 	$(GOLANGCI_LINT) run $(PKGS)
 	@if git grep -nE 'nextcloud-wire\.md|\.\./shared/|shared/(design|reference)/' -- ':!Makefile' 2>/dev/null; then \
 	  echo "lint: the lines above cite documents outside the repository; cite docs/ or a public source"; exit 1; fi
@@ -73,6 +80,13 @@ bench-load: build
 litmus:
 	GO="$(GO)" bash fakes/nextcloud/litmus.sh
 
+## rclone: rclone (vendor nextcloud) against the fake Nextcloud — copy with a 30 MB file
+## (chunked upload with rclone >= 1.63, e.g. RCLONE=/path/to/rclone), lsf/lsl, check by hash, sha1sum,
+## moveto, deletefile, sync, purge
+rclone:
+	@start=$$(date +%s); rc=0; GO="$(GO)" RCLONE="$(RCLONE)" bash fakes/nextcloud/rclone.sh || rc=$$?; \
+	echo "rclone: $$(( $$(date +%s) - start ))s wall"; exit $$rc
+
 ## conformance: grade the server and the fakes (see conformance/README.md):
 ## the catalogue against every in-process mode plus the official MCP suite
 ## (Node 22 from npm on first use), then the self-test of broken variants.
@@ -83,6 +97,17 @@ conformance:
 	$(GO) run ./conformance/cmd/conformance -official -o $(CONFORMANCE_OUT) || status=1; \
 	$(GO) test -count=1 -tags conformance_selftest ./conformance/... || status=1; \
 	echo "conformance: $$(( $$(date +%s) - start ))s wall"; \
+	exit $$status
+
+## interop: the server against oidc-provider, a certified OpenID provider (interop/README.md):
+## pass-through and exchange, code + PKCE through its own pages, progressive consent, the
+## conformance suite graded against each deployment, a misconfigured IdP, and the README's
+## MCP Inspector command. Node 22 and the pinned oidc-provider come from npm on first use
+## (needs npm); prints its wall time.
+interop:
+	@start=$$(date +%s); status=0; \
+	$(GO) test -tags interop -count=1 -timeout 5m -v ./interop/ || status=1; \
+	echo "interop: $$(( $$(date +%s) - start ))s wall"; \
 	exit $$status
 
 ## smoke: testcontainers suites — every binary in its own container, the three token modes,

@@ -39,13 +39,14 @@ const (
 	AreaScopes    = "Soft scopes"
 	AreaConsent   = "Progressive consent (Flow 2)"
 	AreaModes     = "Token modes and their invariants"
+	AreaModules   = "Modules (every registry module's tools through the server)"
 	AreaOfficial  = "Official MCP conformance suite"
 	AreaIdP       = "Identity provider (any issuer)"
 	AreaNC        = "Nextcloud contract (any Nextcloud)"
 )
 
 // Areas lists the areas in report order.
-var Areas = []string{AreaResource, AreaTransport, AreaScopes, AreaConsent, AreaModes, AreaOfficial, AreaIdP, AreaNC}
+var Areas = []string{AreaResource, AreaTransport, AreaScopes, AreaConsent, AreaModes, AreaModules, AreaOfficial, AreaIdP, AreaNC}
 
 // Requirement is one graded statement.
 type Requirement struct {
@@ -174,6 +175,8 @@ func Catalogue() []Requirement {
 		{ID: "INV-5", Area: AreaModes, Level: Invariant, Source: arch + " §2 invariant 5",
 			Statement: "The Nextcloud user id comes from Nextcloud: every WebDAV path names the uid Nextcloud authenticated, also when it differs from the token's sub.", Check: mcpcheck.UIDFromNextcloud},
 		// (reads need a provisioned user when consent is on; before CONSENT-7 revokes)
+		{ID: "MOD-1", Area: AreaModules, Level: Must, Source: "MCP 2025-11-25 server/tools (tools/call); " + arch + " §4.6",
+			Statement: "Every module of the registry whose tools the server lists answers one writing tool call and then one reading tool call that sees what was written (a row per module in conformance/mcpcheck/modules.go).", Check: mcpcheck.ModuleRoundTrip},
 		{ID: "MCP-TRANS-002", Area: AreaTransport, Level: Should, Source: "MCP SEP-2549 (result caching: cacheScope \"private\" = only the requesting user's client may cache; absent means \"public\"); " + arch + " §3",
 			Statement: "Results holding one user's data say `cacheScope: \"private\"`: every listed resource, read, in every mode, and in OAuth modes the token-filtered `tools/list` and `resources/list`.", Check: mcpcheck.PrivateResults},
 		{ID: "CONSENT-7", Area: AreaConsent, Level: Invariant, Source: arch + " §1.2; RFC 7009 §2",
@@ -252,6 +255,12 @@ func Catalogue() []Requirement {
 			Statement: "PROPFIND answers 207 multistatus; a missing resource is 404.", Check: nccheck.DAVPropfind},
 		{ID: "NC-DAV-004", Area: AreaNC, Level: Must, Source: "RFC 9110 §13.1.1, §13.1.2, §13.2.2; " + ncDoc + " §5.1",
 			Statement: "A stale `If-Match` and `If-None-Match: *` on an existing resource are 412; GET with a matching `If-None-Match` is 304.", Check: nccheck.DAVPreconditions},
+		{ID: "NC-DAV-006", Area: AreaNC, Level: Must, Source: "Nextcloud chunked upload v2 (apps/dav/lib/Upload/ChunkingV2Plugin.php); " + ncDoc + " §5.5",
+			Statement: "Chunked upload: MKCOL of an upload folder with the target as `Destination`, numbered chunk PUTs (201), then MOVE of `.file` with `OC-Total-Length` assembles the target in chunk order (201) and removes the folder; a wrong total is 400 and writes nothing; DELETE aborts an upload (204).", Check: nccheck.DAVChunkedUpload},
+		{ID: "NC-DAV-007", Area: AreaNC, Level: Should, Source: "Nextcloud apps/dav/lib/Connector/Sabre/FilesPlugin.php (oc:checksums); " + ncDoc + " §5.5",
+			Statement: "The `OC-Checksum` sent with a PUT is answered as `oc:checksums` by PROPFIND.", Check: nccheck.DAVChecksums},
+		{ID: "NC-SHARE-001", Area: AreaNC, Level: Must, Source: "Nextcloud OCS files_sharing API (ShareAPIController); " + ncDoc + " §2.4",
+			Statement: "A public link share (shareType 3) is created with an id, token and url (200/200), listed by `path`, deleted (200/200), and is then 404/404.", Check: nccheck.SharePublicLink},
 		{ID: "NC-DAV-005", Area: AreaNC, Level: Must, Source: "RFC 4918 §9.9.4, §9.6; " + ncDoc + " §5.1",
 			Statement: "MOVE onto an existing destination with `Overwrite: F` is 412, to a new one 201; DELETE is 204, and 404 when missing.", Check: nccheck.DAVMoveDelete},
 	}

@@ -2,9 +2,11 @@ package conformance
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -13,7 +15,7 @@ import (
 )
 
 func TestCatalogueWellFormed(t *testing.T) {
-	idRE := regexp.MustCompile(`^(MCP-AUTH|MCP-AS|MCP-OFFICIAL|MCP-TRANS|LIMIT|USER|RFC[0-9]{4}|SCOPE|INV|MODE|CONSENT|NC-OCS|NC-NOTES|NC-DAV)-[0-9]{1,3}$`)
+	idRE := regexp.MustCompile(`^(MCP-AUTH|MCP-AS|MCP-OFFICIAL|MCP-TRANS|LIMIT|USER|RFC[0-9]{4}|SCOPE|INV|MODE|MOD|CONSENT|NC-OCS|NC-NOTES|NC-DAV|NC-SHARE)-[0-9]{1,3}$`)
 	seen := map[string]bool{}
 	for _, r := range Catalogue() {
 		t.Run(r.ID, func(t *testing.T) {
@@ -114,4 +116,21 @@ func TestModuleRequirements(t *testing.T) {
 	for id := range withTools {
 		assert.True(t, covered[id], "module %q has tools but no conformance requirement about its Nextcloud app: add NC rows with Module %q", id, id)
 	}
+}
+
+// TestREADMECountsAreCurrent keeps the top-level README's sentence about
+// the catalogue's size true.
+func TestREADMECountsAreCurrent(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[Level]int{}
+	for _, r := range Catalogue() {
+		count[r.Level]++
+	}
+	want := fmt.Sprintf("The %d requirements (%d MUST, %d INVARIANT, %d SHOULD) are",
+		len(Catalogue()), count[Must], count[Invariant], count[Should])
+	assert.Contains(t, strings.Join(strings.Fields(string(readme)), " "), want,
+		"README.md's conformance section should say: %s", want)
 }

@@ -43,10 +43,12 @@ var EnvVars = []EnvVar{
 	{"CONFORMANCE_IDP_CLIENT_ID", "a confidential client that may exchange tokens and introspect (the MCP server's)"},
 	{"CONFORMANCE_IDP_CLIENT_SECRET", "its secret"},
 	{"CONFORMANCE_IDP_EXCHANGE_AUDIENCE", "the audience it may exchange for, default nextcloud"},
-	{"CONFORMANCE_IDP_USERNAME", "a user for the password grant of the public client (Keycloak direct access grants), to obtain subject and refresh tokens"},
+	{"CONFORMANCE_IDP_SUBJECT_TOKEN", "an access token whose aud names the confidential client (from a code flow: -idp-login writes it)"},
+	{"CONFORMANCE_IDP_REFRESH_TOKEN", "a fresh refresh token of the public client (it is used up; -idp-login writes it)"},
+	{"CONFORMANCE_IDP_OPAQUE_TOKEN", "a live opaque access token, for IdPs that introspect only opaque tokens (oidc-provider; -idp-login writes one where the IdP issues it)"},
+	{"CONFORMANCE_IDP_LOGIN_SCOPE", "the scope -idp-login asks for (default openid offline_access)"},
+	{"CONFORMANCE_IDP_USERNAME", "instead of the tokens, only where the IdP offers the password grant (Keycloak direct access grants): a user of the public client"},
 	{"CONFORMANCE_IDP_PASSWORD", "that user's password"},
-	{"CONFORMANCE_IDP_SUBJECT_TOKEN", "instead of the password grant: an access token whose aud names the confidential client"},
-	{"CONFORMANCE_IDP_REFRESH_TOKEN", "instead of the password grant: a fresh refresh token of the public client (it is used up)"},
 	{"CONFORMANCE_IDP_AUTO_APPROVE", "true if the IdP approves authorizations at once (the fake IdP's --auto-approve): enables the Flow 2 checks"},
 	{"CONFORMANCE_NEXTCLOUD_URL", "the Nextcloud base URL"},
 	{"CONFORMANCE_NEXTCLOUD_USER", "a Nextcloud login for the contract checks (they create and delete their own note and folder)"},
@@ -200,7 +202,8 @@ func ExternalSpec(getenv func(string) string, officialScript string) (TargetSpec
 
 // externalIdP describes an external issuer. Tokens to work with come from,
 // in order: the fake's control API, the password grant of the public
-// client, or tokens given in the environment.
+// client (only where the IdP offers it), or tokens given in the
+// environment (obtained by a code flow: -idp-login).
 func externalIdP(_ context.Context, getenv func(string) string, issuer string, ctl *fakectl.IdP, hc *http.Client) *grade.IdP {
 	pub := envOr(getenv, "CONFORMANCE_IDP_PUBLIC_CLIENT_ID", "mcp-client")
 	g := &grade.IdP{
@@ -270,6 +273,9 @@ func externalIdP(_ context.Context, getenv func(string) string, issuer string, c
 		if tok := getenv("CONFORMANCE_IDP_REFRESH_TOKEN"); tok != "" {
 			g.RefreshToken = func(context.Context) (string, error) { return tok, nil }
 		}
+	}
+	if tok := getenv("CONFORMANCE_IDP_OPAQUE_TOKEN"); tok != "" {
+		g.OpaqueToken = func(context.Context) (string, error) { return tok, nil }
 	}
 	return g
 }

@@ -141,6 +141,40 @@ func TestExternalWithFakesElsewhere(t *testing.T) {
 	}
 }
 
+// TestExternalNextcloudLogWithoutFakeIdP: a deployment on a real IdP but
+// with the fake Nextcloud (the interop suite's): the checks that need only
+// Nextcloud's request log (MODE-2, MODE-3) use it and pass; INV-2, which
+// must make the IdP refuse exchanges, is N/A with the reason.
+func TestExternalNextcloudLogWithoutFakeIdP(t *testing.T) {
+	st := devstacktest.Start(t, devstack.Options{Mode: server.ModeExchange})
+	ctx := context.Background()
+	full, err := st.Token(ctx, "alice", []string{"notes:read", "notes:write"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := conformance.ExternalSpec(env(map[string]string{
+		"CONFORMANCE_MCP_URL": st.MCPURL, "CONFORMANCE_MCP_MODE": "exchange", "CONFORMANCE_MCP_TOKEN": full,
+		"CONFORMANCE_NEXTCLOUD_URL": st.NextcloudURL,
+	}), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := conformance.Run(ctx, []conformance.TargetSpec{spec}, conformance.Catalogue(), conformance.Options{
+		Filter: func(r conformance.Requirement) bool {
+			return slices.Contains([]string{"MODE-2", "MODE-3", "INV-2"}, r.ID)
+		},
+	})
+	got := byID(rep.Targets[0].Results)
+	for _, id := range []string{"MODE-2", "MODE-3"} {
+		if got[id].Status != "PASS" || !strings.Contains(got[id].Evidence, "IdP's") {
+			t.Errorf("%s with Nextcloud's log only: %s (%s), want PASS", id, got[id].Status, got[id].Evidence)
+		}
+	}
+	if r := got["INV-2"]; r.Status != "N/A" || !strings.Contains(r.Evidence, "refuse or fail exchanges") {
+		t.Errorf("INV-2 without the fake IdP: %s (%s), want N/A with the reason", r.Status, r.Evidence)
+	}
+}
+
 func TestExternalSpecValidatesEnvironment(t *testing.T) {
 	for name, e := range map[string]map[string]string{
 		"relative URL": {"CONFORMANCE_MCP_URL": "mcp.example.com/mcp"},

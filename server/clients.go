@@ -16,6 +16,7 @@ import (
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/nextcloud"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/oauth"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/oauth/exchange"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/bearer"
 )
 
 // tokenHashKey is where the bearer layer records the SHA-256 of the token
@@ -71,6 +72,17 @@ func exchangeClients(base *nextcloud.Client, ex tokenExchanger, fallback offline
 		tok, err := ex.Exchange(ctx, token, sub)
 		if err == nil {
 			return base.WithCredentials(nextcloud.BearerFor(sub, tok.AccessToken)), nil
+		}
+		if exchange.SubjectRefused(err, extra.TokenInfo.Expiration, time.Now()) {
+			// The client's token is bad (expired past the IdP's clock,
+			// revoked): the answer becomes a 401 invalid_token, which tells
+			// the client to refresh (docs/architecture.md §2.2 invariant
+			// 2). No fallback either: the offline grant must not stand in
+			// for a token the IdP refused.
+			desc := "the identity provider refused to exchange this access token (" + oauth.ErrorCode(err) + "): it has expired or is no longer valid; obtain a new one"
+			delivered := bearer.RejectToken(extra.TokenInfo, desc)
+			logger.Info("token exchange refused the client's token", "sub", sub, "code", oauth.ErrorCode(err), "answered_401", delivered)
+			return nil, fmt.Errorf("%s; %s", desc, err)
 		}
 		if fallback != nil {
 			logger.Warn("token exchange failed; using the offline grant (TOKEN_EXCHANGE_REFRESH_FALLBACK)", "sub", sub, "err", err)

@@ -60,6 +60,12 @@ type Config struct {
 	// NextcloudAudience is Nextcloud's client id at the IdP: the audience
 	// of exchanged tokens and of Flow 2 grants.
 	NextcloudAudience string
+	// NextcloudResource is the RFC 8707 resource indicator of Nextcloud,
+	// sent with NextcloudAudience on Flow 2 (authorization, code and
+	// refresh requests) and on token exchange, so a resource-indicator IdP
+	// issues Nextcloud's token rather than one for its own userinfo
+	// endpoint. Empty means NextcloudHost; ResourceNone sends none.
+	NextcloudResource string
 	// ExtraAudiences are further accepted audiences of inbound tokens.
 	ExtraAudiences []string
 
@@ -178,6 +184,7 @@ var envNames = map[string]string{
 	"oidc-client-id":            "OIDC_CLIENT_ID",
 	"oidc-client-secret":        "OIDC_CLIENT_SECRET",
 	"nextcloud-audience":        "NEXTCLOUD_OIDC_AUDIENCE",
+	"nextcloud-resource":        "NEXTCLOUD_RESOURCE",
 	"extra-audiences":           "MCP_EXTRA_AUDIENCES",
 	"enable-token-exchange":     "ENABLE_TOKEN_EXCHANGE",
 	"exchange-refresh-fallback": "TOKEN_EXCHANGE_REFRESH_FALLBACK",
@@ -228,6 +235,7 @@ func (c *Config) Bind(fs *flag.FlagSet) {
 	fs.StringVar(&c.OIDCClientID, "oidc-client-id", "", u("oidc-client-id", "this server's client id at the IdP (also an accepted token audience)"))
 	fs.StringVar(&c.OIDCClientSecret, "oidc-client-secret", "", u("oidc-client-secret", "this server's client secret at the IdP"))
 	fs.StringVar(&c.NextcloudAudience, "nextcloud-audience", "nextcloud", u("nextcloud-audience", "Nextcloud's client id at the IdP (audience of exchanged and Flow 2 tokens)"))
+	fs.StringVar(&c.NextcloudResource, "nextcloud-resource", "", u("nextcloud-resource", "RFC 8707 resource indicator of Nextcloud sent on Flow 2 and token exchange (default: --nextcloud-host; none sends none)"))
 	fs.Func("extra-audiences", u("extra-audiences", "comma-separated further accepted audiences of inbound tokens"), func(s string) error {
 		c.ExtraAudiences = splitList(s)
 		return nil
@@ -328,6 +336,12 @@ func (c *Config) Validate() error {
 		}
 		if c.EnableTokenExchange && c.NextcloudAudience == "" {
 			bad("NEXTCLOUD_OIDC_AUDIENCE (--nextcloud-audience) must name Nextcloud's client id for token exchange")
+		}
+		if r := c.NextcloudResource; r != "" && r != ResourceNone {
+			if u, err := url.Parse(r); err != nil || !u.IsAbs() || u.Fragment != "" || u.User != nil {
+				// A resource indicator is no secret; naming it tells what to fix.
+				bad("NEXTCLOUD_RESOURCE (--nextcloud-resource) must be an absolute URI without fragment or credentials (RFC 8707 §2), or %q, not %q", ResourceNone, r)
+			}
 		}
 		if c.ExchangeRefreshFallback && (!c.EnableTokenExchange || !c.EnableProgressiveConsent) {
 			bad("TOKEN_EXCHANGE_REFRESH_FALLBACK needs ENABLE_TOKEN_EXCHANGE and ENABLE_PROGRESSIVE_CONSENT")
@@ -462,6 +476,22 @@ func (c *Config) applyDefaults() {
 			c.SessionMode = SessionsStateless
 		}
 	}
+}
+
+// ResourceNone as NEXTCLOUD_RESOURCE sends no resource indicator.
+const ResourceNone = "none"
+
+// Resource is the RFC 8707 resource indicator sent for Nextcloud:
+// NextcloudResource, by default NextcloudHost without a trailing slash,
+// and "" for ResourceNone.
+func (c *Config) Resource() string {
+	switch c.NextcloudResource {
+	case ResourceNone:
+		return ""
+	case "":
+		return trimSlash(c.NextcloudHost)
+	}
+	return c.NextcloudResource
 }
 
 // The session modes (MCP_SESSION_MODE; docs/architecture.md §1.4).

@@ -99,6 +99,10 @@ func TestConfigModes(t *testing.T) {
 		{name: "token store URL of another kind is refused without echo", env: with(map[string]string{"TOKEN_STORAGE_URL": "mysql://mcp:hunter2@127.0.0.1/mcp"}), wantErr: []string{"TOKEN_STORAGE_URL", "postgres://"}},
 		{name: "one store connection is too few", env: with(map[string]string{"TOKEN_STORAGE_MAX_CONNS": "1"}), wantErr: []string{"TOKEN_STORAGE_MAX_CONNS"}},
 		{name: "unknown session mode", env: with(map[string]string{"MCP_SESSION_MODE": "sticky"}), wantErr: []string{"MCP_SESSION_MODE", "stateful or stateless"}},
+		{name: "Nextcloud resource indicator", env: with(map[string]string{"NEXTCLOUD_RESOURCE": "https://cloud.example.com"}), wantMode: ModePassthrough},
+		{name: "no Nextcloud resource indicator", env: with(map[string]string{"NEXTCLOUD_RESOURCE": "none"}), wantMode: ModePassthrough},
+		{name: "relative Nextcloud resource is refused", env: with(map[string]string{"NEXTCLOUD_RESOURCE": "nextcloud"}), wantErr: []string{"NEXTCLOUD_RESOURCE", "absolute URI", "RFC 8707"}},
+		{name: "Nextcloud resource with a fragment is refused", env: with(map[string]string{"NEXTCLOUD_RESOURCE": "https://cloud.example.com/#x"}), wantErr: []string{"NEXTCLOUD_RESOURCE"}},
 		{name: "several problems at once", env: map[string]string{"NEXTCLOUD_HOST": "ftp://x", "MCP_TRANSPORT": "pipe"}, wantErr: []string{"NEXTCLOUD_HOST", "MCP_TRANSPORT", "no credentials"}},
 	}
 	for _, tt := range tests {
@@ -153,6 +157,25 @@ func TestConfigDefaults(t *testing.T) {
 			t.Errorf("flag --%s has no environment variable", f.Name)
 		}
 	})
+}
+
+// TestNextcloudResource: the resource indicator sent for Nextcloud is
+// NEXTCLOUD_RESOURCE, by default NEXTCLOUD_HOST without a trailing slash,
+// and none for "none".
+func TestNextcloudResource(t *testing.T) {
+	for _, tc := range []struct{ name, host, setting, want string }{
+		{"default", "https://cloud.example.com/", "", "https://cloud.example.com"},
+		{"default with a path", "https://example.com/nextcloud", "", "https://example.com/nextcloud"},
+		{"configured", "https://cloud.example.com", "urn:nextcloud", "urn:nextcloud"},
+		{"none", "https://cloud.example.com", ResourceNone, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Config{NextcloudHost: tc.host, NextcloudResource: tc.setting}
+			if got := c.Resource(); got != tc.want {
+				t.Errorf("Resource() = %q, want %q", got, tc.want)
+			}
+		})
+	}
 }
 
 // TestSessionModeDefault: stateful for one process; stateless when the

@@ -76,9 +76,12 @@ func newConsentService(ctx context.Context, s *Server) (*consentService, error) 
 		RedirectURL: trimSlash(s.cfg.PublicURL) + "/oauth/callback",
 		Scopes:      scopes.Union([]string{scopes.OpenID}, scopes.Soft),
 		Audience:    s.cfg.NextcloudAudience,
-		Verifier:    s.ncVerifier,
-		Store:       store,
-		HTTPClient:  s.hc,
+		Resource:    s.cfg.Resource(),
+		Remedy: fmt.Sprintf("configure the identity provider to issue JWT access tokens with Nextcloud's audience for that resource, or set NEXTCLOUD_RESOURCE to the resource indicator it issues Nextcloud's tokens for (or %q for none) and NEXTCLOUD_OIDC_AUDIENCE to Nextcloud's client id there",
+			ResourceNone),
+		Verifier:   s.ncVerifier,
+		Store:      store,
+		HTTPClient: s.hc,
 	}
 	ccfg.ApplyMetadata(s.meta)
 	flow, err := consent.New(ccfg)
@@ -90,6 +93,7 @@ func newConsentService(ctx context.Context, s *Server) (*consentService, error) 
 		RevocationEndpoint: s.meta.RevocationEndpoint,
 		Client:             client,
 		Store:              store,
+		Resource:           s.cfg.Resource(),
 		Verifier:           s.ncVerifier,
 		HTTPClient:         s.hc,
 		Logger:             s.logger,

@@ -287,6 +287,7 @@ func (s *Server) newExchanger() (*exchange.Exchanger, error) {
 		TokenEndpoint: s.meta.TokenEndpoint,
 		Client:        oauth.ClientCredentials{ID: s.cfg.OIDCClientID, Secret: s.cfg.OIDCClientSecret},
 		Audience:      s.cfg.NextcloudAudience,
+		Resource:      s.cfg.Resource(),
 		Verifier:      s.ncVerifier,
 		Actor:         s.cfg.OIDCClientID,
 		HTTPClient:    s.hc,

@@ -237,6 +237,10 @@ type IdP struct {
 	// RefreshToken returns a fresh refresh token of the public client;
 	// nil or ErrUnavailable when none.
 	RefreshToken func(ctx context.Context) (string, error)
+	// OpaqueToken returns a live opaque access token, for IdPs that
+	// introspect only their opaque tokens (oidc-provider refuses to
+	// introspect its JWTs with unsupported_token_type); nil when none.
+	OpaqueToken func(ctx context.Context) (string, error)
 	// Control is the fake IdP's control API, nil when absent.
 	Control *fakectl.IdP
 }

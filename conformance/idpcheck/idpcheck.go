@@ -279,6 +279,9 @@ func InvalidClient(ctx context.Context, t *grade.Target) grade.Outcome {
 	if err != nil {
 		return grade.Errorf("token request", err)
 	}
+	if o, na := exchangeNotOffered(ctx, t, a); na {
+		return o
+	}
 	if a.Status != http.StatusUnauthorized || a.Error() != "invalid_client" {
 		return grade.Failf("exchange with a wrong client secret: %s, want HTTP 401 invalid_client", a.Summary())
 	}
@@ -348,6 +351,22 @@ func audList(v any) []string {
 	return nil
 }
 
+// exchangeNotOffered reports, as an N/A outcome, an IdP that does not
+// offer RFC 8693 token exchange: its metadata lists grant types without
+// it, or it answered the grant unsupported_grant_type. Such an IdP is not
+// at fault: pass-through mode exists for it (docs/architecture.md §2.3),
+// and RFC8693-004 grades how it says so.
+func exchangeNotOffered(ctx context.Context, t *grade.Target, a *asclient.Answer) (grade.Outcome, bool) {
+	if a != nil && a.Error() == "unsupported_grant_type" {
+		return grade.NAf("the IdP does not support RFC 8693 token exchange (it answered %s): nothing to grade; run the MCP server in pass-through mode with it, or enable exchange there", a.Summary()), true
+	}
+	m, err := metadata(ctx, t)
+	if err == nil && len(m.GrantTypesSupported) > 0 && !slices.Contains(m.GrantTypesSupported, grantExchange) {
+		return grade.NAf("the IdP does not advertise RFC 8693 token exchange (grant_types_supported %v): nothing to grade; run the MCP server in pass-through mode with it, or enable exchange there", m.GrantTypesSupported), true
+	}
+	return grade.Outcome{}, false
+}
+
 // ExchangeResponse: RFC 8693 §2.2.1 — a successful exchange returns
 // access_token, issued_token_type and token_type; the token is for the
 // requested audience.
@@ -355,9 +374,15 @@ func ExchangeResponse(ctx context.Context, t *grade.Target) grade.Outcome {
 	if o, ok := needIdP(t); !ok {
 		return o
 	}
+	if o, na := exchangeNotOffered(ctx, t, nil); na {
+		return o
+	}
 	a, err := exchange(ctx, t)
 	if err != nil {
 		return grade.Errorf("token exchange", err)
+	}
+	if o, na := exchangeNotOffered(ctx, t, a); na {
+		return o
 	}
 	if a.Status != http.StatusOK {
 		return grade.Failf("token exchange for audience %q: %s", t.IdP.ExchangeAudience, a.Summary())
@@ -409,6 +434,9 @@ func InvalidTarget(ctx context.Context, t *grade.Target) grade.Outcome {
 	if o, ok := needIdP(t); !ok {
 		return o
 	}
+	if o, na := exchangeNotOffered(ctx, t, nil); na {
+		return o
+	}
 	c, err := confidential(t)
 	if err != nil {
 		return grade.Errorf("client", err)
@@ -422,6 +450,9 @@ func InvalidTarget(ctx context.Context, t *grade.Target) grade.Outcome {
 		"subject_token_type": {typeAccessToken}, "audience": {aud}}, c)
 	if err != nil {
 		return grade.Errorf("token request", err)
+	}
+	if o, na := exchangeNotOffered(ctx, t, a); na {
+		return o
 	}
 	if a.Status != http.StatusBadRequest || a.Error() != "invalid_target" {
 		return grade.Failf("exchange for unknown audience %q: %s, want 400 invalid_target", aud, a.Summary())
@@ -511,14 +542,31 @@ func IntrospectionActive(ctx context.Context, t *grade.Target) grade.Outcome {
 	if err != nil {
 		return grade.Errorf("token", err)
 	}
+	kind := "live access token"
 	active, a, err := asclient.Introspect(ctx, t.HTTP, m.IntrospectionEndpoint, c, sub, "access_token")
+	if err != nil && a != nil && a.Error() == "unsupported_token_type" {
+		// RFC 7662 §2.3 lets a server refuse token types it does not
+		// introspect; oidc-provider, by design, refuses its structured
+		// (JWT) access tokens, which resource servers verify themselves.
+		// Grade it with an opaque token of the same IdP instead.
+		refused := a.Summary()
+		if t.IdP.OpaqueToken == nil {
+			return grade.NAf("the IdP does not introspect this (JWT) access token (%s, RFC 7662 §2.3) and no opaque access token was given (CONFORMANCE_IDP_OPAQUE_TOKEN)", refused)
+		}
+		opaque, oerr := t.IdP.OpaqueToken(ctx)
+		if oerr != nil {
+			return grade.Errorf("opaque token", oerr)
+		}
+		kind = fmt.Sprintf("live opaque access token (the JWT one is refused: %s)", refused)
+		active, a, err = asclient.Introspect(ctx, t.HTTP, m.IntrospectionEndpoint, c, opaque, "access_token")
+	}
 	if err != nil {
-		return grade.Failf("introspecting a live access token: %v", err)
+		return grade.Failf("introspecting a %s: %v", kind, err)
 	}
 	if !active {
-		return grade.Failf("a live access token introspects as inactive")
+		return grade.Failf("a %s introspects as inactive", kind)
 	}
-	ev := fmt.Sprintf("live token: active=true (sub %v)", a.JSON["sub"])
+	ev := fmt.Sprintf("%s: active=true (sub %v)", kind, a.JSON["sub"])
 	active, a, err = asclient.Introspect(ctx, t.HTTP, m.IntrospectionEndpoint, c, "conformance-"+randomString(24), "")
 	if err != nil {
 		return grade.Failf("introspecting an unknown token: %v", err)

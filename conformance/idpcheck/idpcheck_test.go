@@ -252,3 +252,64 @@ func TestChecksWithoutTokensAreNotApplicable(t *testing.T) {
 		t.Errorf("without an IdP: %s", o.Status)
 	}
 }
+
+// TestChecksAreFairToOtherIdPs: an IdP without RFC 8693 (pass-through mode
+// exists for it) gets N/A with the reason on the exchange checks, not a
+// FAIL; an IdP that refuses to introspect its JWTs (RFC 7662 §2.3
+// unsupported_token_type, oidc-provider's design) is graded with an opaque
+// token when one is given, and is N/A with the reason otherwise.
+func TestChecksAreFairToOtherIdPs(t *testing.T) {
+	exchangeOff := func(r *http.Request, b []byte, rec *httptest.ResponseRecorder) bool {
+		if rec == nil {
+			return false
+		}
+		if strings.HasPrefix(r.URL.Path, "/.well-known/") {
+			rewriteJSON(path("/.well-known/"), func(m map[string]any) {
+				m["grant_types_supported"] = []string{"authorization_code", "refresh_token"}
+			})(r, b, rec)
+		}
+		if r.URL.Path == "/token" && strings.Contains(string(b), "token-exchange") && rec.Code != 401 {
+			answer(path("/token"), 400, map[string]string{"Content-Type": "application/json"}, `{"error":"unsupported_grant_type"}`)(r, b, rec)
+		}
+		return false
+	}
+	unadvertisedButRefused := answer(form("/token", "token-exchange"), 400, map[string]string{"Content-Type": "application/json"}, `{"error":"unsupported_grant_type"}`)
+	jwtNotIntrospected := func(r *http.Request, b []byte, rec *httptest.ResponseRecorder) bool {
+		if rec != nil && r.URL.Path == "/introspect" && strings.Contains(string(b), "token=ey") {
+			answer(path("/introspect"), 400, map[string]string{"Content-Type": "application/json"},
+				`{"error":"unsupported_token_type","error_description":"structured JWT Tokens cannot be introspected via the introspection_endpoint"}`)(r, b, rec)
+		}
+		return false
+	}
+	tests := []struct {
+		name   string
+		check  grade.Func
+		tamper tamper
+		opaque bool
+		want   grade.Status
+		says   string
+	}{
+		{"exchange not advertised: RFC8693-001", ExchangeResponse, exchangeOff, false, grade.NA, "does not advertise RFC 8693"},
+		{"exchange not advertised: RFC8693-002", InvalidTarget, exchangeOff, false, grade.NA, "does not advertise RFC 8693"},
+		{"exchange refused though listed: RFC8693-001", ExchangeResponse, unadvertisedButRefused, false, grade.NA, "unsupported_grant_type"},
+		{"exchange refused though listed: RFC8693-002", InvalidTarget, unadvertisedButRefused, false, grade.NA, "unsupported_grant_type"},
+		{"exchange refused though listed: RFC8693-003", InvalidClient, unadvertisedButRefused, false, grade.NA, "unsupported_grant_type"},
+		{"JWT not introspected, no opaque token", IntrospectionActive, jwtNotIntrospected, false, grade.NA, "unsupported_token_type"},
+		{"JWT not introspected, opaque token given", IntrospectionActive, jwtNotIntrospected, true, grade.Pass, "live opaque access token"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tg := startIdP(t, tt.tamper)
+			if tt.opaque {
+				// An opaque token of the fake (its refresh tokens are
+				// opaque; the tamper refuses only JWTs).
+				tg.IdP.OpaqueToken = tg.IdP.RefreshToken
+			}
+			o := tt.check(context.Background(), tg)
+			if o.Status != tt.want || !strings.Contains(o.Evidence, tt.says) {
+				t.Fatalf("%s %q, want %s saying %q", o.Status, o.Evidence, tt.want, tt.says)
+			}
+		})
+	}
+}

@@ -67,6 +67,7 @@ type flaws struct {
 	publicCache       bool // results say cacheScope "public"
 	refreshCached     bool // tool calls of provisioned users use a cached Flow 2 token (no refresh grant)
 	queryTokenInner   bool // the query token is verified; only an inner layer (the SDK) refuses it, without a challenge
+	forgetful         bool // a note's content is not kept: reading it back answers without what was written
 }
 
 const hSecret = "harness-signing-secret"
@@ -92,6 +93,7 @@ type harness struct {
 	provisioned map[string]bool
 	sessions    map[string]int // initializes per user
 	logs        strings.Builder
+	noteContent string // the last note created (one note is all the harness keeps)
 }
 
 func sign(key, headerPayload string) string {
@@ -410,6 +412,17 @@ func (h *harness) server() *mcp.Server {
 					return nil, nil, fmt.Errorf("%s", msg)
 				}
 				text := fmt.Sprintf(`{"id": %d}`, 7)
+				switch {
+				case name == "nc_notes_create_note" && !h.f.forgetful:
+					h.mu.Lock()
+					h.noteContent = in.Content
+					h.mu.Unlock()
+				case name == "nc_notes_get_note":
+					h.mu.Lock()
+					b, _ := json.Marshal(map[string]any{"id": 7, "content": h.noteContent})
+					h.mu.Unlock()
+					text = string(b)
+				}
 				if h.f.leakToken {
 					text += " " + req.Extra.TokenInfo.Extra["token"].(string)
 				}

@@ -58,6 +58,9 @@ func TestChecksFailOnViolations(t *testing.T) {
 		"InvalidTokenChallenge no error":        {check: InvalidTokenChallenge, mode: ex, flaws: flaws{noInvalidToken: true}, want: grade.Fail},
 		"InvalidTokenChallenge no scope":        {check: InvalidTokenChallenge, mode: ex, flaws: flaws{noChallengeScope: true}, want: grade.Fail},
 
+		"ModuleRoundTrip ok":        {check: ModuleRoundTrip, mode: ex, want: grade.Pass},
+		"ModuleRoundTrip forgetful": {check: ModuleRoundTrip, mode: ex, flaws: flaws{forgetful: true}, want: grade.Fail},
+
 		"WrongIssuer ok":             {check: WrongIssuer, mode: ex, want: grade.Pass},
 		"WrongIssuer accepted":       {check: WrongIssuer, mode: ex, flaws: flaws{anyIssuer: true}, want: grade.Fail},
 		"WrongAudience ok":           {check: WrongAudience, mode: ex, want: grade.Pass},

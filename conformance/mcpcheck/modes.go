@@ -147,7 +147,7 @@ func audString(a []string) string { return "[" + strings.Join(a, " ") + "]" }
 // exchange result: aud = Nextcloud, act.sub = the server's client, same
 // sub, a jti other than the client's; the IdP saw the exchange.
 func ExchangedToken(ctx context.Context, t *grade.Target) grade.Outcome {
-	if o, ok := needExchange(t, false); !ok {
+	if o, ok := needExchange(t); !ok {
 		return o
 	}
 	o, err := observe(ctx, t)
@@ -173,37 +173,48 @@ func ExchangedToken(ctx context.Context, t *grade.Target) grade.Outcome {
 			return grade.Failf("%s %s: token sub %q, the client's is %q", e.Method, e.Path, c.Sub, sub)
 		}
 	}
+	c := bearer[0].Claims
+	ev := fmt.Sprintf("Nextcloud got aud %s act.sub %q sub %q jti %s (client's jti %s)", audString(c.Aud), c.Act["sub"], c.Sub, c.Jti, jti)
+	if t.MCP.IdPControl == nil {
+		// A real IdP keeps no log this suite can read; Nextcloud's log
+		// alone shows an exchange result (act, Nextcloud's aud, a jti
+		// of its own).
+		return grade.Passf("%s; the IdP's log is not readable here (no fake IdP), so the exchange is known by the token's act claim", ev)
+	}
 	n := countGrants(o.IdP, fakectl.GrantExchange)
 	if n == 0 {
 		return grade.Failf("the IdP saw no token-exchange grant during the call")
 	}
-	c := bearer[0].Claims
-	return grade.Passf("Nextcloud got aud %s act.sub %q sub %q jti %s (client's jti %s); IdP: %d exchange grant(s)",
-		audString(c.Aud), c.Act["sub"], c.Sub, c.Jti, jti, n)
+	return grade.Passf("%s; IdP: %d exchange grant(s)", ev, n)
 }
 
-// needExchange admits exchange-mode targets with tokens and the fake IdP's
-// control API, and with the fake Nextcloud's request log when ncLog is set.
-func needExchange(t *grade.Target, ncLog bool) (grade.Outcome, bool) {
+// needExchange admits exchange-mode targets with tokens and the fake
+// Nextcloud's request log (what Nextcloud received); the fake IdP's log
+// adds evidence where it is available.
+func needExchange(t *grade.Target) (grade.Outcome, bool) {
 	if o, ok := needTokens(t); !ok {
 		return o, false
 	}
 	if t.MCP.Mode != grade.ModeExchange {
 		return grade.NAf("only for exchange mode (this target: %s)", modeName(t)), false
 	}
-	if o, ok := needIdPControl(t); !ok {
-		return o, false
+	return needNCControl(t)
+}
+
+// logsAround returns the IdP's log (nil without the fake IdP) and
+// Nextcloud's log of what f did.
+func logsAround(ctx context.Context, t *grade.Target, f func() error) ([]fakectl.IdPLogEntry, []fakectl.NCLogEntry, error) {
+	if t.MCP.IdPControl == nil {
+		nc, err := ncLogAround(ctx, t, f)
+		return nil, nc, err
 	}
-	if ncLog {
-		return needNCControl(t)
-	}
-	return grade.Outcome{}, true
+	return bothLogsAround(ctx, t, f)
 }
 
 // ExchangePerCall: exchange mode — one exchange per tool call; an
 // exchanged token is used for that call only (distinct jti per call).
 func ExchangePerCall(ctx context.Context, t *grade.Target) grade.Outcome {
-	if o, ok := needExchange(t, true); !ok {
+	if o, ok := needExchange(t); !ok {
 		return o
 	}
 	c, _, p, err := ready(ctx, t)
@@ -216,7 +227,7 @@ func ExchangePerCall(ctx context.Context, t *grade.Target) grade.Outcome {
 	var exchanges int
 	for i := 0; i < calls; i++ {
 		var co callOutcome
-		idpLog, ncLog, err := bothLogsAround(ctx, t, func() error {
+		idpLog, ncLog, err := logsAround(ctx, t, func() error {
 			var err error
 			co, err = callTool(ctx, c, p.Tool, p.Args)
 			return err
@@ -227,13 +238,20 @@ func ExchangePerCall(ctx context.Context, t *grade.Target) grade.Outcome {
 		if !co.OK {
 			return grade.Failf("call %d of %s failed: %s %s", i+1, p.Tool, co.Summary, truncate(co.Text, 160))
 		}
-		exchanges += countGrants(idpLog, fakectl.GrantExchange)
-		if countGrants(idpLog, fakectl.GrantExchange) < 1 {
-			return grade.Failf("call %d made no token exchange (an exchanged token was cached or reused)", i+1)
+		if t.MCP.IdPControl != nil {
+			exchanges += countGrants(idpLog, fakectl.GrantExchange)
+			if countGrants(idpLog, fakectl.GrantExchange) < 1 {
+				return grade.Failf("call %d made no token exchange (an exchanged token was cached or reused)", i+1)
+			}
 		}
 		bearer, _ := bearerEntries(ncLog)
 		if len(bearer) == 0 {
 			return grade.Failf("call %d: Nextcloud saw no bearer token", i+1)
+		}
+		for _, e := range bearer {
+			if len(e.Claims.Act) == 0 {
+				return grade.Failf("call %d: Nextcloud got a token that is no exchange result (no act claim, jti %s)", i+1, e.Claims.Jti)
+			}
 		}
 		var jtis []string
 		for _, e := range bearer {
@@ -247,6 +265,9 @@ func ExchangePerCall(ctx context.Context, t *grade.Target) grade.Outcome {
 		}
 		perCall = append(perCall, strings.Join(jtis, ","))
 	}
+	if t.MCP.IdPControl == nil {
+		return grade.Passf("%d calls of %s → exchange results (act) with jti per call %s (all distinct; from Nextcloud's log, the IdP's is not readable here)", calls, p.Tool, strings.Join(perCall, " | "))
+	}
 	return grade.Passf("%d calls of %s → %d exchanges, jti per call %s (all distinct)", calls, p.Tool, exchanges, strings.Join(perCall, " | "))
 }
 
@@ -254,8 +275,11 @@ func ExchangePerCall(ctx context.Context, t *grade.Target) grade.Outcome {
 // lacks RFC 8693 the call fails with a clear error and Nextcloud sees
 // nothing (no pass-through fallback).
 func NoSilentFallback(ctx context.Context, t *grade.Target) grade.Outcome {
-	if o, ok := needExchange(t, true); !ok {
+	if o, ok := needExchange(t); !ok {
 		return o
+	}
+	if t.MCP.IdPControl == nil {
+		return grade.NAf("needs a way to make the IdP refuse or fail exchanges (the fake IdP's control API switches exchange off and injects faults); a real IdP offers none")
 	}
 	c, tok, p, err := ready(ctx, t)
 	if err != nil {

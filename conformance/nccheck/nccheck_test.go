@@ -56,7 +56,8 @@ var order = []struct {
 }{
 	{"OCSv2", OCSv2}, {"OCSv1", OCSv1}, {"OCSUnauthorised", OCSUnauthorised}, {"OCSNotFound", OCSNotFound},
 	{"NotesETag", NotesETag}, {"NotesPrecondition", NotesPrecondition}, {"NotesConditional", NotesConditional}, {"NotesDelete", NotesDelete},
-	{"DAVMkcol", DAVMkcol}, {"DAVPut", DAVPut}, {"DAVPropfind", DAVPropfind}, {"DAVPreconditions", DAVPreconditions}, {"DAVMoveDelete", DAVMoveDelete},
+	{"DAVMkcol", DAVMkcol}, {"DAVPut", DAVPut}, {"DAVPropfind", DAVPropfind}, {"DAVPreconditions", DAVPreconditions},
+	{"DAVChunkedUpload", DAVChunkedUpload}, {"DAVChecksums", DAVChecksums}, {"SharePublicLink", SharePublicLink}, {"DAVMoveDelete", DAVMoveDelete},
 }
 
 func TestChecksAgainstTheFakeNextcloud(t *testing.T) {
@@ -98,6 +99,13 @@ func TestChecksFailOnBrokenNextclouds(t *testing.T) {
 		{"PUT on missing parent creates", "DAVPut", override{method("PUT", "/missing/"), 201, ``}},
 		{"PROPFIND 200", "DAVPropfind", override{method("PROPFIND", "/conformance-"), 200, `<d:multistatus xmlns:d="DAV:"/>`}},
 		{"If-None-Match * ignored", "DAVPreconditions", override{header("PUT", "/etag.txt", "If-None-Match", "*"), 204, ``}},
+		{"chunks assembled despite a wrong total", "DAVChunkedUpload", override{header("MOVE", "/.file", "OC-Total-Length", ""), 201, ``}},
+		{"upload folder not served", "DAVChunkedUpload", override{method("MKCOL", "/remote.php/dav/uploads/"), 405, ``}},
+		{"checksum not stored", "DAVChecksums", override{method("PROPFIND", "/sum.txt"), 207, `<d:multistatus xmlns:d="DAV:"/>`}},
+		{"link share without token", "SharePublicLink", override{method("POST", "/apps/files_sharing/api/v1/shares"), 200, `{"ocs":{"meta":{"status":"ok","statuscode":200},"data":{"id":"9","share_type":3,"permissions":1}}}`}},
+		{"deleted share still there", "SharePublicLink", override{func(r *http.Request) bool {
+			return r.Method == "GET" && strings.Contains(r.URL.Path, "/apps/files_sharing/api/v1/shares/")
+		}, 200, `{"ocs":{"meta":{"status":"ok","statuscode":200},"data":[]}}`}},
 		{"MOVE overwrites despite F", "DAVMoveDelete", override{header("MOVE", "/m1.txt", "Overwrite", "F"), 204, ``}},
 	}
 	for _, tt := range tests {

@@ -16,11 +16,16 @@ import (
 
 // TSClientResult is what tsclient.mjs reports in its last line.
 type TSClientResult struct {
-	Registered     bool `json:"registered"`
-	Authorizations []struct {
+	Registered bool `json:"registered"`
+	// RegisteredScope is the scope of the SDK's registration (RFC 7591
+	// scope metadata) as the IdP answered it; "" when none.
+	RegisteredScope string `json:"registeredScope"`
+	Authorizations  []struct {
 		Scope    string `json:"scope"`
 		Resource string `json:"resource"`
 		Method   string `json:"method"`
+		// Error is the error the IdP redirected back with, if any.
+		Error string `json:"error"`
 	} `json:"authorizations"`
 	Tools  []string `json:"tools"`
 	Read   bool     `json:"read"`
@@ -49,7 +54,18 @@ func ParseTSClient(out []byte) (*TSClientResult, bool) {
 // authorized with PKCE S256 and resource = the MCP URL, could use a read
 // tool with the first (read-scoped) token, and got the write tool to work
 // only through a step-up that kept the read scope.
+//
+// One outcome is a WARN, not a verdict on the server: the SDK registers
+// its client with the scope of the first 401 challenge, so a step-up asks
+// for scopes outside the registration. An IdP that limits a registered
+// client to its registered scope (certified providers do; RFC 7591 §2
+// lets them) refuses that step-up; one that does not lets it pass. Either
+// way the user of such a client needs the IdP configured for it, and the
+// WARN says how.
 func GradeTSClient(r *TSClientResult, mcpURL string) grade.Outcome {
+	if w, ok := registeredScopeWarning(r); ok {
+		return w
+	}
 	if r.Error != "" {
 		return grade.Failf("the TypeScript SDK client failed: %s", r.Error)
 	}
@@ -87,6 +103,38 @@ func GradeTSClient(r *TSClientResult, mcpURL string) grade.Outcome {
 		return grade.Failf("TypeScript SDK client: %s", strings.Join(problems, "; "))
 	}
 	return grade.Passf("@modelcontextprotocol/sdk (with conformance@%s): PRM discovery, DCR, PKCE S256 + resource through the IdP's pages, %d read tools listed, read call, 403 → step-up %q → write call", Version, len(r.Tools), r.Authorizations[1].Scope)
+}
+
+// stepUpAdvice is what a deployment does about clients whose registered
+// scope cannot cover a step-up.
+const stepUpAdvice = "Clients that register with their first challenge's scope and step up later (the official TypeScript SDK, so the MCP Inspector) need the IdP to let a registered client request the server's other scopes: register the client with every scope of the server's scopes_supported, or give dynamically registered clients those scopes by the IdP's registration policy (oidc-provider: a registration policy or extraClientMetadata validator that sets scope; Keycloak: the realm's client registration policy \"Allowed Client Scopes\" and the scopes as optional client scopes)"
+
+// registeredScopeWarning grades a run whose step-up asked for scopes the
+// SDK's registration did not include.
+func registeredScopeWarning(r *TSClientResult) (grade.Outcome, bool) {
+	if r.RegisteredScope == "" || len(r.Authorizations) < 2 {
+		return grade.Outcome{}, false
+	}
+	registered := strings.Fields(r.RegisteredScope)
+	step := r.Authorizations[len(r.Authorizations)-1]
+	var outside []string
+	for _, s := range strings.Fields(step.Scope) {
+		if !slices.Contains(registered, s) {
+			outside = append(outside, s)
+		}
+	}
+	if len(outside) == 0 {
+		return grade.Outcome{}, false
+	}
+	what := fmt.Sprintf("the TypeScript SDK registered its client with scope %q (its first 401 challenge's) and stepped up to %q, outside the registration (%s)",
+		r.RegisteredScope, step.Scope, strings.Join(outside, " "))
+	switch {
+	case step.Error != "":
+		return grade.Warnf("%s: this IdP refused the step-up (%s), as certified providers limit a registered client to its registered scope; the server's 403 challenge was right. %s", what, step.Error, stepUpAdvice), true
+	case r.Error == "" && r.Write && r.StepUp:
+		return grade.Warnf("%s: it worked only because this IdP lets a registered client request scopes beyond its registration; a certified provider would refuse it. %s", what, stepUpAdvice), true
+	}
+	return grade.Outcome{}, false
 }
 
 // TSClient runs tsclient.mjs against t.Official.OAuthURL.

@@ -52,7 +52,7 @@ async function browse(url) {
       const name = attr('name');
       if (!name || (attr('type') === 'checkbox' && !/checked/.test(m[1]))) continue;
       let v = (attr('value') || '').replace(/&amp;/g, '&');
-      if (name === 'username') v = 'alice';
+      if (name === 'username' || name === 'login') v = 'alice';
       if (name === 'password') v = 'alice-password';
       body.append(name, v);
     }
@@ -74,13 +74,16 @@ const provider = {
       response_types: ['code'], token_endpoint_auth_method: 'none' };
   },
   clientInformation: () => clientInfo,
-  saveClientInformation: (i) => { clientInfo = i; result.registered = true; emit({ event: 'registered' }); },
+  saveClientInformation: (i) => { clientInfo = i; result.registered = true; result.registeredScope = i.scope ?? ''; emit({ event: 'registered', scope: i.scope }); },
   tokens: () => tokens,
   saveTokens: (t) => { tokens = t; emit({ event: 'token', scope: t.scope }); },
   redirectToAuthorization: async (u) => {
     const q = u.searchParams;
-    result.authorizations.push({ scope: q.get('scope'), resource: q.get('resource'), method: q.get('code_challenge_method') });
-    pendingCode = (await browse(u.href)).searchParams.get('code');
+    const a = { scope: q.get('scope'), resource: q.get('resource'), method: q.get('code_challenge_method') };
+    result.authorizations.push(a);
+    const back = (await browse(u.href)).searchParams;
+    if (back.get('error')) a.error = back.get('error');
+    pendingCode = back.get('code');
   },
   saveCodeVerifier: (v) => { verifier = v; },
   codeVerifier: () => verifier,

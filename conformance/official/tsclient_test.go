@@ -27,6 +27,12 @@ func TestGradeTSClient(t *testing.T) {
 		{"step-up dropped the read scope", strings.Replace(good, `"scope":"notes:read notes:write"`, `"scope":"notes:write"`, 1), grade.Fail, "granted ∪ required"},
 		{"write tool listed", strings.Replace(good, `"tools":["nc_notes_get_note"`, `"tools":["nc_notes_create_note"`, 1), grade.Fail, "write tool"},
 		{"no step-up", strings.Replace(good, `"stepUp":true`, `"stepUp":false`, 1), grade.Fail, "step-up"},
+		{"registered scope covers the step-up", strings.Replace(good, `"registered":true`, `"registered":true,"registeredScope":"notes:read notes:write"`, 1), grade.Pass, "step-up"},
+		{"step-up beyond the registered scope allowed by a lenient IdP", strings.Replace(good, `"registered":true`, `"registered":true,"registeredScope":"notes:read"`, 1),
+			grade.Warn, `registered its client with scope "notes:read"`},
+		{"step-up beyond the registered scope refused by a strict IdP", strings.Replace(strings.Replace(good, `"registered":true`, `"registered":true,"registeredScope":"notes:read"`, 1),
+			`"method":"S256"}],"tools"`, `"method":"S256","error":"invalid_scope"}],"tools"`, 1),
+			grade.Warn, "this IdP refused the step-up (invalid_scope)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

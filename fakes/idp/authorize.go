@@ -23,6 +23,7 @@ type authRequest struct {
 	state       string
 	scopes      []string
 	resources   []string
+	audiences   []string // the audience parameter (see withAudiences)
 	challenge   string
 	nonce       string
 	loginHint   string
@@ -201,7 +202,7 @@ func (p *IdP) validateAuthorize(raw url.Values) (*authRequest, *authzFailure) {
 	}
 	req := &authRequest{client: c, redirectURI: redirectURI}
 	req.state, _ = single(raw, "state")
-	q, perr := decodeParams(raw, "resource")
+	q, perr := decodeParams(raw, "resource", "audience")
 	if perr != nil {
 		return req, &authzFailure{redirect: req, err: perr}
 	}
@@ -248,6 +249,14 @@ func (p *IdP) validateAuthorize(raw url.Values) (*authRequest, *authzFailure) {
 		}
 		if !slices.Contains(req.resources, res) {
 			req.resources = append(req.resources, res)
+		}
+	}
+	for _, a := range q.all("audience") {
+		if a != c.ID && !slices.Contains(c.DefaultAudiences, a) && !slices.Contains(c.ExchangeAudiences, a) {
+			return fail(errInvalidTarget("the client may not request audience " + printable(a)))
+		}
+		if !slices.Contains(req.audiences, a) {
+			req.audiences = append(req.audiences, a)
 		}
 	}
 	req.prompt = strings.Fields(q.get("prompt"))
@@ -327,6 +336,7 @@ func (p *IdP) finishAuthorize(w http.ResponseWriter, r *http.Request, req *authR
 		return
 	}
 	grant := p.newGrantLocked(req.client, u, granted, req.resources, req.authTime)
+	p.state.grants[grant].audiences = req.audiences
 	p.state.codes[hashKey(code)] = &codeRecord{
 		clientID: req.client.ID, redirectURI: req.redirectURI, challenge: req.challenge,
 		username: req.username, scopes: granted, resources: req.resources, nonce: req.nonce,

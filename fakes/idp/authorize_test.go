@@ -62,6 +62,7 @@ func TestAuthorizeErrors(t *testing.T) {
 		{"unknown scope", with("scope", "openid bogus:read"), false, "invalid_scope"},
 		{"malformed resource", with("resource", "not-absolute"), false, "invalid_target"},
 		{"resource with fragment", with("resource", "http://127.0.0.1/mcp#f"), false, "invalid_target"},
+		{"audience the client may not target", with("audience", "no-such-client"), false, "invalid_target"},
 		{"response_mode fragment", with("response_mode", "fragment"), false, "invalid_request"},
 		{"request object", with("request", "eyJ.x.y"), false, "request_not_supported"},
 		{"prompt none with login", with("prompt", "none login"), false, "invalid_request"},
@@ -94,6 +95,37 @@ func TestAuthorizeErrors(t *testing.T) {
 				t.Errorf("state not echoed: %s", loc)
 			}
 		})
+	}
+}
+
+// TestAudienceParameterWithResource: the audience parameter of an
+// authorization request (a client the requester may target) is added to
+// the aud of tokens issued for its resource, on the code grant and on
+// every refresh (what the MCP server's Flow 2 sends: Nextcloud's resource
+// and Nextcloud's client id).
+func TestAudienceParameterWithResource(t *testing.T) {
+	s := autoApprove(t)
+	const ncURL = "http://127.0.0.1:8080"
+	code := getCode(t, s, "scope", "openid offline_access notes:read", "resource", ncURL, "audience", idp.ClientNextcloud)
+	tr := exchangeCode(t, s, code, "resource", ncURL)
+	if tr.Status != http.StatusOK {
+		t.Fatalf("code grant: %s", tr.Raw)
+	}
+	want := jsonEq([]string{ncURL, idp.ClientNextcloud})
+	if got := jsonEq(claims(t, tr.str("access_token"))["aud"]); got != want {
+		t.Errorf("code grant aud %s, want %s", got, want)
+	}
+	rr := post(t, s, "/token", form("grant_type", "refresh_token", "refresh_token", tr.str("refresh_token"), "client_id", idp.ClientMCP, "resource", ncURL), "", "")
+	if rr.Status != http.StatusOK {
+		t.Fatalf("refresh: %s", rr.Raw)
+	}
+	if got := jsonEq(claims(t, rr.str("access_token"))["aud"]); got != want {
+		t.Errorf("refreshed aud %s, want %s", got, want)
+	}
+	// Without the audience parameter the resource alone is the audience.
+	tr = exchangeCode(t, s, getCode(t, s, "resource", ncURL), "resource", ncURL)
+	if got := jsonEq(claims(t, tr.str("access_token"))["aud"]); got != jsonEq(ncURL) {
+		t.Errorf("aud without the audience parameter %s", got)
 	}
 }
 

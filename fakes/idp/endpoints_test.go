@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -271,5 +272,57 @@ func TestRegistrationInitialAccessToken(t *testing.T) {
 	}
 	if tk := post(t, s, "/token", form("grant_type", "client_credentials", "client_id", c.str("client_id"), "client_secret", c.str("client_secret")), "", ""); tk.Status != 200 {
 		t.Errorf("client_credentials of an authenticated registration: %s", tk.Raw)
+	}
+}
+
+// TestStrictRegisteredScopes: with StrictRegisteredScopes a dynamically
+// registered client may request only the scopes it registered (as
+// certified providers do): an MCP SDK that registered with its first
+// challenge's scope cannot step up. Off by default, where the registered
+// scope does not limit later requests; a registration without scope is
+// unlimited either way.
+func TestStrictRegisteredScopes(t *testing.T) {
+	const regBody = `{"redirect_uris":["http://127.0.0.1:6274/cb"],"token_endpoint_auth_method":"none","scope":"notes:read"}`
+	cases := []struct {
+		name    string
+		strict  bool
+		body    string
+		request string
+		wantErr string
+	}{
+		{"lenient: step-up beyond the registered scope", false, regBody, "notes:read notes:write", ""},
+		{"strict: the registered scope", true, regBody, "notes:read", ""},
+		{"strict: step-up beyond the registered scope", true, regBody, "notes:read notes:write", "invalid_scope"},
+		{"strict: registration without scope", true, `{"redirect_uris":["http://127.0.0.1:6274/cb"],"token_endpoint_auth_method":"none"}`, "notes:read notes:write", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := autoApprove(t, func(c *idp.Config) { c.StrictRegisteredScopes = tc.strict })
+			reg := postJSON(t, s.URL+"/register", tc.body, "")
+			if reg.Status != http.StatusCreated {
+				t.Fatalf("registration: %d %s", reg.Status, reg.Raw)
+			}
+			resp, err := noRedirect.Get(authorizeURL(s, "response_type", "code", "client_id", reg.str("client_id"),
+				"redirect_uri", "http://127.0.0.1:6274/cb", "scope", tc.request, "state", "st",
+				"code_challenge", challengeOf(testVerifier), "code_challenge_method", "S256"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = resp.Body.Close()
+			loc, err := url.Parse(resp.Header.Get("Location"))
+			if err != nil || resp.StatusCode != http.StatusFound {
+				t.Fatalf("authorize: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+			}
+			if got := loc.Query().Get("error"); got != tc.wantErr {
+				t.Errorf("error %q (%s), want %q", got, loc.Query().Get("error_description"), tc.wantErr)
+			}
+			if tc.wantErr != "" && !strings.Contains(loc.Query().Get("error_description"), "registered") {
+				t.Errorf("the refusal does not say why: %q", loc.Query().Get("error_description"))
+			}
+		})
+	}
+	s := idptest.Start(t, func(c *idp.Config) { c.StrictRegisteredScopes = true })
+	if r := postJSON(t, s.URL+"/register", `{"redirect_uris":["http://127.0.0.1/cb"],"token_endpoint_auth_method":"none","scope":"bogus:read"}`, ""); r.Status != 400 || r.str("error") != "invalid_client_metadata" {
+		t.Errorf("registering an unknown scope: %d %s", r.Status, r.Raw)
 	}
 }

@@ -14,11 +14,13 @@ import (
 //     ResourceURIs);
 //   - audience: target client ids, each the requester itself or one of its
 //     ExchangeAudiences, else invalid_target; omitted means the requester;
+//   - resource (RFC 8707, repeatable): absolute URIs (with StrictResources,
+//     ones a client serves) added to the token's aud besides the targets;
 //   - scope: a subset of the subject token's scopes;
 //   - only access tokens are requested and issued; no delegation
-//     (actor_token), no resource parameter.
+//     (actor_token).
 //
-// The result has a new jti, the same sub, aud = the targets, azp and
+// The result has a new jti, the same sub, aud = the targets and resources, azp and
 // client_id = the requester, act = {"sub": requester} (nesting any act the
 // subject token had, RFC 8693 §4.1), and the short exchanged-token lifetime.
 func (p *IdP) grantTokenExchange(c *Client, f params) (*TokenResponse, grantInfo, *Error) {
@@ -37,8 +39,11 @@ func (p *IdP) grantTokenExchange(c *Client, f params) (*TokenResponse, grantInfo
 	if rt := f.get("requested_token_type"); rt != "" && rt != TokenTypeAccessToken {
 		return nil, info, errInvalidRequest("requested_token_type must be " + TokenTypeAccessToken)
 	}
-	if len(f.all("resource")) > 0 {
-		return nil, info, errInvalidTarget("the resource parameter is not supported for token exchange; name target clients in audience")
+	resources := f.all("resource")
+	for _, res := range resources {
+		if e := p.checkResource(res); e != nil {
+			return nil, info, e
+		}
 	}
 	t := p.findAccessToken(subject)
 	if t == nil {
@@ -65,6 +70,11 @@ func (p *IdP) grantTokenExchange(c *Client, f params) (*TokenResponse, grantInfo
 	}
 	p.mu.Unlock()
 	targets = slices.Compact(slices.Clone(targets))
+	for _, res := range resources {
+		if !slices.Contains(targets, res) {
+			targets = append(targets, res)
+		}
+	}
 	sc := t.scopes
 	if req := scopes.Parse(f.get("scope")); len(req) > 0 {
 		if e := p.checkScopes(c, req); e != nil {

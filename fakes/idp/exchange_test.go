@@ -98,7 +98,8 @@ func TestTokenExchangeRules(t *testing.T) {
 		{"subject type missing", exchangeForm(subject, "subject_token_type", ""), srv, srvPass, 400, "invalid_request"},
 		{"subject missing", exchangeForm(""), srv, srvPass, 400, "invalid_request"},
 		{"actor token", exchangeForm(subject, "actor_token", subject, "actor_token_type", idp.TokenTypeAccessToken), srv, srvPass, 400, "invalid_request"},
-		{"resource parameter", exchangeForm(subject, "resource", "http://127.0.0.1/x"), srv, srvPass, 400, "invalid_target"},
+		{"ok with resource", exchangeForm(subject, "resource", "http://127.0.0.1/x"), srv, srvPass, 200, ""},
+		{"resource with fragment", exchangeForm(subject, "resource", "http://127.0.0.1/x#f"), srv, srvPass, 400, "invalid_target"},
 		{"garbage subject", exchangeForm("not.a.token"), srv, srvPass, 400, "invalid_request"},
 		{"revoked subject", exchangeForm(revoked.AccessToken), srv, srvPass, 400, "invalid_request"},
 		{"unknown key subject", exchangeForm(unknownKey), srv, srvPass, 400, "invalid_request"},
@@ -128,6 +129,9 @@ func TestTokenExchangeRules(t *testing.T) {
 			}
 			if tc.name == "ok audience omitted means self" && c["aud"] != srv {
 				t.Errorf("aud %v", c["aud"])
+			}
+			if aud, _ := c["aud"].([]any); tc.name == "ok with resource" && (len(aud) != 2 || aud[0] != idp.ClientNextcloud || aud[1] != "http://127.0.0.1/x") {
+				t.Errorf("aud %v, want the audience and the resource (RFC 8693 §2.1)", c["aud"])
 			}
 			if tc.name == "ok narrower scope" && c["scope"] != "notes:read" {
 				t.Errorf("scope %v", c["scope"])

@@ -145,6 +145,13 @@ type Config struct {
 	// in its ResourceURIs (invalid_target). Off by default, so any absolute
 	// URI is accepted and becomes the token's audience.
 	StrictResources bool
+	// StrictRegisteredScopes limits a dynamically registered client to the
+	// scopes of its registration's scope metadata (RFC 7591 §2), as
+	// certified providers (oidc-provider, for one) do: a later request for
+	// any other scope is invalid_scope. Off by default, so MCP step-up
+	// keeps working with SDKs that register with their first challenge's
+	// scope; a registration without scope may request any scope either way.
+	StrictRegisteredScopes bool
 	// ControlAPI serves the test-control API under /_fake/.
 	ControlAPI bool
 
@@ -225,6 +232,7 @@ type IdP struct {
 	registrationToken string
 	dcrAudiences      []string
 	strictResources   bool
+	strictRegScopes   bool
 	controlAPI        bool
 	registrationOff   bool
 	accessTTL         time.Duration
@@ -264,6 +272,7 @@ func New(cfg Config) (*IdP, error) {
 		registrationToken: cfg.RegistrationToken,
 		dcrAudiences:      cfg.DynamicClientAudiences,
 		strictResources:   cfg.StrictResources,
+		strictRegScopes:   cfg.StrictRegisteredScopes,
 		controlAPI:        cfg.ControlAPI,
 		registrationOff:   cfg.DisableRegistration,
 		accessTTL:         orDefault(cfg.AccessTokenTTL, time.Hour),

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/scopes"
 )
 
 // handleRegister is RFC 7591 dynamic client registration (POST /register)
@@ -21,6 +23,8 @@ import (
 // it sends at registration is recorded and echoed but does not limit later
 // requests, so MCP step-up authorization (which asks for more scopes later)
 // keeps working with clients that send one scope at registration time.
+// With StrictRegisteredScopes the registered scope is the limit, as at
+// certified providers.
 func (p *IdP) handleRegister(w http.ResponseWriter, r *http.Request) {
 	entry := entryOf(r)
 	if p.registrationOff {
@@ -156,6 +160,12 @@ func (p *IdP) register(r *http.Request, entry *LogEntry) (int, any, *Error) {
 	}
 	if !public {
 		c.Secret = randomToken(32)
+	}
+	if registered := scopes.Parse(req.Scope); p.strictRegScopes && len(registered) > 0 {
+		if e := p.checkScopes(&Client{AllowOfflineAccess: true}, registered); e != nil {
+			return 0, nil, errClientMetadata("scope: " + e.Description)
+		}
+		c.Scopes = registered
 	}
 	regToken := randomToken(32)
 	p.mu.Lock()

@@ -159,7 +159,7 @@ func (p *IdP) grantAuthorizationCode(c *Client, f params) (*TokenResponse, grant
 	if len(resources) == 0 {
 		resources = rec.resources
 	}
-	aud := resolveAudience(c, resources)
+	aud := withAudiences(resolveAudience(c, resources), resources, p.grantAudiences(rec.grantID))
 	info = grantInfo{subject: u.Subject, aud: aud}
 	resp, err := p.issue(issueParams{
 		client: c, user: u, scopes: rec.scopes, aud: aud, resources: rec.resources,
@@ -234,7 +234,7 @@ func (p *IdP) grantRefreshToken(c *Client, f params) (*TokenResponse, grantInfo,
 	if len(resources) == 0 {
 		resources = grantRes
 	}
-	aud := resolveAudience(c, resources)
+	aud := withAudiences(resolveAudience(c, resources), resources, p.grantAudiences(t.grantID))
 	info = grantInfo{subject: user.Subject, aud: aud}
 	resp, err := p.issue(issueParams{
 		client: c, user: &user, scopes: sc, aud: aud, resources: grantRes, grantID: t.grantID,

@@ -82,6 +82,9 @@ type grantRecord struct {
 	username  string
 	scopes    []string
 	resources []string
+	// audiences are the authorization request's audience parameter,
+	// added to the resources' audience (withAudiences).
+	audiences []string
 	authTime  time.Time
 	tokens    []string
 	revoked   bool
@@ -386,6 +389,32 @@ func (p *IdP) revokeGrantLocked(id string) {
 	}
 }
 
+// withAudiences adds the audiences the authorization request named (the
+// audience parameter, each one the client may target) to the aud of a
+// token issued for resources; without resources the client's default
+// audiences apply unchanged.
+func withAudiences(aud, resources, audiences []string) []string {
+	if len(resources) == 0 {
+		return aud
+	}
+	for _, a := range audiences {
+		if !slices.Contains(aud, a) {
+			aud = append(aud, a)
+		}
+	}
+	return aud
+}
+
+// grantAudiences returns the audience parameter of a grant's authorization.
+func (p *IdP) grantAudiences(id string) []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if g := p.state.grants[id]; g != nil {
+		return slices.Clone(g.audiences)
+	}
+	return nil
+}
+
 // resolveAudience is the aud of an access token: the requested resources,
 // else the client's default audiences, else the client itself.
 func resolveAudience(c *Client, resources []string) []string {
@@ -409,6 +438,8 @@ func (p *IdP) checkScopes(c *Client, requested []string) *Error {
 			return errInvalidScope("malformed scope")
 		case !slices.Contains(server, s):
 			return errInvalidScope("unknown scope " + printable(s))
+		case len(c.Scopes) > 0 && !slices.Contains(c.Scopes, s) && c.registration != nil:
+			return errInvalidScope("scope " + printable(s) + " is outside the scope the client registered (" + safeDesc(strings.Join(c.Scopes, " ")) + ")")
 		case len(c.Scopes) > 0 && !slices.Contains(c.Scopes, s):
 			return errInvalidScope("scope " + printable(s) + " is not allowed for this client")
 		case s == scopes.OfflineAccess && !c.AllowOfflineAccess:

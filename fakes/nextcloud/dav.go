@@ -202,6 +202,10 @@ func (d *davReq) unauthorized() {
 // owning collection handles itself, and sabre's CorePlugin over the node
 // interfaces (dav_node.go) for the rest.
 func (d *davReq) dispatch() *davError {
+	if d.isUploadChunkPut() {
+		// A chunk streams to disk instead (dav_uploads.go).
+		return d.uploadChunkPut()
+	}
 	// The body is read before the state lock is taken, so a slow client
 	// never holds up others.
 	body, err := readBody(d.r)
@@ -353,7 +357,13 @@ func (d *davReq) checkPreconditions() *davError {
 	if ifMatch == "" && ifNoneMatch == "" && ifUnmod == "" && ifHeader == "" {
 		return nil
 	}
-	node, lookupErr := d.resolve(d.segs)
+	segs := d.segs
+	if t, ok := d.owner().(davPreconditionTarget); ok {
+		if s, redirect := t.preconditionTarget(d); redirect {
+			segs = s
+		}
+	}
+	node, lookupErr := d.resolve(segs)
 	if lookupErr != nil && lookupErr.status != http.StatusNotFound {
 		return lookupErr
 	}

@@ -67,10 +67,20 @@ func resolveFiles(d *davReq, uid string, segs []string) (davNode, *davError) {
 	return &fileNode{e: e}, nil
 }
 
-// serve handles PUT: Nextcloud's File::put with X-OC-MTime, OC-FileId and
+// serve handles a folder GET for a zip (ZipFolderPlugin, dav_files_zip.go)
+// and PUT: Nextcloud's File::put with X-OC-MTime, OC-FileId and
 // X-NC-WebDAV-AutoMkcol around sabre's CorePlugin::httpPut. The other
 // methods go through the core and the node interfaces.
 func (filesDAV) serve(d *davReq) (bool, *davError) {
+	if wantsZip(d) {
+		// ZipFolderPlugin runs on method:GET before CorePlugin.
+		if node, err := d.resolve(d.segs); err == nil && node.isCollection() {
+			if e, ok := entryOf(node); ok {
+				return serveZip(d, e)
+			}
+		}
+		return false, nil
+	}
 	if d.r.Method != http.MethodPut {
 		return false, nil
 	}
@@ -199,6 +209,17 @@ func (f *fileNode) prop(d *davReq, n davxml.Name, explicit bool) (string, bool) 
 			return text(u.DisplayName)
 		}
 		return text(node.Owner)
+	case nOC("checksums"):
+		// FilesPlugin answers it only for a file with a stored checksum;
+		// ChecksumList writes one oc:checksum per comma-separated entry of
+		// the column (a client's "SHA1:… MD5:…" is one entry).
+		if !node.Dir && node.Checksum != "" {
+			var b strings.Builder
+			for _, c := range strings.Split(node.Checksum, ",") {
+				b.WriteString("<oc:checksum>" + davxml.EscapeText(c) + "</oc:checksum>")
+			}
+			return b.String(), true
+		}
 	case nOC("tags"):
 		return "", true
 	case nOC("data-fingerprint"):
@@ -332,6 +353,10 @@ func (f *fileNode) get(d *davReq) *davError {
 	name := url.PathEscape(node.Name)
 	h.Set("Content-Disposition", "attachment; filename*=UTF-8''"+name+`; filename="`+name+`"`)
 	h.Set("X-Accel-Buffering", "no")
+	if node.Checksum != "" {
+		// FilesPlugin::httpGet.
+		h.Set("OC-Checksum", node.Checksum)
+	}
 	size := int64(len(node.Content))
 	start, end := int64(0), size-1
 	partial := false
@@ -407,7 +432,8 @@ func (d *davReq) fileIDHeader(node *vfs.Node) {
 
 // filesPut is CorePlugin::httpPut with File::put: 204 for an existing file,
 // 201 for a new one, 409 when the parent is missing or the target is a
-// collection.
+// collection. The store takes the request's body buffer as the content
+// (no second copy of a large file).
 func filesPut(d *davReq) *davError {
 	if d.r.Header.Get("Content-Range") != "" {
 		return errBadRequest("Content-Range on PUT requests are forbidden.")
@@ -429,9 +455,10 @@ func filesPut(d *davReq) *davError {
 		if e.perms&permUpdate == 0 {
 			return errForbidden("Permission denied to write to " + e.node.Name)
 		}
-		if ferr := st.fs.WriteFile(e.node, d.body, mtime); ferr != nil {
+		if ferr := st.fs.WriteFileNoCopy(e.node, d.body, mtime); ferr != nil {
 			return errConflict(ferr.Error())
 		}
+		d.storeChecksum(e.node)
 		d.changed = true
 		if haveMtime {
 			d.w.Header().Set("X-OC-MTime", "accepted")
@@ -471,10 +498,11 @@ func filesPut(d *davReq) *davError {
 	if pe.perms&permCreate == 0 {
 		return errForbidden("Permission denied to create file (filename " + name + ")")
 	}
-	node, ferr := st.fs.CreateFile(pe.node, name, d.body, mtime)
+	node, ferr := st.fs.CreateFileNoCopy(pe.node, name, d.body, mtime)
 	if ferr != nil {
 		return errConflict(ferr.Error())
 	}
+	d.storeChecksum(node)
 	d.changed = true
 	if haveMtime {
 		d.w.Header().Set("X-OC-MTime", "accepted")
@@ -484,6 +512,15 @@ func filesPut(d *davReq) *davError {
 	d.w.Header().Set("Content-Length", "0")
 	d.w.WriteHeader(http.StatusCreated)
 	return nil
+}
+
+// storeChecksum is the end of File::put: the OC-Checksum header, trimmed,
+// is stored verbatim (Nextcloud does not verify it); without the header the
+// write has already cleared the old one (vfs.WriteFile).
+func (d *davReq) storeChecksum(node *vfs.Node) {
+	if v, ok := d.r.Header["Oc-Checksum"]; ok && len(v) > 0 {
+		node.Checksum = strings.TrimSpace(v[0])
+	}
 }
 
 // autoMkcol creates the missing parents of a PUT (X-NC-WebDAV-AutoMkcol).

@@ -79,6 +79,20 @@ type davMovable interface {
 	moveCopy(d *davReq, cm *copyMove, move bool) *davError
 }
 
+// davListGuard is a collection whose listing fails (sabre's
+// getChildren throwing, e.g. MethodNotAllowed when listing is disabled):
+// PROPFIND with Depth above 0 answers listError.
+type davListGuard interface {
+	listError() *davError
+}
+
+// davPreconditionTarget is a collection whose requests may have their
+// If-Match and If-None-Match evaluated against another path than the
+// request's (the chunked upload's assembly MOVE guards its destination).
+type davPreconditionTarget interface {
+	preconditionTarget(d *davReq) (segs []string, ok bool)
+}
+
 // davCollection is a collection an app mounts at /remote.php/dav/<name>
 // (apps/dav/lib/RootCollection.php builds the real ones).
 type davCollection interface {

@@ -175,21 +175,31 @@ func (d *davReq) propfind() *davError {
 	}
 	minimal := d.preferMinimal()
 	var responses []davxml.Response
-	var walk func(r davNode, depth int)
-	walk = func(r davNode, depth int) {
+	var walk func(r davNode, depth int) *davError
+	walk = func(r davNode, depth int) *davError {
 		responses = append(responses, davxml.Response{Href: d.href(r), Propstats: d.propstats(r, pf, minimal)})
 		if depth == 0 || !r.isCollection() {
-			return
+			return nil
+		}
+		if g, ok := r.(davListGuard); ok {
+			if err := g.listError(); err != nil {
+				return err
+			}
 		}
 		for _, c := range r.children(d) {
 			next := depth - 1
 			if depth < 0 {
 				next = -1
 			}
-			walk(c, next)
+			if err := walk(c, next); err != nil {
+				return err
+			}
 		}
+		return nil
 	}
-	walk(res, depth)
+	if err := walk(res, depth); err != nil {
+		return err
+	}
 	d.writeMultistatus(responses)
 	return nil
 }

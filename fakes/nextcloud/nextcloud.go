@@ -97,6 +97,21 @@ type Config struct {
 	Now func() time.Time
 	// LogLimit caps the request log (oldest dropped); 10000 when zero.
 	LogLimit int
+	// UploadDir is where chunked uploads spool their chunks (a directory
+	// of the fake's own is made inside it and removed by Close); the
+	// system's temporary directory when empty.
+	UploadDir string
+	// UploadExpiry is how long a chunked upload may go without a write
+	// before it is removed (Nextcloud's UploadCleanup job: 24 hours, the
+	// default when zero). Measured on the Now clock.
+	UploadExpiry time.Duration
+	// MaxUploadsPerUser bounds a user's open chunked uploads (MKCOL gets
+	// 507 beyond); 100 when zero.
+	MaxUploadsPerUser int
+	// MaxUploadBytes bounds the bytes a user's open chunked uploads hold,
+	// and so the largest file one can assemble (507 beyond); 1 GiB when
+	// zero. Each chunk is also a request body under MaxBodyBytes.
+	MaxUploadBytes int64
 }
 
 // DefaultConfig returns the defaults: client id "nextcloud", uid = sub,
@@ -120,11 +135,15 @@ type Nextcloud struct {
 	now    func() time.Time
 	oidc   *bearer.Validator
 
-	mu    sync.Mutex // guards st and bearerMode
-	st    *state
-	mode  string
-	seed  Seed
-	store *persister
+	mu sync.Mutex // guards st, bearerMode and uploads
+	st *state
+	// uploads are the open chunked uploads (dav_uploads.go): like
+	// Nextcloud's upload folders and distributed cache they are not part
+	// of the persisted state.
+	uploads *uploadStore
+	mode    string
+	seed    Seed
+	store   *persister
 
 	reqLog *reqlog.Log[LogEntry]
 	faults fault.Queue[Fault]
@@ -161,7 +180,17 @@ func newWithApps(cfg Config, extra ...app) (*Nextcloud, error) {
 	if cfg.LogLimit <= 0 {
 		cfg.LogLimit = 10000
 	}
-	n := &Nextcloud{cfg: cfg, logger: cfg.Logger, now: cfg.Now, mode: cfg.BearerOnAppRoutes, reqLog: reqlog.New[LogEntry](cfg.LogLimit)}
+	if cfg.UploadExpiry <= 0 {
+		cfg.UploadExpiry = 24 * time.Hour
+	}
+	if cfg.MaxUploadsPerUser <= 0 {
+		cfg.MaxUploadsPerUser = 100
+	}
+	if cfg.MaxUploadBytes <= 0 {
+		cfg.MaxUploadBytes = 1 << 30
+	}
+	n := &Nextcloud{cfg: cfg, logger: cfg.Logger, now: cfg.Now, mode: cfg.BearerOnAppRoutes, reqLog: reqlog.New[LogEntry](cfg.LogLimit),
+		uploads: newUploadStore(cfg.UploadDir)}
 	n.apps = append(append([]app{}, apps...), extra...)
 	if err := checkApps(n.apps); err != nil {
 		return nil, err
@@ -238,11 +267,12 @@ func (n *Nextcloud) freshState(seed Seed) (*state, error) {
 	return st, nil
 }
 
-// Close flushes the state to DataDir (if any).
+// Close flushes the state to DataDir (if any) and removes the chunked
+// uploads' spool.
 func (n *Nextcloud) Close() error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return n.saveLocked()
+	return errors.Join(n.saveLocked(), n.uploads.clear())
 }
 
 func (n *Nextcloud) saveLocked() error {
@@ -291,7 +321,7 @@ func (n *Nextcloud) Reset() error {
 	n.mu.Lock()
 	n.st = st
 	n.mode = n.cfg.BearerOnAppRoutes
-	err = n.saveLocked()
+	err = errors.Join(n.saveLocked(), n.uploads.clear())
 	n.mu.Unlock()
 	if n.oidc != nil {
 		n.oidc.Invalidate()

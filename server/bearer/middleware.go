@@ -101,13 +101,13 @@ func Middleware(verify Verifier, opts Options) func(http.Handler) http.Handler {
 		// session's SSE stream — does not keep its 1 KiB of locals on the
 		// goroutine's stack, which took each such goroutine past Go's
 		// 8 KiB initial stack (TestMiddlewareHoldsLittleStackWhileServing).
-		check := func(w http.ResponseWriter, r *http.Request) *http.Request {
+		check := func(w http.ResponseWriter, r *http.Request) (*http.Request, http.ResponseWriter) {
 			base := Challenge{ResourceMetadata: opts.ResourceMetadataURL, Scope: scopes.Format(opts.Scope)}
 			if opts.InsecureQueryToken && r.Header.Get("Authorization") == "" && r.URL.Query().Get("access_token") != "" {
 				// The deliberately broken variant: verify the query token
 				// as if it came in the header.
 				if ti, err := verify(r.Context(), r.URL.Query().Get("access_token")); err == nil && ti != nil && ti.UserID != "" {
-					return r.WithContext(context.WithValue(r.Context(), verifiedKey{}, ti))
+					return r.WithContext(context.WithValue(r.Context(), verifiedKey{}, ti)), w
 				}
 			}
 			if r.URL.Query().Has("access_token") {
@@ -117,7 +117,7 @@ func Middleware(verify Verifier, opts Options) func(http.Handler) http.Handler {
 				c.Error = "invalid_request"
 				c.ErrorDescription = "access tokens are accepted only in the Authorization header"
 				c.write(w, http.StatusBadRequest)
-				return nil
+				return nil, nil
 			}
 			token, err := extract(r)
 			if err != nil {
@@ -126,10 +126,10 @@ func Middleware(verify Verifier, opts Options) func(http.Handler) http.Handler {
 					c.Error = "invalid_request"
 					c.ErrorDescription = err.Error()
 					c.write(w, http.StatusBadRequest)
-					return nil
+					return nil, nil
 				}
 				c.write(w, http.StatusUnauthorized)
-				return nil
+				return nil, nil
 			}
 			ti, err := verify(r.Context(), token)
 			if err != nil {
@@ -137,44 +137,46 @@ func Middleware(verify Verifier, opts Options) func(http.Handler) http.Handler {
 					logger.Warn("token verification unavailable", "err", err)
 					w.Header().Set("Retry-After", "5")
 					http.Error(w, "token verification is temporarily unavailable", http.StatusServiceUnavailable)
-					return nil
+					return nil, nil
 				}
 				logger.Info("bearer token refused", "reason", err.Error(), "path", r.URL.Path)
 				c := base
 				c.Error = "invalid_token"
 				c.ErrorDescription = err.Error()
 				c.write(w, http.StatusUnauthorized)
-				return nil
+				return nil, nil
 			}
 			if ti == nil || ti.UserID == "" {
 				c := base
 				c.Error = "invalid_token"
 				c.ErrorDescription = "token has no subject"
 				c.write(w, http.StatusUnauthorized)
-				return nil
+				return nil, nil
 			}
+			var firstID json.RawMessage
 			if r.Method == http.MethodPost && opts.Required != nil {
 				body, err := io.ReadAll(io.LimitReader(r.Body, opts.MaxBodyBytes+1))
 				_ = r.Body.Close() // fully read; a close error changes nothing
 				if err != nil {
 					http.Error(w, "reading request body failed", http.StatusBadRequest)
-					return nil
+					return nil, nil
 				}
 				if int64(len(body)) > opts.MaxBodyBytes {
 					http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
-					return nil
+					return nil, nil
 				}
 				r.Body = io.NopCloser(bytes.NewReader(body))
 				need := missingScopes(body, ti.Scopes, opts.Required)
+				firstID = need.firstID
 				if need.malformed != nil {
 					logger.Info("request refused", "sub", ti.UserID, "reason", need.malformed.Error())
 					writeRPCStatus(w, http.StatusBadRequest, need.id, &jsonrpc.Error{Code: jsonrpc.CodeInvalidRequest, Message: "Invalid Request: " + need.malformed.Error()})
-					return nil
+					return nil, nil
 				}
 				if need.refusal != nil {
 					logger.Info("request refused", "sub", ti.UserID, "method", need.method, "target", need.target, "reason", need.refusal.Error())
 					writeRPCError(w, need.id, need.refusal)
-					return nil
+					return nil, nil
 				}
 				if len(need.missing) > 0 {
 					logger.Info("insufficient scope", "sub", ti.UserID, "method", need.method, "target", need.target, "missing", need.missing)
@@ -183,13 +185,20 @@ func Middleware(verify Verifier, opts Options) func(http.Handler) http.Handler {
 					c.Scope = scopes.Format(scopes.Union(ti.Scopes, need.required))
 					c.ErrorDescription = need.describe()
 					c.writeRPC(w, http.StatusForbidden, need.id, "insufficient_scope: "+need.describe()+"; re-authorize with scope \""+c.Scope+"\"")
-					return nil
+					return nil, nil
 				}
 			}
-			return r.WithContext(context.WithValue(r.Context(), verifiedKey{}, ti))
+			if r.Method == http.MethodPost {
+				// What answers a POST may still learn that the token is
+				// bad (RejectToken): the answer then becomes a 401.
+				rw := &rejectingWriter{ResponseWriter: w, slot: &rejection{}, challenge: base, id: firstID}
+				ti = withRejection(ti, rw.slot)
+				return r.WithContext(context.WithValue(r.Context(), verifiedKey{}, ti)), rw
+			}
+			return r.WithContext(context.WithValue(r.Context(), verifiedKey{}, ti)), w
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r = check(w, r); r != nil {
+			if r, w = check(w, r); r != nil {
 				injected.ServeHTTP(w, r)
 			}
 		})
@@ -222,7 +231,10 @@ func extract(r *http.Request) (string, error) {
 }
 
 type scopeNeed struct {
-	id                json.RawMessage
+	id json.RawMessage
+	// firstID is the id of the body's first request (a 401 that
+	// RejectToken turns the answer into is a JSON-RPC error for it).
+	firstID           json.RawMessage
 	method, target    string
 	required, missing []string
 	refusal           error
@@ -327,6 +339,7 @@ func missingScopes(body []byte, granted []string, required func(string, json.Raw
 	} else {
 		raws = []json.RawMessage{trimmed}
 	}
+	var first json.RawMessage
 	for _, raw := range raws {
 		m, err := fields("message", raw, messageKeys)
 		if err != nil {
@@ -341,6 +354,9 @@ func missingScopes(body []byte, granted []string, required func(string, json.Raw
 			continue
 		}
 		id := m["id"]
+		if first == nil && len(id) > 0 && string(id) != "null" {
+			first = id
+		}
 		params := m["params"]
 		if len(params) > 0 && string(params) != "null" {
 			if _, err := fields("params", params, paramsKeys); err != nil {
@@ -358,7 +374,7 @@ func missingScopes(body []byte, granted []string, required func(string, json.Raw
 			return scopeNeed{id: id, method: method, target: targetOf(params), required: req.Scopes, missing: miss}
 		}
 	}
-	return scopeNeed{}
+	return scopeNeed{firstID: first}
 }
 
 func targetOf(params json.RawMessage) string {

@@ -218,3 +218,60 @@ func TestMetadataHandler(t *testing.T) {
 		t.Errorf("metadata = %v", got)
 	}
 }
+
+// TestRejectToken: a handler behind Middleware that learns the token is
+// bad before it answers turns the answer into a 401 invalid_token
+// challenge with a JSON-RPC error for the request's id; once the answer
+// has begun it cannot, and says so; without Middleware there is nothing to
+// reject.
+func TestRejectToken(t *testing.T) {
+	const body = `{"jsonrpc":"2.0","id":42,"method":"tools/call","params":{"name":"read_tool","arguments":{}}}`
+	cases := []struct {
+		name       string
+		handler    func(w http.ResponseWriter, ti *auth.TokenInfo) bool
+		wantStatus int
+		wantReject bool
+	}{
+		{"before the answer", func(w http.ResponseWriter, ti *auth.TokenInfo) bool {
+			ok := RejectToken(ti, "the IdP refused it")
+			w.Header().Set("Content-Type", "text/event-stream")
+			_, _ = w.Write([]byte("event: message\ndata: {}\n\n"))
+			return ok
+		}, http.StatusUnauthorized, true},
+		{"after the answer began", func(w http.ResponseWriter, ti *auth.TokenInfo) bool {
+			_, _ = w.Write([]byte("event: message\ndata: {}\n\n"))
+			return RejectToken(ti, "too late")
+		}, http.StatusOK, false},
+		{"flush before the answer commits nothing", func(w http.ResponseWriter, ti *auth.TokenInfo) bool {
+			w.(http.Flusher).Flush()
+			ok := RejectToken(ti, "the IdP refused it")
+			_, _ = w.Write([]byte("data: {}\n\n"))
+			return ok
+		}, http.StatusUnauthorized, true},
+		{"no token info", func(w http.ResponseWriter, _ *auth.TokenInfo) bool {
+			return RejectToken(&auth.TokenInfo{UserID: "alice"}, "x")
+		}, http.StatusOK, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var rejected bool
+			h := Middleware(testVerifier, Options{ResourceMetadataURL: prm, Required: required})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				ti := auth.TokenInfoFromContext(r.Context())
+				rejected = tc.handler(w, ti)
+			}))
+			req := httptest.NewRequest(http.MethodPost, "/mcp", strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer read")
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			assert.Equal(t, tc.wantReject, rejected)
+			assert.Equal(t, tc.wantStatus, rec.Code)
+			if tc.wantStatus != http.StatusUnauthorized {
+				assert.Empty(t, rec.Header().Get("WWW-Authenticate"))
+				return
+			}
+			assert.Equal(t, `Bearer error="invalid_token", error_description="the IdP refused it", resource_metadata="`+prm+`"`, rec.Header().Get("WWW-Authenticate"))
+			assert.Equal(t, "application/json", rec.Header().Get("Content-Type"))
+			assert.JSONEq(t, `{"jsonrpc":"2.0","id":42,"error":{"code":-32600,"message":"invalid_token: the IdP refused it"}}`, rec.Body.String())
+		})
+	}
+}

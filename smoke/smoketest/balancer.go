@@ -127,6 +127,9 @@ func (b *Balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for k := range b.backends {
 		i := (first + k) % len(b.backends)
 		refused := false
+		// Every hit is recorded before the first byte of the answer
+		// reaches the client: a test that reads Hits right after its call
+		// returned must find that call there.
 		proxy := &httputil.ReverseProxy{
 			Rewrite: func(pr *httputil.ProxyRequest) {
 				pr.SetURL(b.backends[i])
@@ -134,49 +137,28 @@ func (b *Balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			},
 			Transport:     b.transport,
 			FlushInterval: -1, // SSE responses stream through
+			ModifyResponse: func(resp *http.Response) error {
+				b.record(Hit{Backend: i, Method: r.Method, Path: r.URL.Path, Status: resp.StatusCode})
+				return nil
+			},
 			ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
 				if errors.Is(err, syscall.ECONNREFUSED) {
 					refused = true
+					b.record(Hit{Backend: i, Method: r.Method, Path: r.URL.Path})
 					return
 				}
+				b.record(Hit{Backend: i, Method: r.Method, Path: r.URL.Path, Status: http.StatusBadGateway})
 				w.WriteHeader(http.StatusBadGateway)
 			},
 		}
 		req := r.Clone(r.Context())
 		req.Body = io.NopCloser(bytes.NewReader(body))
 		req.ContentLength = int64(len(body))
-		rec := &statusWriter{ResponseWriter: w}
-		proxy.ServeHTTP(rec, req)
+		proxy.ServeHTTP(w, req)
 		if refused {
-			b.record(Hit{Backend: i, Method: r.Method, Path: r.URL.Path})
 			continue
 		}
-		b.record(Hit{Backend: i, Method: r.Method, Path: r.URL.Path, Status: rec.status})
 		return
 	}
 	http.Error(w, "balancer: every backend refused the connection", http.StatusBadGateway)
-}
-
-// statusWriter remembers the status written (and passes flushes on).
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusWriter) WriteHeader(code int) {
-	s.status = code
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusWriter) Write(p []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return s.ResponseWriter.Write(p)
-}
-
-func (s *statusWriter) Flush() {
-	if f, ok := s.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
 }

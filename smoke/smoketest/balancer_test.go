@@ -54,3 +54,30 @@ func TestBalancer(t *testing.T) {
 	status, _ := post()
 	assert.Equal(t, http.StatusBadGateway, status)
 }
+
+// TestBalancerRecordsBeforeAnswering: a hit is in Hits as soon as the
+// client has the answer's headers, even while the body still streams
+// (an SSE answer), so a test reading Hits right after its call finds it.
+func TestBalancerRecordsBeforeAnswering(t *testing.T) {
+	release := make(chan struct{})
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.WriteHeader(http.StatusOK)
+		w.(http.Flusher).Flush()
+		<-release // the body ends only once the test has looked
+	}))
+	t.Cleanup(backend.Close)
+	lb, err := StartBalancer("127.0.0.1:0", []string{backend.URL})
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, lb.Close()) })
+
+	resp, err := http.Post(lb.URL+"/mcp", "application/json", strings.NewReader("{}"))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	hits := lb.Hits()
+	close(release)
+	require.Len(t, hits, 1, "the hit must be recorded before the client has the answer")
+	assert.Equal(t, Hit{Backend: 0, Method: "POST", Path: "/mcp", Status: http.StatusOK}, hits[0])
+	_, _ = io.Copy(io.Discard, resp.Body)
+}

@@ -43,12 +43,22 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	parallel := fs.Int("parallel", 3, "targets graded at once")
 	timeout := fs.Duration("timeout", 170*time.Second, "overall time limit")
 	list := fs.Bool("list", false, "list the requirements and the environment variables, then exit")
+	login := fs.String("idp-login", "", "obtain CONFORMANCE_IDP_SUBJECT_TOKEN, _REFRESH_TOKEN and _OPAQUE_TOKEN through a code flow with PKCE at CONFORMANCE_IDP_ISSUER (you sign in in a browser) and write them to this file (mode 0600), then exit")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if fs.NArg() > 0 {
 		say(stderr, "conformance: unexpected arguments %q\n", fs.Args())
 		return 2
+	}
+	if *login != "" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		if err := idpLogin(ctx, *login, getenv, stderr, nil); err != nil {
+			say(stderr, "conformance: -idp-login: %v\n", err)
+			return 1
+		}
+		return 0
 	}
 	reqs := conformance.Catalogue()
 	if *list {

@@ -28,26 +28,27 @@ import (
 
 // envNames maps every flag to its environment variable.
 var envNames = map[string]string{
-	"listen":                 "FAKE_IDP_LISTEN",
-	"issuer":                 "FAKE_IDP_ISSUER",
-	"config":                 "FAKE_IDP_CONFIG",
-	"auto-approve":           "FAKE_IDP_AUTO_APPROVE",
-	"default-user":           "FAKE_IDP_DEFAULT_USER",
-	"control-api":            "FAKE_IDP_CONTROL_API",
-	"signing-alg":            "FAKE_IDP_SIGNING_ALG",
-	"disable-token-exchange": "FAKE_IDP_DISABLE_TOKEN_EXCHANGE",
-	"disable-registration":   "FAKE_IDP_DISABLE_REGISTRATION",
-	"registration-token":     "FAKE_IDP_REGISTRATION_TOKEN",
-	"strict-resources":       "FAKE_IDP_STRICT_RESOURCES",
-	"server-resource-uri":    "FAKE_IDP_SERVER_RESOURCE_URI",
-	"access-token-ttl":       "FAKE_IDP_ACCESS_TOKEN_TTL",
-	"exchanged-token-ttl":    "FAKE_IDP_EXCHANGED_TOKEN_TTL",
-	"refresh-token-ttl":      "FAKE_IDP_REFRESH_TOKEN_TTL",
-	"code-ttl":               "FAKE_IDP_CODE_TTL",
-	"key-grace-period":       "FAKE_IDP_KEY_GRACE_PERIOD",
-	"jwks-max-age":           "FAKE_IDP_JWKS_MAX_AGE",
-	"log-format":             "FAKE_IDP_LOG_FORMAT",
-	"log-level":              "FAKE_IDP_LOG_LEVEL",
+	"listen":                   "FAKE_IDP_LISTEN",
+	"issuer":                   "FAKE_IDP_ISSUER",
+	"config":                   "FAKE_IDP_CONFIG",
+	"auto-approve":             "FAKE_IDP_AUTO_APPROVE",
+	"default-user":             "FAKE_IDP_DEFAULT_USER",
+	"control-api":              "FAKE_IDP_CONTROL_API",
+	"signing-alg":              "FAKE_IDP_SIGNING_ALG",
+	"disable-token-exchange":   "FAKE_IDP_DISABLE_TOKEN_EXCHANGE",
+	"disable-registration":     "FAKE_IDP_DISABLE_REGISTRATION",
+	"registration-token":       "FAKE_IDP_REGISTRATION_TOKEN",
+	"strict-resources":         "FAKE_IDP_STRICT_RESOURCES",
+	"strict-registered-scopes": "FAKE_IDP_STRICT_REGISTERED_SCOPES",
+	"server-resource-uri":      "FAKE_IDP_SERVER_RESOURCE_URI",
+	"access-token-ttl":         "FAKE_IDP_ACCESS_TOKEN_TTL",
+	"exchanged-token-ttl":      "FAKE_IDP_EXCHANGED_TOKEN_TTL",
+	"refresh-token-ttl":        "FAKE_IDP_REFRESH_TOKEN_TTL",
+	"code-ttl":                 "FAKE_IDP_CODE_TTL",
+	"key-grace-period":         "FAKE_IDP_KEY_GRACE_PERIOD",
+	"jwks-max-age":             "FAKE_IDP_JWKS_MAX_AGE",
+	"log-format":               "FAKE_IDP_LOG_FORMAT",
+	"log-level":                "FAKE_IDP_LOG_LEVEL",
 }
 
 func main() { serve.Main("fake-idp", run) }
@@ -69,6 +70,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&def.DisableRegistration, "disable-registration", false, u("disable-registration", "turn dynamic client registration off"))
 	fs.StringVar(&def.RegistrationToken, "registration-token", "", u("registration-token", "initial access token required for dynamic client registration (default: open registration)"))
 	fs.BoolVar(&def.StrictResources, "strict-resources", false, u("strict-resources", "refuse resource indicators no client lists in its resource URIs"))
+	fs.BoolVar(&def.StrictRegisteredScopes, "strict-registered-scopes", false, u("strict-registered-scopes", "limit dynamically registered clients to the scopes they registered (as certified providers do)"))
 	resourceURIs := fs.String("server-resource-uri", "", u("server-resource-uri", "comma-separated resource URIs served by the nextcloud-mcp-server client (e.g. the MCP server's /mcp URL)"))
 	fs.DurationVar(&def.AccessTokenTTL, "access-token-ttl", time.Hour, u("access-token-ttl", "access and ID token lifetime"))
 	fs.DurationVar(&def.ExchangedTokenTTL, "exchanged-token-ttl", 300*time.Second, u("exchanged-token-ttl", "lifetime of tokens issued by token exchange"))

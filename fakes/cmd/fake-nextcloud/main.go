@@ -42,6 +42,10 @@ var envNames = map[string]string{
 	"control-api":          "FAKE_NEXTCLOUD_CONTROL_API",
 	"seed":                 "FAKE_NEXTCLOUD_SEED",
 	"max-body-bytes":       "FAKE_NEXTCLOUD_MAX_BODY_BYTES",
+	"upload-dir":           "FAKE_NEXTCLOUD_UPLOAD_DIR",
+	"upload-expiry":        "FAKE_NEXTCLOUD_UPLOAD_EXPIRY",
+	"max-uploads-per-user": "FAKE_NEXTCLOUD_MAX_UPLOADS_PER_USER",
+	"max-upload-bytes":     "FAKE_NEXTCLOUD_MAX_UPLOAD_BYTES",
 	"version":              "FAKE_NEXTCLOUD_VERSION",
 	"log-format":           "FAKE_NEXTCLOUD_LOG_FORMAT",
 	"log-level":            "FAKE_NEXTCLOUD_LOG_LEVEL",
@@ -66,6 +70,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&cfg.ControlAPI, "control-api", false, u("control-api", "serve the test-control API under /_fake/"))
 	seedPath := fs.String("seed", "", u("seed", "JSON seed file replacing the default seed (users, files, notes)"))
 	fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", 64<<20, u("max-body-bytes", "largest accepted request body; 413 above"))
+	fs.StringVar(&cfg.UploadDir, "upload-dir", "", u("upload-dir", "where chunked uploads spool their chunks (default: the system temporary directory)"))
+	fs.DurationVar(&cfg.UploadExpiry, "upload-expiry", 24*time.Hour, u("upload-expiry", "a chunked upload without a write for this long is removed (Nextcloud's UploadCleanup)"))
+	fs.IntVar(&cfg.MaxUploadsPerUser, "max-uploads-per-user", 100, u("max-uploads-per-user", "open chunked uploads per user; 507 beyond"))
+	fs.Int64Var(&cfg.MaxUploadBytes, "max-upload-bytes", 1<<30, u("max-upload-bytes", "bytes a user's open chunked uploads may hold (and the largest assembled file); 507 beyond"))
 	fs.StringVar(&cfg.Version, "version", "32.0.14", u("version", "Nextcloud version to report"))
 	logFormat := fs.String("log-format", "text", u("log-format", "text or json (logs go to stderr)"))
 	logLevel := fs.String("log-level", "info", u("log-level", "debug, info, warn or error"))

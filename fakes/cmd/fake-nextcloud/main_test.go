@@ -90,6 +90,8 @@ func TestFlagErrors(t *testing.T) {
 		{"bad uid mapping", []string{"--listen", "127.0.0.1:0", "--uid-mapping", "email"}, nil, "uid mapping"},
 		{"bad mode", []string{"--listen", "127.0.0.1:0", "--bearer-on-app-routes", "sometimes"}, nil, "bearer-on-app-routes"},
 		{"bad env", []string{"--listen", "127.0.0.1:0"}, map[string]string{"FAKE_NEXTCLOUD_CONTROL_API": "maybe"}, "FAKE_NEXTCLOUD_CONTROL_API"},
+		{"bad upload expiry", []string{"--upload-expiry", "soon"}, nil, "usage"},
+		{"bad upload expiry env", []string{"--listen", "127.0.0.1:0"}, map[string]string{"FAKE_NEXTCLOUD_UPLOAD_EXPIRY": "soon"}, "FAKE_NEXTCLOUD_UPLOAD_EXPIRY"},
 		{"missing seed file", []string{"--listen", "127.0.0.1:0", "--seed", "/nonexistent/seed.json"}, nil, "--seed"},
 	}
 	for _, tc := range tests {

@@ -24,6 +24,7 @@ type NodeRecord struct {
 	CTime    int64             `json:"ctime,omitempty"`
 	UTime    int64             `json:"utime,omitempty"`
 	ETag     string            `json:"etag"`
+	Checksum string            `json:"checksum,omitempty"`
 	Props    map[string]string `json:"props,omitempty"`
 }
 
@@ -33,7 +34,7 @@ func (fs *FS) Snapshot() Snapshot {
 	for _, uid := range fs.Homes() {
 		Walk(fs.homes[uid], func(n *Node) bool {
 			r := NodeRecord{ID: n.ID, Owner: n.Owner, Name: n.Name, Dir: n.Dir, Content: n.Content,
-				MTime: n.MTime, CTime: n.CTime, UTime: n.UTime, ETag: n.ETag, Props: n.Props}
+				MTime: n.MTime, CTime: n.CTime, UTime: n.UTime, ETag: n.ETag, Checksum: n.Checksum, Props: n.Props}
 			if n.parent != nil {
 				r.ParentID = n.parent.ID
 			}
@@ -54,7 +55,7 @@ func (fs *FS) Restore(s Snapshot) error {
 			return fmt.Errorf("vfs: snapshot: bad or duplicate node id %d", r.ID)
 		}
 		n := &Node{ID: r.ID, Name: r.Name, Dir: r.Dir, Owner: r.Owner, Content: r.Content,
-			MTime: r.MTime, CTime: r.CTime, UTime: r.UTime, ETag: r.ETag, Props: r.Props}
+			MTime: r.MTime, CTime: r.CTime, UTime: r.UTime, ETag: r.ETag, Checksum: r.Checksum, Props: r.Props}
 		if n.Dir {
 			n.children = map[string]*Node{}
 			n.MimeType = "httpd/unix-directory"

@@ -45,6 +45,11 @@ type Node struct {
 	UTime    int64 // upload time (nc:upload_time)
 	ETag     string
 	MimeType string
+	// Checksum is the filecache's checksum column: what a client sent in
+	// OC-Checksum ("SHA1:… MD5:…"), "" when none. Any write clears it (as
+	// Nextcloud's scanner does when the data changes); the DAV layer sets
+	// it after a PUT that carried the header.
+	Checksum string
 	// Props holds dead WebDAV properties: Clark name ({ns}local) to the
 	// property's inner XML, already serialised self-contained by the DAV layer.
 	Props map[string]string
@@ -237,6 +242,12 @@ func (fs *FS) Touch(n *Node, mtime int64) {
 
 // CreateFile adds a file called name to parent.
 func (fs *FS) CreateFile(parent *Node, name string, content []byte, mtime int64) (*Node, error) {
+	return fs.CreateFileNoCopy(parent, name, append([]byte(nil), content...), mtime)
+}
+
+// CreateFileNoCopy is CreateFile taking ownership of content instead of
+// copying it (an assembled chunked upload is not held twice).
+func (fs *FS) CreateFileNoCopy(parent *Node, name string, content []byte, mtime int64) (*Node, error) {
 	if !parent.Dir {
 		return nil, ErrNotDir
 	}
@@ -247,12 +258,16 @@ func (fs *FS) CreateFile(parent *Node, name string, content []byte, mtime int64)
 		mtime = fs.Now()
 	}
 	n := fs.newNode(parent.Owner, name, false, mtime)
-	n.Content = append([]byte(nil), content...)
-	n.CTime = fs.Now()
-	n.parent = parent
-	parent.children[name] = n
+	n.Content = content
+	fs.attach(parent, n)
 	fs.touched(n, mtime)
 	return n, nil
+}
+
+func (fs *FS) attach(parent, n *Node) {
+	n.CTime = fs.Now()
+	n.parent = parent
+	parent.children[n.Name] = n
 }
 
 // WriteFile replaces a file's content.
@@ -260,10 +275,19 @@ func (fs *FS) WriteFile(n *Node, content []byte, mtime int64) error {
 	if n.Dir {
 		return ErrIsDir
 	}
+	return fs.WriteFileNoCopy(n, append([]byte(nil), content...), mtime)
+}
+
+// WriteFileNoCopy is WriteFile taking ownership of content.
+func (fs *FS) WriteFileNoCopy(n *Node, content []byte, mtime int64) error {
+	if n.Dir {
+		return ErrIsDir
+	}
 	if mtime == 0 {
 		mtime = fs.Now()
 	}
-	n.Content = append([]byte(nil), content...)
+	n.Content = content
+	n.Checksum = ""
 	n.UTime = fs.Now()
 	fs.touched(n, mtime)
 	return nil
@@ -375,6 +399,7 @@ func (fs *FS) copyInto(n, parent *Node, name string, deep bool) *Node {
 	c := fs.newNode(parent.Owner, name, n.Dir, n.MTime)
 	c.CTime = now
 	c.Content = append([]byte(nil), n.Content...)
+	c.Checksum = n.Checksum
 	if n.Props != nil {
 		c.Props = make(map[string]string, len(n.Props))
 		for k, v := range n.Props {

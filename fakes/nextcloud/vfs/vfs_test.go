@@ -234,3 +234,45 @@ func TestSizeAndPath(t *testing.T) {
 		t.Fatalf("paths %q %q", f.Path(), h.Path())
 	}
 }
+
+func TestChecksumFollowsContent(t *testing.T) {
+	fs := newTestFS()
+	home := fs.EnsureHome("alice")
+	f, _ := fs.CreateFile(home, "a.txt", []byte("abc"), 0)
+	f.Checksum = "SHA1:a9993e364706816aba3e25717850c26c9cd0d89d"
+	c, err := fs.Copy(f, home, "b.txt", true)
+	if err != nil || c.Checksum != f.Checksum {
+		t.Fatalf("copy: %v, checksum %q", err, c.Checksum)
+	}
+	if err := fs.Move(c, home, "c.txt"); err != nil || c.Checksum != f.Checksum {
+		t.Fatalf("move: %v, checksum %q", err, c.Checksum)
+	}
+	snap := fs.Snapshot()
+	restored := newTestFS()
+	if err := restored.Restore(snap); err != nil {
+		t.Fatal(err)
+	}
+	if got := restored.ByID(f.ID).Checksum; got != f.Checksum {
+		t.Fatalf("restored checksum %q", got)
+	}
+	if err := fs.WriteFile(f, []byte("abcd"), 0); err != nil || f.Checksum != "" {
+		t.Fatalf("a write keeps the checksum %q (%v)", f.Checksum, err)
+	}
+}
+
+func TestNoCopyTakesOwnership(t *testing.T) {
+	fs := newTestFS()
+	home := fs.EnsureHome("alice")
+	buf := []byte("abc")
+	f, err := fs.CreateFileNoCopy(home, "a.txt", buf, 0)
+	if err != nil || &f.Content[0] != &buf[0] {
+		t.Fatalf("CreateFileNoCopy copied (%v)", err)
+	}
+	buf2 := []byte("xyz")
+	if err := fs.WriteFileNoCopy(f, buf2, 0); err != nil || &f.Content[0] != &buf2[0] {
+		t.Fatalf("WriteFileNoCopy copied (%v)", err)
+	}
+	if err := fs.WriteFileNoCopy(home, buf2, 0); !errors.Is(err, ErrIsDir) {
+		t.Fatalf("WriteFileNoCopy on a folder: %v", err)
+	}
+}

@@ -73,6 +73,10 @@ type Config struct {
 	Verifier *verify.Verifier
 	// Scopes, when set, are requested on refresh (down-scoping).
 	Scopes []string
+	// Resource, when set, is sent as the RFC 8707 resource on refresh: a
+	// resource-indicator IdP otherwise issues the refreshed access token
+	// for its own userinfo endpoint, not for Nextcloud.
+	Resource string
 	// EarlyRefresh (default 1 min) renews tokens this long before expiry.
 	EarlyRefresh time.Duration
 	HTTPClient   *http.Client
@@ -271,6 +275,9 @@ func (b *Broker) refresh(ctx context.Context, subject string) (*Token, error) {
 		}
 		if len(b.cfg.Scopes) > 0 {
 			form.Set("scope", scopes.Format(b.cfg.Scopes))
+		}
+		if b.cfg.Resource != "" {
+			form.Set("resource", b.cfg.Resource)
 		}
 		var rr refreshResponse
 		if err := b.ep.Post(ctx, form, &rr); err != nil {

@@ -17,10 +17,13 @@ package consent
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -83,9 +86,15 @@ type Config struct {
 	// soft scopes).
 	Scopes []string
 	// Resource (RFC 8707) and Audience, when set, are sent on the
-	// authorization request (Resource on the token request too).
+	// authorization request (Resource on the token request too): a
+	// resource-indicator IdP selects the granted token's audience by
+	// Resource, others (Keycloak) by their audience mappers or Audience.
 	Resource string
 	Audience string
+	// Remedy, when set, ends the error that refuses a granted access token
+	// not issued for Nextcloud: the settings to change (the server names
+	// its variables).
+	Remedy string
 	// Verifier checks the access token of the grant: Nextcloud's audience
 	// (and issuer, signature). CacheSize -1 is appropriate.
 	Verifier *verify.Verifier
@@ -316,7 +325,7 @@ func (f *Flow) complete(ctx context.Context, p pending, cb Callback) (*Result, e
 		if errors.Is(err, oauth.ErrUnavailable) {
 			return refuse(fmt.Errorf("consent: checking the granted token: %w", err))
 		}
-		return refuse(fmt.Errorf("%w: the granted access token was refused: %v", ErrBadGrant, err))
+		return refuse(fmt.Errorf("%w: %s", ErrBadGrant, f.describeRefused(tr.AccessToken, err)))
 	}
 	if claims.Subject != p.subject {
 		return refuse(fmt.Errorf("%w (approved by %s, requested by %s)", ErrSubjectMismatch, printable(claims.Subject), printable(p.subject)))
@@ -333,6 +342,59 @@ func (f *Flow) complete(ctx context.Context, p pending, cb Callback) (*Result, e
 		return refuse(err)
 	}
 	return &Result{Subject: p.subject, Scopes: granted, Grant: &g}, nil
+}
+
+// describeRefused says what the IdP granted when the grant's access token
+// is not a token for Nextcloud, what this server asked for, and what to
+// configure. It reads the token's payload without trusting it, for the
+// message only: aud is no secret, and nothing else of the token is shown.
+func (f *Flow) describeRefused(token string, cause error) string {
+	asked := fmt.Sprintf("the authorization asked for resource %s and audience %s", orNone(f.cfg.Resource), orNone(f.cfg.Audience))
+	remedy := "; the IdP must issue JWT access tokens with Nextcloud's audience for that resource"
+	if f.cfg.Remedy != "" {
+		remedy = "; " + f.cfg.Remedy
+	}
+	aud, isJWT := audiences(token)
+	switch {
+	case !isJWT:
+		return fmt.Sprintf("the IdP granted an opaque access token (not a JWT), so it did not issue a token for Nextcloud: %s. "+
+			"An RFC 8707 resource-indicator IdP that does not know the resource issues a token for its own userinfo endpoint instead%s", asked, remedy)
+	case f.cfg.Audience != "" && !slices.Contains(aud, f.cfg.Audience):
+		return fmt.Sprintf("the IdP granted an access token for audience %s, not Nextcloud's %q: %s%s", printable(strings.Join(aud, " ")), f.cfg.Audience, asked, remedy)
+	}
+	return fmt.Sprintf("the granted access token was refused: %v", cause)
+}
+
+// audiences reads the aud claim of a compact JWS without verifying it;
+// isJWT is false for anything that is not one.
+func audiences(token string) (aud []string, isJWT bool) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return nil, false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return nil, false
+	}
+	var claims struct {
+		Aud json.RawMessage `json:"aud"`
+	}
+	if json.Unmarshal(raw, &claims) != nil {
+		return nil, false
+	}
+	var one string
+	if json.Unmarshal(claims.Aud, &one) == nil {
+		return []string{one}, true
+	}
+	_ = json.Unmarshal(claims.Aud, &aud) // absent or malformed: no audience
+	return aud, true
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return strconv.Quote(s)
 }
 
 // revokeRefused revokes at the IdP (RFC 7009) the refresh token of a grant

@@ -185,6 +185,32 @@ func (e *Exchanger) Exchange(ctx context.Context, subjectToken, subject string) 
 	return t, nil
 }
 
+// SubjectRefused reports whether the IdP refused an exchange because of
+// the subject token — the client's own token — so the client must refresh
+// or re-authorize: invalid_grant or invalid_token (what IdPs answer for an
+// expired, revoked or foreign subject token), or invalid_request for a
+// subject token whose exp (given, zero if unknown) has passed — RFC 8693
+// §2.2.2 makes invalid_request the code for an invalid subject token, but
+// also for a malformed request, so it counts only when the token is
+// known to be expired (it passed the resource server's leeway, not the
+// IdP's). Every other failure (exchange not offered or not allowed, the
+// IdP down, an unusable answer) is the deployment's, not the client's.
+func SubjectRefused(err error, expiry, now time.Time) bool {
+	switch {
+	case err == nil || errors.Is(err, ErrBadResponse) || errors.Is(err, oauth.ErrUnavailable):
+		return false
+	case oauth.HasCode(err, oauth.CodeInvalidGrant), oauth.HasCode(err, CodeInvalidToken):
+		return true
+	case oauth.HasCode(err, oauth.CodeInvalidRequest):
+		return !expiry.IsZero() && !now.Before(expiry)
+	}
+	return false
+}
+
+// CodeInvalidToken is RFC 6750's invalid_token, which some IdPs answer for
+// a subject token they will not accept.
+const CodeInvalidToken = "invalid_token"
+
 // explain names the cause of a refused exchange in words an operator can
 // act on, keeping *oauth.Error and ErrUnavailable in the chain.
 func (e *Exchanger) explain(err error) error {

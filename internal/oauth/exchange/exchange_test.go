@@ -410,3 +410,36 @@ func TestExchangeChecksClaimsNotSignature(t *testing.T) {
 		})
 	}
 }
+
+// TestSubjectRefused: which refusals mean the client's token is bad (the
+// server answers 401) and which are the deployment's (a tool error).
+func TestSubjectRefused(t *testing.T) {
+	now := time.Now()
+	past, future := now.Add(-5*time.Second), now.Add(time.Hour)
+	refused := func(code string, status int) error {
+		return fmt.Errorf("token exchange failed: x: %w", &oauth.Error{Endpoint: "token endpoint", Code: code, Status: status})
+	}
+	cases := []struct {
+		name   string
+		err    error
+		expiry time.Time
+		want   bool
+	}{
+		{"invalid_grant", refused(oauth.CodeInvalidGrant, 400), future, true},
+		{"invalid_token", refused(CodeInvalidToken, 400), future, true},
+		{"invalid_request for an expired token", refused(oauth.CodeInvalidRequest, 400), past, true},
+		{"invalid_request for a live token", refused(oauth.CodeInvalidRequest, 400), future, false},
+		{"invalid_request, expiry unknown", refused(oauth.CodeInvalidRequest, 400), time.Time{}, false},
+		{"unsupported_grant_type", refused(oauth.CodeUnsupportedGrantType, 400), past, false},
+		{"invalid_target", refused(oauth.CodeInvalidTarget, 400), past, false},
+		{"invalid_client", refused(oauth.CodeInvalidClient, 401), past, false},
+		{"IdP unavailable", refused(oauth.CodeTemporarilyUnavail, 503), past, false},
+		{"unusable answer", fmt.Errorf("%w: aud", ErrBadResponse), past, false},
+		{"no error", nil, past, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, SubjectRefused(tc.err, tc.expiry, now))
+		})
+	}
+}
