@@ -222,3 +222,9 @@ func post(t *testing.T, st *devstack.Stack, token, body string) *http.Response {
 	t.Cleanup(func() { _ = resp.Body.Close() })
 	return resp
 }
+
+// fakeFault makes the fake answer 503 to the next PUTs on pattern (more
+// than the client's retries).
+func fakeFault(pattern string) fakenc.Fault {
+	return fakenc.Fault{Pattern: pattern, Method: http.MethodPut, Status: http.StatusServiceUnavailable, Count: 20}
+}
