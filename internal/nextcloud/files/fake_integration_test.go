@@ -220,8 +220,8 @@ func TestFakeListStatRead(t *testing.T) {
 	assert.ErrorContains(t, err, `Folder "bob/Documents" not found`)
 }
 
-// TestFakeReadLimit: a file above the limit is refused, at the limit read;
-// a file that grows between PROPFIND and GET is cut at limit+1 bytes.
+// TestFakeReadLimit: a file above the limit is refused before its
+// download, at the limit read.
 func TestFakeReadLimit(t *testing.T) {
 	srv := nctest.Start(t)
 	require.NoError(t, srv.SeedData(fakenc.Seed{Files: []fakenc.SeedFile{{Owner: "alice", Path: "big.txt", Content: strings.Repeat("x", 1000)}}}))
@@ -238,6 +238,28 @@ func TestFakeReadLimit(t *testing.T) {
 	f, err := c.Read(ctx, "big.txt", 1000)
 	require.NoError(t, err)
 	assert.Len(t, f.Data, 1000)
+}
+
+// TestFakeReadLimitFileGrew: a file that grew past the limit between the
+// PROPFIND and the GET is refused by the GET's Content-Length, before its
+// body is read.
+func TestFakeReadLimitFileGrew(t *testing.T) {
+	cfg := fakenc.DefaultConfig()
+	fake, err := fakenc.New(cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = fake.Close() })
+	grow := func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/grows.txt") {
+			assert.NoError(t, fake.SeedData(fakenc.Seed{Files: []fakenc.SeedFile{{Owner: "alice", Path: "grows.txt", Content: strings.Repeat("g", 5000)}}}))
+		}
+		fake.ServeHTTP(w, r)
+	}
+	hs := httptest.NewServer(http.HandlerFunc(grow))
+	t.Cleanup(hs.Close)
+	require.NoError(t, fake.SeedData(fakenc.Seed{Files: []fakenc.SeedFile{{Owner: "alice", Path: "grows.txt", Content: "small"}}}))
+	c := alice(t, &nctest.Server{Nextcloud: fake, URL: hs.URL, HTTP: hs})
+	_, err = c.Read(context.Background(), "grows.txt", 1000)
+	assert.EqualError(t, err, `file "grows.txt" is 4.9 KiB, more than the read limit of 1000 bytes`)
 }
 
 func TestFakeWriteConditions(t *testing.T) {
