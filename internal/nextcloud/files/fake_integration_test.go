@@ -51,7 +51,7 @@ func direct(t *testing.T, srv *nctest.Server, method, path string, h http.Header
 		req.Header[k] = v
 	}
 	rec := httptest.NewRecorder()
-	srv.Nextcloud.ServeHTTP(rec, req)
+	srv.ServeHTTP(rec, req)
 	return rec.Code, rec.Body.Bytes()
 }
 

@@ -105,34 +105,48 @@ func hasScheme(p string) bool {
 		return false
 	}
 	for j, r := range p[:i] {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || j > 0 && (r >= '0' && r <= '9' || r == '+' || r == '-' || r == '.')) {
+		letter := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
+		other := j > 0 && (r >= '0' && r <= '9' || r == '+' || r == '-' || r == '.')
+		if !letter && !other {
 			return false
 		}
 	}
 	return true
 }
 
-// hasEncodedSeparator finds "%2F", "%5C", "%2E" and "%00"-"%1F" (any
-// case): a path written for a URL rather than a name. The client escapes
-// every name itself, so such a sequence would reach Nextcloud literally
-// ("%252F"), which is never what the caller meant.
+// hasEncodedSeparator finds a percent-encoded "/", "\", "." or control
+// character (any case): a path written for a URL rather than a name. The
+// client escapes every name itself, so such a sequence would reach
+// Nextcloud literally ("%252F"), which is never what the caller meant.
 func hasEncodedSeparator(p string) bool {
 	for i := 0; i+2 < len(p); i++ {
 		if p[i] != '%' {
 			continue
 		}
-		h := strings.ToUpper(p[i+1 : i+3])
-		switch {
-		case h == "2F", h == "5C", h == "2E", h == "7F", h[0] == '0' || h[0] == '1':
-			if isHex(h[1]) && (h[0] == '0' || h[0] == '1' || h[0] == '2' || h[0] == '5' || h[0] == '7') {
-				return true
-			}
+		hi, ok1 := unhex(p[i+1])
+		lo, ok2 := unhex(p[i+2])
+		if !ok1 || !ok2 {
+			continue
+		}
+		switch b := hi<<4 | lo; {
+		case b == '/', b == '\\', b == '.', b < 0x20, b == 0x7f:
+			return true
 		}
 	}
 	return false
 }
 
-func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'A' && c <= 'F' }
+func unhex(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
 
 // shorten keeps error texts short for absurd paths.
 func shorten(p string) string {
