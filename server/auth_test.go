@@ -158,7 +158,7 @@ func TestMissingTokenChallenge(t *testing.T) {
 	st := devstacktest.Start(t, devstack.Options{Mode: server.ModePassthrough})
 	resp := post(t, st.MCPURL, "", initBody)
 	wa := resp.Header.Get("WWW-Authenticate")
-	if resp.StatusCode != 401 || strings.Contains(wa, "error=") || !strings.Contains(wa, `scope="notes:read"`) || !strings.Contains(wa, "resource_metadata=") {
+	if resp.StatusCode != 401 || strings.Contains(wa, "error=") || !strings.Contains(wa, `scope="files:read notes:read"`) || !strings.Contains(wa, "resource_metadata=") {
 		t.Errorf("status %d, WWW-Authenticate %q", resp.StatusCode, wa)
 	}
 	resp = post(t, st.MCPURL+"?access_token=abc", "", initBody)

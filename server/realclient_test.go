@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -86,8 +87,11 @@ func TestRealClientDiscoversRegistersAndStepsUp(t *testing.T) {
 	if created.ID <= 0 {
 		t.Fatalf("create after step-up = %+v", created)
 	}
-	if len(requested) != 2 || requested[0] != "notes:read" || !strings.Contains(requested[1], "notes:write") || !strings.Contains(requested[1], "notes:read") {
-		t.Errorf("authorizations requested scopes %q, want notes:read then notes:read+notes:write", requested)
+	// The first authorization asks for every read scope (the 401's
+	// challenge), the step-up adds notes:write.
+	readScopes := []string{"files:read", "notes:read"}
+	if len(requested) != 2 || !sameScopes(requested[0], readScopes) || !sameScopes(requested[1], append(readScopes, "notes:write")) {
+		t.Errorf("authorizations requested scopes %q, want %v then those and notes:write", requested, readScopes)
 	}
 	var registered bool
 	for _, e := range st.IdP.RequestLog() {
@@ -101,4 +105,14 @@ func TestRealClientDiscoversRegistersAndStepsUp(t *testing.T) {
 	if n := len(grants(st, idp.GrantTokenExchange)); n < 2 {
 		t.Errorf("%d exchanges for two Nextcloud calls", n)
 	}
+}
+
+// sameScopes reports whether a space-separated scope string holds exactly
+// want, in any order.
+func sameScopes(got string, want []string) bool {
+	have := strings.Fields(got)
+	slices.Sort(have)
+	w := slices.Clone(want)
+	slices.Sort(w)
+	return slices.Equal(have, w)
 }
