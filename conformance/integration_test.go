@@ -81,11 +81,13 @@ func env(m map[string]string) func(string) string { return func(k string) string
 func TestExternalWithoutControlAPIsIsNotApplicable(t *testing.T) {
 	st := devstacktest.Start(t, devstack.Options{Mode: server.ModeExchange})
 	ctx := context.Background()
-	full, err := st.Token(ctx, "alice", []string{"notes:read", "notes:write"})
+	full, err := st.Token(ctx, "alice", []string{"notes:read", "notes:write", "files:read", "files:write"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	read, err := st.Token(ctx, "alice", []string{"notes:read"})
+	// The read-only token holds every :read scope the server advertises,
+	// as the suite assumes of CONFORMANCE_MCP_TOKEN_READONLY.
+	read, err := st.Token(ctx, "alice", []string{"notes:read", "files:read"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +150,7 @@ func TestExternalWithFakesElsewhere(t *testing.T) {
 func TestExternalNextcloudLogWithoutFakeIdP(t *testing.T) {
 	st := devstacktest.Start(t, devstack.Options{Mode: server.ModeExchange})
 	ctx := context.Background()
-	full, err := st.Token(ctx, "alice", []string{"notes:read", "notes:write"})
+	full, err := st.Token(ctx, "alice", []string{"notes:read", "notes:write", "files:read", "files:write"})
 	if err != nil {
 		t.Fatal(err)
 	}

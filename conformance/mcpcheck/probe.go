@@ -333,7 +333,9 @@ func findTool(ts []mcpwire.Tool, name string) (mcpwire.Tool, bool) {
 const probeID = 987654321
 
 // synthArgs builds arguments satisfying a tool's required properties with
-// harmless values.
+// harmless values: a property's first example when its schema gives one
+// (JSON Schema 2020-12 §9.5, "examples"; a tool declares the shape of
+// values it validates further that way), else a placeholder of its type.
 func synthArgs(schema json.RawMessage) map[string]any { return synth(schema, false) }
 
 // synthAllArgs fills every property, so that argument validation cannot be
@@ -343,7 +345,8 @@ func synthAllArgs(schema json.RawMessage) map[string]any { return synth(schema, 
 func synth(schema json.RawMessage, all bool) map[string]any {
 	var s struct {
 		Properties map[string]struct {
-			Type any `json:"type"`
+			Type     any   `json:"type"`
+			Examples []any `json:"examples"`
 		} `json:"properties"`
 		Required []string `json:"required"`
 	}
@@ -359,6 +362,10 @@ func synth(schema json.RawMessage, all bool) map[string]any {
 		}
 	}
 	for _, name := range names {
+		if ex := s.Properties[name].Examples; len(ex) > 0 {
+			args[name] = ex[0]
+			continue
+		}
 		typ := ""
 		switch v := s.Properties[name].Type.(type) {
 		case string:

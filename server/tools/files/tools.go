@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/nextcloud"
@@ -410,6 +411,29 @@ func likePattern(p string) string {
 
 // ---- the tools ----
 
+// withExamples infers In's input schema as the SDK would and gives
+// properties examples of valid values: for the model reading the schema,
+// and for clients (the conformance suite among them) that synthesize
+// arguments from it.
+func withExamples[In any](examples map[string]any) *jsonschema.Schema {
+	s, err := jsonschema.For[In](nil)
+	if err != nil {
+		panic(fmt.Sprintf("files: input schema of %T: %v", *new(In), err))
+	}
+	for name, ex := range examples {
+		p, ok := s.Properties[name]
+		if !ok {
+			panic(fmt.Sprintf("files: %T has no property %q", *new(In), name))
+		}
+		p.Examples = []any{ex}
+	}
+	return s
+}
+
+// searchExamples are list_favorites'; paths get none, so that no
+// synthesized call names a folder the user has.
+var searchExamples = map[string]any{"limit": ncfiles.DefaultSearchLimit}
+
 func toolList() []tools.Tool {
 	closed := tools.Ptr(false)
 	read := &mcp.ToolAnnotations{ReadOnlyHint: true, OpenWorldHint: closed}
@@ -428,8 +452,9 @@ func toolList() []tools.Tool {
 			Annotations: read,
 		}, readFile),
 		tools.Func(mcp.Tool{
-			Name:  ToolWriteFile,
-			Title: "Write file",
+			Name:        ToolWriteFile,
+			InputSchema: withExamples[WriteFileInput](map[string]any{"content_type": "text/markdown", "encoding": EncodingText}),
+			Title:       "Write file",
 			Description: "Create or replace a file with text or base64 content. Pass the etag you read as if_match to overwrite only that version " +
 				"(if the file changed, nothing is written), or create_only to never replace. Large files are uploaded in chunks, with progress notifications.",
 			Annotations: &mcp.ToolAnnotations{DestructiveHint: tools.Ptr(true), IdempotentHint: true, OpenWorldHint: closed},
@@ -459,26 +484,30 @@ func toolList() []tools.Tool {
 			Annotations: &mcp.ToolAnnotations{DestructiveHint: tools.Ptr(true), OpenWorldHint: closed},
 		}, copyResource),
 		tools.NC(mcp.Tool{
-			Name:  ToolSearchFiles,
-			Title: "Search files",
+			Name:        ToolSearchFiles,
+			InputSchema: withExamples[SearchFilesInput](map[string]any{"limit": ncfiles.DefaultSearchLimit, "name_pattern": "*.md", "mime_type": "application/pdf"}),
+			Title:       "Search files",
 			Description: "Search the user's files below a folder by name pattern, media type and/or favourite flag (all given conditions must hold); " +
 				"without any condition, everything below the folder.",
 			Annotations: read,
 		}, searchFiles),
 		tools.NC(mcp.Tool{
 			Name:        ToolFindByName,
+			InputSchema: withExamples[FindByNameInput](map[string]any{"limit": ncfiles.DefaultSearchLimit, "pattern": "report*"}),
 			Title:       "Find files by name",
 			Description: "Find files and folders whose name matches a pattern (* and ? wildcards; without one, names containing the text).",
 			Annotations: read,
 		}, findByName),
 		tools.NC(mcp.Tool{
 			Name:        ToolFindByType,
+			InputSchema: withExamples[FindByTypeInput](map[string]any{"limit": ncfiles.DefaultSearchLimit, "mime_type": "image/"}),
 			Title:       "Find files by type",
 			Description: "Find files of a media type (application/pdf) or a family of them (image/).",
 			Annotations: read,
 		}, findByType),
 		tools.NC(mcp.Tool{
 			Name:        ToolListFavorites,
+			InputSchema: withExamples[ListFavoritesInput](searchExamples),
 			Title:       "List favourites",
 			Description: "List the files and folders the user marked as favourites.",
 			Annotations: read,
