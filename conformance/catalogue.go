@@ -18,6 +18,7 @@ import (
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/conformance/mcpcheck"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/conformance/nccheck"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/conformance/official"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools/files"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools/notes"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools/sharing"
 )
@@ -252,19 +253,19 @@ func Catalogue() []Requirement {
 			Statement: "A created share's `data` is the share with a string id; GET `/shares/{id}` answers a one-element list; DELETE answers 200 and the share is then 404.", Check: nccheck.SharesLifecycle},
 		{ID: "NC-SHARE-002", Area: AreaNC, Level: Must, Module: sharing.ID, Source: "Nextcloud files_sharing ShareAPIController getShare; " + ncDoc + " §2.4",
 			Statement: "An unknown share id is HTTP 404 on OCS v2, statuscode 404.", Check: nccheck.SharesUnknownID},
-		{ID: "NC-DAV-001", Area: AreaNC, Level: Must, Source: "RFC 4918 §9.3.1; " + ncDoc + " §5.1",
+		{ID: "NC-DAV-001", Area: AreaNC, Level: Must, Module: files.ID, Source: "RFC 4918 §9.3.1; " + ncDoc + " §5.1",
 			Statement: "MKCOL creates (201), refuses an existing resource (405) and a missing parent (409).", Check: nccheck.DAVMkcol},
-		{ID: "NC-DAV-002", Area: AreaNC, Level: Must, Source: "RFC 9110 §9.3.4; RFC 4918 §9.7.1; " + ncDoc + " §5.1",
+		{ID: "NC-DAV-002", Area: AreaNC, Level: Must, Module: files.ID, Source: "RFC 9110 §9.3.4; RFC 4918 §9.7.1; " + ncDoc + " §5.1",
 			Statement: "PUT creates (201), replaces (204/200) and refuses a missing parent (409).", Check: nccheck.DAVPut},
-		{ID: "NC-DAV-003", Area: AreaNC, Level: Must, Source: "RFC 4918 §9.1; " + ncDoc + " §5.1",
+		{ID: "NC-DAV-003", Area: AreaNC, Level: Must, Module: files.ID, Source: "RFC 4918 §9.1; " + ncDoc + " §5.1",
 			Statement: "PROPFIND answers 207 multistatus; a missing resource is 404.", Check: nccheck.DAVPropfind},
-		{ID: "NC-DAV-004", Area: AreaNC, Level: Must, Source: "RFC 9110 §13.1.1, §13.1.2, §13.2.2; " + ncDoc + " §5.1",
+		{ID: "NC-DAV-004", Area: AreaNC, Level: Must, Module: files.ID, Source: "RFC 9110 §13.1.1, §13.1.2, §13.2.2; " + ncDoc + " §5.1",
 			Statement: "A stale `If-Match` and `If-None-Match: *` on an existing resource are 412; GET with a matching `If-None-Match` is 304.", Check: nccheck.DAVPreconditions},
-		{ID: "NC-DAV-006", Area: AreaNC, Level: Must, Source: "Nextcloud chunked upload v2 (apps/dav/lib/Upload/ChunkingV2Plugin.php); " + ncDoc + " §5.5",
+		{ID: "NC-DAV-006", Area: AreaNC, Level: Must, Module: files.ID, Source: "Nextcloud chunked upload v2 (apps/dav/lib/Upload/ChunkingV2Plugin.php); " + ncDoc + " §5.5",
 			Statement: "Chunked upload: MKCOL of an upload folder with the target as `Destination`, numbered chunk PUTs (201), then MOVE of `.file` with `OC-Total-Length` assembles the target in chunk order (201) and removes the folder; a wrong total is 400 and writes nothing; DELETE aborts an upload (204).", Check: nccheck.DAVChunkedUpload},
-		{ID: "NC-DAV-007", Area: AreaNC, Level: Should, Source: "Nextcloud apps/dav/lib/Connector/Sabre/FilesPlugin.php (oc:checksums); " + ncDoc + " §5.5",
+		{ID: "NC-DAV-007", Area: AreaNC, Level: Should, Module: files.ID, Source: "Nextcloud apps/dav/lib/Connector/Sabre/FilesPlugin.php (oc:checksums); " + ncDoc + " §5.5",
 			Statement: "The `OC-Checksum` sent with a PUT is answered as `oc:checksums` by PROPFIND.", Check: nccheck.DAVChecksums},
-		{ID: "NC-DAV-005", Area: AreaNC, Level: Must, Source: "RFC 4918 §9.9.4, §9.6; " + ncDoc + " §5.1",
+		{ID: "NC-DAV-005", Area: AreaNC, Level: Must, Module: files.ID, Source: "RFC 4918 §9.9.4, §9.6; " + ncDoc + " §5.1",
 			Statement: "MOVE onto an existing destination with `Overwrite: F` is 412, to a new one 201; DELETE is 204, and 404 when missing.", Check: nccheck.DAVMoveDelete},
 	}
 }

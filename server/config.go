@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/envflag"
+	ncfiles "github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/nextcloud/files"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/oauth/tokenstore"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/serve"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools"
@@ -104,6 +105,17 @@ type Config struct {
 	MaxSessions        int
 	MaxSessionsPerUser int
 	MaxBatch           int
+	// MaxBodyBytes bounds the body of one request to /mcp, as go-sdk
+	// does (4 MiB): a file written through nc_webdav_write_file travels in
+	// it, base64 adding a third, so large writes need it raised.
+	MaxBodyBytes int64
+
+	// FilesMaxReadBytes is the largest file a tool reads (the Files
+	// module's nc_webdav_read_file and nc://Files/ resources);
+	// FilesChunkSize the chunk of Nextcloud's chunked upload, used for
+	// writes larger than one chunk.
+	FilesMaxReadBytes int64
+	FilesChunkSize    int64
 
 	// AllowedOrigins are the web origins besides the server's own whose
 	// requests to /mcp are served (MCP_ALLOWED_ORIGINS).
@@ -193,6 +205,9 @@ var envNames = map[string]string{
 	"max-sessions":              "MCP_MAX_SESSIONS",
 	"max-sessions-per-user":     "MCP_MAX_SESSIONS_PER_USER",
 	"max-batch":                 "MCP_MAX_BATCH",
+	"max-body-bytes":            "MCP_MAX_BODY_BYTES",
+	"files-max-read-bytes":      "FILES_MAX_READ_BYTES",
+	"files-chunk-size":          "FILES_CHUNK_SIZE",
 	"log-format":                "LOG_FORMAT",
 	"log-level":                 "LOG_LEVEL",
 }
@@ -241,6 +256,9 @@ func (c *Config) Bind(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxSessions, "max-sessions", DefaultMaxSessions, u("max-sessions", "live MCP sessions at most; beyond, new sessions get 503"))
 	fs.IntVar(&c.MaxSessionsPerUser, "max-sessions-per-user", DefaultMaxSessionsPerUser, u("max-sessions-per-user", "live MCP sessions of one user at most; a new one closes the user's oldest"))
 	fs.IntVar(&c.MaxBatch, "max-batch", DefaultMaxBatch, u("max-batch", "messages of one JSON-RPC batch at most (protocol 2025-03-26); longer batches are refused"))
+	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", DefaultMaxBodyBytes, u("max-body-bytes", "bytes of one request body to /mcp at most (a file written through a tool travels in it, base64 adding a third); larger bodies get 413"))
+	fs.Int64Var(&c.FilesMaxReadBytes, "files-max-read-bytes", tools.DefaultMaxReadBytes, u("files-max-read-bytes", "largest file a tool reads, in bytes; larger files are refused with an error naming this limit"))
+	fs.Int64Var(&c.FilesChunkSize, "files-chunk-size", tools.DefaultChunkSize, u("files-chunk-size", "files written with more bytes than this are uploaded in chunks of this size (Nextcloud's chunked upload v2; at least 5 MiB)"))
 	fs.BoolVar(&c.AllowRemoteBasic, "allow-remote-basic", false, u("allow-remote-basic", "let basic mode (no inbound authentication) listen on a non-loopback address: anyone who reaches it acts as the configured user"))
 	fs.DurationVar(&c.SyncInterval, "sync-interval", 5*time.Minute, u("sync-interval", "background notes index refresh interval"))
 	fs.DurationVar(&c.HTTPTimeout, "http-timeout", 30*time.Second, u("http-timeout", "timeout of every request to Nextcloud and the IdP"))
@@ -373,6 +391,15 @@ func (c *Config) Validate() error {
 	if c.MaxBatch < 0 {
 		bad("MCP_MAX_BATCH (--max-batch) must be positive")
 	}
+	if c.MaxBodyBytes < 0 {
+		bad("MCP_MAX_BODY_BYTES (--max-body-bytes) must be positive")
+	}
+	if c.FilesMaxReadBytes < 0 {
+		bad("FILES_MAX_READ_BYTES (--files-max-read-bytes) must be positive")
+	}
+	if c.FilesChunkSize != 0 && (c.FilesChunkSize < ncfiles.MinChunkSize || c.FilesChunkSize > MaxFilesChunkSize) {
+		bad("FILES_CHUNK_SIZE (--files-chunk-size) must be between %d (5 MiB, Nextcloud's minimum) and %d (1 GiB)", ncfiles.MinChunkSize, MaxFilesChunkSize)
+	}
 	if c.BodyTimeout < 0 {
 		bad("MCP_BODY_TIMEOUT (--body-timeout) must not be negative")
 	}
@@ -439,6 +466,9 @@ func (c *Config) applyDefaults() {
 	}
 	if c.MaxBatch == 0 {
 		c.MaxBatch = DefaultMaxBatch
+	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	if c.SessionMode == "" {
 		c.SessionMode = SessionsStateful

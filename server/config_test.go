@@ -92,6 +92,11 @@ func TestConfigModes(t *testing.T) {
 		{name: "session caps", args: []string{"--max-sessions=50", "--max-sessions-per-user=5", "--max-batch=2"}, env: oauth, wantMode: ModePassthrough},
 		{name: "per-user cap above the global one", env: with(map[string]string{"MCP_MAX_SESSIONS": "10", "MCP_MAX_SESSIONS_PER_USER": "11"}), wantErr: []string{"MCP_MAX_SESSIONS_PER_USER"}},
 		{name: "negative batch cap", env: with(map[string]string{"MCP_MAX_BATCH": "-1"}), wantErr: []string{"MCP_MAX_BATCH"}},
+		{name: "file settings", env: with(map[string]string{"MCP_MAX_BODY_BYTES": "100663296", "FILES_MAX_READ_BYTES": "1048576", "FILES_CHUNK_SIZE": "5242880"}), wantMode: ModePassthrough},
+		{name: "negative body bound", args: []string{"--max-body-bytes=-1"}, env: oauth, wantErr: []string{"MCP_MAX_BODY_BYTES"}},
+		{name: "negative read limit", env: with(map[string]string{"FILES_MAX_READ_BYTES": "-1"}), wantErr: []string{"FILES_MAX_READ_BYTES"}},
+		{name: "chunk below Nextcloud's minimum", env: with(map[string]string{"FILES_CHUNK_SIZE": "5242879"}), wantErr: []string{"FILES_CHUNK_SIZE", "5 MiB"}},
+		{name: "chunk above a gibibyte", args: []string{"--files-chunk-size=1073741825"}, env: oauth, wantErr: []string{"FILES_CHUNK_SIZE"}},
 		{name: "negative body timeout", env: with(map[string]string{"MCP_BODY_TIMEOUT": "-1s"}), wantErr: []string{"MCP_BODY_TIMEOUT"}},
 		{name: "negative idle timeout", args: []string{"--idle-timeout=-5s"}, env: oauth, wantErr: []string{"MCP_IDLE_TIMEOUT"}},
 		{name: "negative connection bound", env: with(map[string]string{"MCP_MAX_CONNECTIONS": "-3"}), wantErr: []string{"MCP_MAX_CONNECTIONS"}},
@@ -143,6 +148,9 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	if c.MaxSessions != 1000 || c.MaxSessionsPerUser != 20 || c.MaxBatch != 10 {
 		t.Errorf("session and batch caps = %d, %d, %d", c.MaxSessions, c.MaxSessionsPerUser, c.MaxBatch)
+	}
+	if c.MaxBodyBytes != 4<<20 || c.FilesMaxReadBytes != 10<<20 || c.FilesChunkSize != 10<<20 {
+		t.Errorf("body and file limits = %d, %d, %d", c.MaxBodyBytes, c.FilesMaxReadBytes, c.FilesChunkSize)
 	}
 	if l := c.Limits(); l.BodyTimeout != 30*time.Second || l.IdleTimeout != time.Minute || l.MaxConnections != 1024 || l.ReadHeaderTimeout != 10*time.Second {
 		t.Errorf("limits = %+v", l)

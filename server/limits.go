@@ -21,8 +21,11 @@ const (
 	DefaultMaxSessions        = 1000
 	DefaultMaxSessionsPerUser = 20
 	DefaultMaxBatch           = 10
-	// maxBodyBytes is go-sdk's own bound on a request body.
-	maxBodyBytes = mcp.DefaultMaxRequestBodyBytes
+	// DefaultMaxBodyBytes is go-sdk's own bound on a request body.
+	DefaultMaxBodyBytes = mcp.DefaultMaxRequestBodyBytes
+	// MaxFilesChunkSize bounds FILES_CHUNK_SIZE: one chunk is one request
+	// to Nextcloud, held in memory and sent within NEXTCLOUD_HTTP_TIMEOUT.
+	MaxFilesChunkSize = 1 << 30
 )
 
 // sessionLimiter bounds the live MCP sessions, in total and per user (the
@@ -140,8 +143,8 @@ func (l *sessionLimiter) wrap(next http.Handler) http.Handler {
 // batchCap refuses a JSON-RPC batch of more than max messages as a whole,
 // before any of them runs (protocol 2025-03-26 allows batches; every
 // message of one may be a tool call, a token exchange and a Nextcloud
-// request). It reads the body, bounded as go-sdk bounds it.
-func batchCap(max int, next http.Handler) http.Handler {
+// request). It reads the body, bounded by maxBodyBytes as go-sdk bounds it.
+func batchCap(max int, maxBodyBytes int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost || r.Body == nil {
 			next.ServeHTTP(w, r)

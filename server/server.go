@@ -180,6 +180,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error) 
 		ExplainError: func(err error) error {
 			return describeNextcloudError(s.mode, cfg.NextcloudAudience, err)
 		},
+		Files: tools.FileTransfer{MaxReadBytes: cfg.FilesMaxReadBytes, ChunkSize: cfg.FilesChunkSize},
 	}
 	s.set.Register(s.mcp, deps)
 	s.mcp.AddReceivingMiddleware(s.policy.middleware(s.mode != ModeBasic, cfg.brokenVariant != variantNoCallScopeCheck))
@@ -337,9 +338,10 @@ func (s *Server) routes() http.Handler {
 	// authenticated and bound to its token's user on its own.
 	stateless := s.cfg.SessionMode == SessionsStateless
 	streamable := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s.mcp }, &mcp.StreamableHTTPOptions{
-		Logger:         s.logger,
-		SessionTimeout: 30 * time.Minute,
-		Stateless:      stateless,
+		Logger:              s.logger,
+		SessionTimeout:      30 * time.Minute,
+		Stateless:           stateless,
+		MaxRequestBodyBytes: s.cfg.MaxBodyBytes,
 	})
 	var mcpHandler http.Handler = streamable
 	switch {
@@ -347,12 +349,12 @@ func (s *Server) routes() http.Handler {
 		// No session is held between requests, so there is nothing for
 		// the session caps to count: what a client holds is its
 		// in-flight requests, bounded by MCP_MAX_CONNECTIONS.
-		mcpHandler = batchCap(s.cfg.MaxBatch, streamable)
+		mcpHandler = batchCap(s.cfg.MaxBatch, s.cfg.MaxBodyBytes, streamable)
 	case s.cfg.brokenVariant != variantNoLimits:
 		// Innermost, after authentication: the caps count per verified
 		// user, and a refused batch costs no session.
 		limiter := newSessionLimiter(s.cfg.MaxSessions, s.cfg.MaxSessionsPerUser, s.mcp.Sessions, s.logger)
-		mcpHandler = batchCap(s.cfg.MaxBatch, limiter.wrap(streamable))
+		mcpHandler = batchCap(s.cfg.MaxBatch, s.cfg.MaxBodyBytes, limiter.wrap(streamable))
 	}
 	if s.mode != ModeBasic {
 		prmPath, _ := bearer.MetadataPath(s.cfg.MCPURL())
@@ -368,6 +370,7 @@ func (s *Server) routes() http.Handler {
 			ResourceMetadataURL: prmURL,
 			Scope:               s.readScopes(),
 			Required:            required,
+			MaxBodyBytes:        s.cfg.MaxBodyBytes,
 			Logger:              s.logger,
 			ClockSkew:           verify.DefaultLeeway,
 			InsecureQueryToken:  s.cfg.brokenVariant == variantQueryToken,

@@ -54,6 +54,29 @@ var ModuleProbes = []ModuleProbe{
 		},
 	},
 	{
+		ID:        "files",
+		WriteTool: toolWriteFile,
+		ReadTool:  toolReadFile,
+		Write: func(ctx context.Context, c *mcpwire.Client) (any, error) {
+			const p = "nextcloud-mcp-conformance-probe.txt"
+			_, err := mustCall(ctx, c, toolWriteFile, map[string]any{"path": p, "content": "written by the conformance suite"})
+			return p, err
+		},
+		Read: func(ctx context.Context, c *mcpwire.Client, written any) error {
+			co, err := mustCall(ctx, c, toolReadFile, map[string]any{"path": written.(string)})
+			if err != nil {
+				return err
+			}
+			if !strings.Contains(co.Text+string(co.Structured), "written by the conformance suite") {
+				return fmt.Errorf("%s answered without the content written: %s", toolReadFile, truncate(co.Text, 160))
+			}
+			return nil
+		},
+		Clean: func(ctx context.Context, c *mcpwire.Client, written any) {
+			_, _ = callTool(ctx, c, toolDeleteResource, map[string]any{"path": written.(string)})
+		},
+	},
+	{
 		ID:        "sharing",
 		WriteTool: "nc_share_create",
 		ReadTool:  "nc_share_get",
@@ -90,6 +113,13 @@ var ModuleProbes = []ModuleProbe{
 		},
 	},
 }
+
+// The Files module's probe tools.
+const (
+	toolWriteFile      = "nc_webdav_write_file"
+	toolReadFile       = "nc_webdav_read_file"
+	toolDeleteResource = "nc_webdav_delete_resource"
+)
 
 // mustCall is callTool where anything but a successful result is an error
 // naming the tool and what it answered.

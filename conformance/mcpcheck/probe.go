@@ -333,7 +333,9 @@ func findTool(ts []mcpwire.Tool, name string) (mcpwire.Tool, bool) {
 const probeID = 987654321
 
 // synthArgs builds arguments satisfying a tool's required properties with
-// harmless values.
+// harmless values: a property's first example when its schema gives one
+// (JSON Schema 2020-12 §9.5, "examples"; a tool declares the shape of
+// values it validates further that way), else a placeholder of its type.
 func synthArgs(schema json.RawMessage) map[string]any { return synth(schema, false) }
 
 // synthAllArgs fills every property, so that argument validation cannot be

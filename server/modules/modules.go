@@ -6,6 +6,7 @@ package modules
 import (
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools/core"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools/files"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools/notes"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools/sharing"
 )
@@ -16,6 +17,7 @@ import (
 var All = []func() tools.Module{
 	core.New,
 	notes.New,
+	files.New,
 	sharing.New,
 }
 

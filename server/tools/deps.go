@@ -37,6 +37,41 @@ type Deps struct {
 	Logger *slog.Logger
 	// Now stamps responses; nil means time.Now.
 	Now func() time.Time
+	// Files bounds the file transfers of tools (zero fields take the
+	// defaults); FileLimits reads it.
+	Files FileTransfer
+}
+
+// FileTransfer bounds what tools move between a client and Nextcloud's
+// files: server settings (FILES_MAX_READ_BYTES, FILES_CHUNK_SIZE) that
+// every module reading or writing files honours.
+type FileTransfer struct {
+	// MaxReadBytes is the largest file a tool reads into a result.
+	MaxReadBytes int64
+	// ChunkSize: a file written with more bytes than this is uploaded in
+	// chunks of this size (Nextcloud's chunked upload v2).
+	ChunkSize int64
+}
+
+// Defaults of FileTransfer.
+const (
+	DefaultMaxReadBytes = 10 << 20
+	DefaultChunkSize    = 10 << 20
+)
+
+// FileLimits is the server's FileTransfer, defaults filled in.
+func FileLimits(ctx context.Context) FileTransfer {
+	var f FileTransfer
+	if d := callOf(ctx).d; d != nil {
+		f = d.Files
+	}
+	if f.MaxReadBytes <= 0 {
+		f.MaxReadBytes = DefaultMaxReadBytes
+	}
+	if f.ChunkSize <= 0 {
+		f.ChunkSize = DefaultChunkSize
+	}
+	return f
 }
 
 // errNoConnection is the tool error when the server has no Nextcloud.

@@ -62,6 +62,33 @@ var Modules = []Module{
 		},
 	},
 	{
+		ID:        "files",
+		WriteTool: "nc_webdav_write_file",
+		ReadTool:  "nc_webdav_read_file",
+		Write: func(ctx context.Context, t testing.TB, s *Stack, c *Client) (any, Evidence) {
+			t.Helper()
+			p := "smoke-module-" + string(s.Mode) + ".txt"
+			_, ev := s.Call(ctx, t, c, "files module: write a file", "nc_webdav_write_file",
+				map[string]any{"path": p, "content": "written by the smoke suite"})
+			return p, ev
+		},
+		Read: func(ctx context.Context, t testing.TB, s *Stack, c *Client, written any) Evidence {
+			t.Helper()
+			res, ev := s.Call(ctx, t, c, "files module: read the file back", "nc_webdav_read_file", map[string]any{"path": written.(string)})
+			var file struct {
+				Content string `json:"content"`
+			}
+			if err := Structured(res, &file); err != nil {
+				t.Fatalf("files module: read result: %v", err)
+			}
+			if file.Content != "written by the smoke suite" {
+				t.Fatal(Failure{Step: "files module: read the file back", Tool: "nc_webdav_read_file",
+					Want: fmt.Sprintf("the content %q should be what was written", file.Content), Evidence: ev}.Message())
+			}
+			return ev
+		},
+	},
+	{
 		ID:        "sharing",
 		WriteTool: "nc_share_create",
 		ReadTool:  "nc_share_get",
