@@ -24,10 +24,17 @@ import (
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/devstack"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/devstack/devstacktest"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools/files"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools/sharing"
 )
 
 var bothScopes = []string{scopes.SharingRead, scopes.SharingWrite}
+
+// The file alice writes into the folder she shares with bob.
+const (
+	sharedFileName    = "for-bob.md"
+	sharedFileContent = "# For bob\nwritten by alice before she shared the folder\n"
+)
 
 // bearer adds a fixed Authorization header, like a client that holds a
 // token ("" adds none: basic mode).
@@ -213,6 +220,21 @@ var recipientChecks = []struct {
 		assert.Empty(t, list.Shares)
 		assert.NotNil(t, list.Shares)
 	}},
+	{"bob lists the shared folder through the files tools", func(t *testing.T, bob user, _ sharing.ShareOutput) {
+		var dir files.ListDirectoryOutput
+		bob.call(t, files.ToolListDirectory, map[string]any{"path": "Documents (2)"}, &dir)
+		var names []string
+		for _, e := range dir.Files {
+			names = append(names, e.Name)
+		}
+		assert.Contains(t, names, sharedFileName, "bob's listing of the mount should hold alice's file")
+	}},
+	{"bob reads alice's file through the files tools", func(t *testing.T, bob user, _ sharing.ShareOutput) {
+		var got files.ReadFileOutput
+		bob.call(t, files.ToolReadFile, map[string]any{"path": "Documents (2)/" + sharedFileName}, &got)
+		assert.Equal(t, "text", got.Encoding)
+		assert.Equal(t, sharedFileContent, got.Content)
+	}},
 	{"bob cannot change it", func(t *testing.T, bob user, share sharing.ShareOutput) {
 		res := bob.try(t, sharing.ToolUpdate, map[string]any{"share_id": share.ID, "permissions": 31})
 		assert.True(t, res.IsError)
@@ -220,26 +242,37 @@ var recipientChecks = []struct {
 	}},
 }
 
-// TestRecipientSeesShare: alice shares /Documents with bob through
-// nc_share_create; bob, with his own token, finds it among the shares
-// shared with him.
+// TestRecipientSeesShare: alice writes a file into /Documents and shares
+// the folder with bob through nc_share_create; bob, with his own token,
+// finds it among the shares shared with him and lists and reads alice's
+// file through the files tools, under the mount's name in his tree.
 func TestRecipientSeesShare(t *testing.T) {
 	st := devstacktest.Start(t, devstack.Options{Mode: server.ModeExchange})
-	alice, bob := sessionFor(t, st, "alice", bothScopes), sessionFor(t, st, "bob", bothScopes)
+	withFiles := append([]string{scopes.FilesRead, scopes.FilesWrite}, bothScopes...)
+	alice, bob := sessionFor(t, st, "alice", withFiles), sessionFor(t, st, "bob", withFiles)
+	var written files.WriteFileOutput
+	alice.call(t, files.ToolWriteFile, map[string]any{"path": "Documents/" + sharedFileName, "content": sharedFileContent}, &written)
 	var created sharing.ShareResultOutput
 	alice.call(t, sharing.ToolCreate, map[string]any{"path": "/Documents", "share_with": "bob", "permissions": 3}, &created)
 	for _, c := range recipientChecks {
 		t.Run(c.name, func(t *testing.T) { c.check(t, bob, created.Share) })
 	}
-	// Every Nextcloud call carried the caller's own exchanged token.
+	// Every Nextcloud call carried the caller's own exchanged token; bob's
+	// file reads went to his own tree with his.
+	bobRead := false
 	for _, e := range st.Nextcloud.RequestLog() {
-		if strings.Contains(e.Path, "files_sharing") {
+		if e.Method == http.MethodGet && strings.HasPrefix(e.Path, "/remote.php/dav/files/bob/") {
+			bobRead = true
+			assert.Equal(t, "bob", e.UID, "%s %s", e.Method, e.Path)
+		}
+		if strings.Contains(e.Path, "files_sharing") || strings.HasPrefix(e.Path, "/remote.php/dav/") {
 			assert.Equal(t, "bearer", e.AuthKind)
 			if assert.NotNil(t, e.Token, "%s %s", e.Method, e.Path) {
 				assert.Equal(t, e.UID, e.Token.Sub)
 			}
 		}
 	}
+	assert.True(t, bobRead, "bob's read of the shared file should reach Nextcloud as a GET in his own tree")
 }
 
 var scopeParam = regexp.MustCompile(`scope="([^"]*)"`)
