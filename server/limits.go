@@ -157,7 +157,7 @@ func batchCap(max int, maxBodyBytes int64, next http.Handler) http.Handler {
 			return
 		}
 		if int64(len(body)) > maxBodyBytes {
-			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+			http.Error(w, fmt.Sprintf("request body too large: this server takes at most %d bytes per request (MCP_MAX_BODY_BYTES); file content written through a tool travels in the body", maxBodyBytes), http.StatusRequestEntityTooLarge)
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))

@@ -162,7 +162,7 @@ func Middleware(verify Verifier, opts Options) func(http.Handler) http.Handler {
 					return nil, nil
 				}
 				if int64(len(body)) > opts.MaxBodyBytes {
-					http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+					http.Error(w, fmt.Sprintf("request body too large: this server takes at most %d bytes per request (MCP_MAX_BODY_BYTES); file content written through a tool travels in the body", opts.MaxBodyBytes), http.StatusRequestEntityTooLarge)
 					return nil, nil
 				}
 				r.Body = io.NopCloser(bytes.NewReader(body))
