@@ -372,8 +372,11 @@ func checkPath(p string) error {
 	if len(p) > MaxPathBytes {
 		return fmt.Errorf("path is %d bytes long; at most %d are allowed", len(p), MaxPathBytes)
 	}
-	_, err := ncsharing.NormalizePath(p)
-	return err
+	if _, err := ncsharing.NormalizePath(p); err != nil {
+		// The client's sentinel prefix means nothing to a user.
+		return errors.New(strings.TrimPrefix(err.Error(), ncsharing.ErrInvalidPath.Error()+" "))
+	}
+	return nil
 }
 
 func checkShareWith(s string) error {

@@ -65,7 +65,7 @@ func TestInvalidCallsSendNothing(t *testing.T) {
 		{"traversal", ToolCreate, map[string]any{"path": "/Documents/../../etc", "share_with": "bob"}, `".." segments are not allowed`},
 		{"NUL", ToolCreate, map[string]any{"path": "/Docu\x00ments", "share_with": "bob"}, "control characters (NUL included) are not allowed"},
 		{"encoded slash", ToolCreate, map[string]any{"path": "/Documents%2F..%2Fx", "share_with": "bob"}, "percent-encoded"},
-		{"absolute URL", ToolCreate, map[string]any{"path": "https://cloud.example.org/remote.php/dav/files/alice/x", "share_with": "bob"}, "give a path in your files, not a URL"},
+		{"absolute URL", ToolCreate, map[string]any{"path": "https://cloud.example.org/remote.php/dav/files/alice/x", "share_with": "bob"}, "not a URL"},
 		{"traversal in list", ToolList, map[string]any{"path": "../bob"}, `".." segments are not allowed`},
 		// ids and updates
 		{"get id 0", ToolGet, map[string]any{"share_id": 0}, "share_id must be a positive integer, got 0"},
