@@ -3,14 +3,12 @@ package files_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/idp"
@@ -19,6 +17,7 @@ import (
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/devstack"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/devstack/devstacktest"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools/toolstest"
 )
 
 // The tests run the whole system over real HTTP on loopback: the server
@@ -85,35 +84,15 @@ func call(t *testing.T, cs *mcp.ClientSession, name string, args map[string]any)
 	return res
 }
 
-// text joins a result's text content.
-func text(res *mcp.CallToolResult) string {
-	var b strings.Builder
-	for _, c := range res.Content {
-		if tc, ok := c.(*mcp.TextContent); ok {
-			b.WriteString(tc.Text)
-		}
-	}
-	return b.String()
-}
+// text, decode and the tool-error assertion are server/tools/toolstest's
+// (one copy for every module's tests), named short for this package.
+func text(res *mcp.CallToolResult) string { return toolstest.Text(res) }
 
-// decode returns a successful result's structured content; a tool error
-// fails the test.
-func decode[T any](t *testing.T, res *mcp.CallToolResult) T {
-	t.Helper()
-	require.False(t, res.IsError, "tool error: %s", text(res))
-	b, err := json.Marshal(res.StructuredContent)
-	require.NoError(t, err)
-	var out T
-	require.NoError(t, json.Unmarshal(b, &out))
-	return out
-}
+func decode[T any](t *testing.T, res *mcp.CallToolResult) T { return toolstest.Decode[T](t, res) }
 
-// toolError asserts that res is a tool error containing want.
 func toolError(t *testing.T, res *mcp.CallToolResult, want string) {
 	t.Helper()
-	if assert.True(t, res.IsError, "expected the tool error %q, got %v", want, res.StructuredContent) {
-		assert.Contains(t, text(res), want)
-	}
+	toolstest.AssertToolError(t, res, want)
 }
 
 // direct sends a request to the fake Nextcloud as alice, past the server.

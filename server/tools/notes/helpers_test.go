@@ -26,6 +26,7 @@ import (
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/nextcloud"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools/core"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools/toolstest"
 )
 
 var fixedNow = time.Date(2026, 8, 22, 10, 0, 0, 0, time.UTC)
@@ -355,37 +356,15 @@ func readResource(cs *mcp.ClientSession, uri string) (*mcp.ReadResourceResult, e
 	return cs.ReadResource(context.Background(), &mcp.ReadResourceParams{URI: uri})
 }
 
-// text returns the first text content of a result.
-func text(res *mcp.CallToolResult) string {
-	for _, c := range res.Content {
-		if tc, ok := c.(*mcp.TextContent); ok {
-			return tc.Text
-		}
-	}
-	return ""
-}
+// text, decode and the tool-error assertion are server/tools/toolstest's
+// (one copy for every module's tests), named short for this package.
+func text(res *mcp.CallToolResult) string { return toolstest.Text(res) }
 
-// decode unmarshals a successful result's structured content; a tool
-// error fails the test.
-func decode[T any](t testing.TB, res *mcp.CallToolResult) T {
-	t.Helper()
-	require.False(t, res.IsError, "tool error: %s", text(res))
-	b, err := json.Marshal(res.StructuredContent)
-	require.NoError(t, err)
-	var out T
-	require.NoError(t, json.Unmarshal(b, &out))
-	return out
-}
+func decode[T any](t testing.TB, res *mcp.CallToolResult) T { return toolstest.Decode[T](t, res) }
 
-// assertToolError asserts that res is a tool error whose text contains
-// want, and returns the text.
 func assertToolError(t testing.TB, res *mcp.CallToolResult, want string) string {
 	t.Helper()
-	got := text(res)
-	if assert.True(t, res.IsError, "expected a tool error %q, got success %v", want, res.StructuredContent) {
-		assert.Contains(t, got, want)
-	}
-	return got
+	return toolstest.AssertToolError(t, res, want)
 }
 
 // toolNames lists the module's tools.

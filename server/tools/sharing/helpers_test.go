@@ -2,18 +2,17 @@ package sharing
 
 import (
 	"context"
-	"encoding/json"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/fakes/nextcloud/nctest"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/internal/nextcloud"
 	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools"
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/tools/toolstest"
 )
 
 // session is an MCP client session on the Sharing module, served over
@@ -61,35 +60,13 @@ func (s session) call(t testing.TB, name string, args map[string]any) *mcp.CallT
 	return res
 }
 
-// text returns the first text content of a result.
-func text(res *mcp.CallToolResult) string {
-	for _, c := range res.Content {
-		if tc, ok := c.(*mcp.TextContent); ok {
-			return tc.Text
-		}
-	}
-	return ""
-}
+// text, decode and the tool-error assertion are server/tools/toolstest's
+// (one copy for every module's tests), named short for this package.
+func text(res *mcp.CallToolResult) string { return toolstest.Text(res) }
 
-// decode unmarshals a successful result's structured content; a tool
-// error fails the test.
-func decode[T any](t testing.TB, res *mcp.CallToolResult) T {
-	t.Helper()
-	require.False(t, res.IsError, "tool error: %s", text(res))
-	b, err := json.Marshal(res.StructuredContent)
-	require.NoError(t, err)
-	var out T
-	require.NoError(t, json.Unmarshal(b, &out))
-	return out
-}
+func decode[T any](t testing.TB, res *mcp.CallToolResult) T { return toolstest.Decode[T](t, res) }
 
-// assertToolError asserts that res is a tool error whose text contains
-// want, and returns the text.
 func assertToolError(t testing.TB, res *mcp.CallToolResult, want string) string {
 	t.Helper()
-	got := text(res)
-	if assert.True(t, res.IsError, "expected a tool error %q, got success %v", want, res.StructuredContent) {
-		assert.Contains(t, got, want)
-	}
-	return got
+	return toolstest.AssertToolError(t, res, want)
 }
