@@ -84,10 +84,8 @@ func call(t *testing.T, cs *mcp.ClientSession, name string, args map[string]any)
 	return res
 }
 
-// text, decode and the tool-error assertion are server/tools/toolstest's
+// decode and the tool-error assertion are server/tools/toolstest's
 // (one copy for every module's tests), named short for this package.
-func text(res *mcp.CallToolResult) string { return toolstest.Text(res) }
-
 func decode[T any](t *testing.T, res *mcp.CallToolResult) T { return toolstest.Decode[T](t, res) }
 
 func toolError(t *testing.T, res *mcp.CallToolResult, want string) {

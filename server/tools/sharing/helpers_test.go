@@ -60,10 +60,8 @@ func (s session) call(t testing.TB, name string, args map[string]any) *mcp.CallT
 	return res
 }
 
-// text, decode and the tool-error assertion are server/tools/toolstest's
+// decode and the tool-error assertion are server/tools/toolstest's
 // (one copy for every module's tests), named short for this package.
-func text(res *mcp.CallToolResult) string { return toolstest.Text(res) }
-
 func decode[T any](t testing.TB, res *mcp.CallToolResult) T { return toolstest.Decode[T](t, res) }
 
 func assertToolError(t testing.TB, res *mcp.CallToolResult, want string) string {
