@@ -12,7 +12,8 @@ import (
 	"strings"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite" // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // openSQLite opens (creating if needed) the SQLite database at path
@@ -45,7 +46,7 @@ func openSQLite(ctx context.Context, path string, key Key, opts Options) (Store,
 	s.path, s.backend, s.locks = path, "sqlite", newLockTable()
 	ictx, cancel := context.WithTimeout(ctx, 4*s.stmtTimeout)
 	defer cancel()
-	if err := s.init(ictx); err != nil {
+	if err := initRetryingBusy(ictx, s); err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
 	// The WAL and SHM files exist now; SQLite gives them the database's
@@ -122,4 +123,33 @@ func narrowMode(path string, logger *slog.Logger) error {
 		logger.Warn("token database was readable by others; narrowed to 0600", "path", path, "was", st.Mode().Perm().String())
 	}
 	return nil
+}
+
+// initRetryingBusy runs the store's start-up (migration, key check) and
+// starts it again while SQLite answers SQLITE_BUSY without waiting: when
+// several processes open a new file at once, switching it to WAL and the
+// first write lock can fail at once instead of going through the busy
+// timeout (https://www.sqlite.org/wal.html §"Sometimes Queries Return
+// SQLITE_BUSY In WAL Mode"). Start-up is one transaction and idempotent,
+// so starting again is safe; the context bounds the whole.
+func initRetryingBusy(ctx context.Context, s *sqlStore) error {
+	wait := 10 * time.Millisecond
+	for {
+		err := s.init(ctx)
+		if err == nil || !isBusy(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 250*time.Millisecond)
+	}
+}
+
+// isBusy reports SQLite's SQLITE_BUSY, extended codes included.
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
 }
