@@ -360,3 +360,37 @@ func TestInvalidCallCostsNoExchange(t *testing.T) {
 	assert.Empty(t, st.Nextcloud.RequestLog())
 	assert.Zero(t, exchanges(st))
 }
+
+// TestWriteIntoReadOnlyShare: bob, given alice's /Documents read-only,
+// cannot create or replace files in it through the files tools: each
+// write is a tool error in plain words and alice's file is unchanged.
+func TestWriteIntoReadOnlyShare(t *testing.T) {
+	st := devstacktest.Start(t, devstack.Options{Mode: server.ModeExchange})
+	withFiles := append([]string{scopes.FilesRead, scopes.FilesWrite}, bothScopes...)
+	alice, bob := sessionFor(t, st, "alice", withFiles), sessionFor(t, st, "bob", withFiles)
+	var written files.WriteFileOutput
+	alice.call(t, files.ToolWriteFile, map[string]any{"path": "Documents/" + sharedFileName, "content": sharedFileContent}, &written)
+	var created sharing.ShareResultOutput
+	alice.call(t, sharing.ToolCreate, map[string]any{"path": "/Documents", "share_with": "bob", "permissions": 1}, &created)
+
+	for name, args := range map[string]map[string]any{
+		"replace alice's file": {"path": "Documents (2)/" + sharedFileName, "content": "overwritten by bob"},
+		"create a new file":    {"path": "Documents (2)/from-bob.md", "content": "new"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			res := bob.try(t, files.ToolWriteFile, args)
+			require.True(t, res.IsError, "a write into a read-only share must fail: %v", res.StructuredContent)
+			msg := text(res)
+			assert.Contains(t, msg, "Documents (2)/", "the error names the path")
+			assert.NotContains(t, strings.ToLower(msg), "panic")
+		})
+	}
+	var got files.ReadFileOutput
+	alice.call(t, files.ToolReadFile, map[string]any{"path": "Documents/" + sharedFileName}, &got)
+	assert.Equal(t, sharedFileContent, got.Content, "alice's file is unchanged")
+	var dir files.ListDirectoryOutput
+	alice.call(t, files.ToolListDirectory, map[string]any{"path": "Documents"}, &dir)
+	for _, e := range dir.Files {
+		assert.NotEqual(t, "from-bob.md", e.Name, "nothing was created in alice's folder")
+	}
+}
