@@ -22,39 +22,9 @@ if ! command -v "$LITMUS" >/dev/null 2>&1; then
 fi
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
-work=$(mktemp -d)
-pid=""
-cleanup() {
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-(cd "$root" && CGO_ENABLED=0 "$GO" build -o "$work/fake-nextcloud" ./fakes/cmd/fake-nextcloud)
-
-"$work/fake-nextcloud" --listen 127.0.0.1:0 --log-level warn >"$work/ready" 2>"$work/server.log" &
-pid=$!
-
-url=""
-for _ in $(seq 1 100); do
-  if [ -s "$work/ready" ]; then
-    url=$(sed -n 's/.*"url":"\([^"]*\)".*/\1/p' "$work/ready" | head -n 1)
-    [ -n "$url" ] && break
-  fi
-  if ! kill -0 "$pid" 2>/dev/null; then
-    echo "litmus: fake-nextcloud exited early:" >&2
-    cat "$work/server.log" >&2
-    exit 1
-  fi
-  sleep 0.1
-done
-if [ -z "$url" ]; then
-  echo "litmus: fake-nextcloud printed no ready line" >&2
-  exit 1
-fi
+# shellcheck source=fakes/nextcloud/start-fake.sh
+. "$root/fakes/nextcloud/start-fake.sh"
+start_fake litmus
 
 target="$url/remote.php/dav/files/alice/"
 echo "litmus: TESTS=\"$TESTS\" against $target"
