@@ -14,6 +14,8 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/nextcloud-mcp-go/nextcloud-mcp-go/server/bearer"
 )
 
 // Defaults of the MCP endpoint's bounds (README: Limits).
@@ -157,7 +159,7 @@ func batchCap(max int, maxBodyBytes int64, next http.Handler) http.Handler {
 			return
 		}
 		if int64(len(body)) > maxBodyBytes {
-			http.Error(w, fmt.Sprintf("request body too large: this server takes at most %d bytes per request (MCP_MAX_BODY_BYTES); file content written through a tool travels in the body", maxBodyBytes), http.StatusRequestEntityTooLarge)
+			bearer.BodyTooLarge(w, maxBodyBytes)
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))

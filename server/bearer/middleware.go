@@ -162,7 +162,7 @@ func Middleware(verify Verifier, opts Options) func(http.Handler) http.Handler {
 					return nil, nil
 				}
 				if int64(len(body)) > opts.MaxBodyBytes {
-					http.Error(w, fmt.Sprintf("request body too large: this server takes at most %d bytes per request (MCP_MAX_BODY_BYTES); file content written through a tool travels in the body", opts.MaxBodyBytes), http.StatusRequestEntityTooLarge)
+					BodyTooLarge(w, opts.MaxBodyBytes)
 					return nil, nil
 				}
 				r.Body = io.NopCloser(bytes.NewReader(body))
@@ -388,4 +388,11 @@ func targetOf(params json.RawMessage) string {
 	}
 	_ = json.Unmarshal(f["uri"], &uri) // absent or not a string: no target
 	return uri
+}
+
+// BodyTooLarge answers 413 for a request body over limit, naming the
+// limit and its setting: every reader of /mcp bodies (this middleware,
+// the server's batch bound) answers with it.
+func BodyTooLarge(w http.ResponseWriter, limit int64) {
+	http.Error(w, fmt.Sprintf("request body too large: this server takes at most %d bytes per request (MCP_MAX_BODY_BYTES); file content written through a tool travels in the body", limit), http.StatusRequestEntityTooLarge)
 }
