@@ -55,7 +55,7 @@ func DAVChunkedUpload(ctx context.Context, t *grade.Target) grade.Outcome {
 		return grade.Errorf("GET the assembled file", err)
 	}
 	if a.Status != http.StatusOK || string(a.Body) != whole {
-		return grade.Failf("GET the assembled file: HTTP %d %q, want 200 %q", a.Status, truncate(string(a.Body), 80), whole)
+		return grade.Failf("GET the assembled file: HTTP %d %.80q, want 200 %q", a.Status, a.Body, whole)
 	}
 	abort := home + "/conformance-" + random()
 	ev2, o := runSteps(ctx, t, []step{
@@ -99,15 +99,7 @@ func DAVChecksums(ctx context.Context, t *grade.Target) grade.Outcome {
 		return grade.Failf("PROPFIND oc:checksums: HTTP %d", p.Status)
 	}
 	if !strings.Contains(string(p.Body), want) {
-		return grade.Failf("PROPFIND oc:checksums does not answer %s: %s", want, truncate(string(p.Body), 300))
+		return grade.Failf("PROPFIND oc:checksums does not answer %s: %.300s", want, p.Body)
 	}
 	return grade.Passf("PUT %s with OC-Checksum %s → 201; PROPFIND oc:checksums answers it", short(path), want)
-}
-
-// truncate shortens evidence.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }
